@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrUnsupported is returned by a backend asked for something it cannot do,
+// such as filling several holes of one canvas jointly. Callers fall back
+// (infill fills the holes one at a time).
+var ErrUnsupported = errors.New("engine: unsupported by this backend")
+
+// A Segment is one piece of a canvas: fixed text, or a hole to fill.
+type Segment struct {
+	Text   string // fixed text; "" for a hole
+	Hole   bool
+	MaxTok int // hole: the most tokens it may take (pads/EOS trim it)
+	// Prefill, for a hole, is text the hole must start with (a repair round
+	// keeps the good part of a candidate fixed this way). Optional.
+	Prefill string
+}
+
+// Algorithm names a denoising order (which masked positions to commit at each step).
+type Algorithm string
+
+const (
+	// LowConfidence is LLaDA's low-confidence remasking: commit the most
+	// confident positions, a fixed number per step.
+	LowConfidence Algorithm = "low-confidence"
+	// MaskGITPlus is Dream's maskgit_plus: confidence is the top-1 probability.
+	MaskGITPlus Algorithm = "maskgit_plus"
+	// TopKMargin is Dream's topk_margin: confidence is top-1 minus top-2 probability.
+	TopKMargin Algorithm = "topk_margin"
+	// Entropy is Dream's entropy order: confidence is the negative entropy.
+	Entropy Algorithm = "entropy"
+	// Origin is Dream's origin order: positions are committed in random order.
+	Origin Algorithm = "origin"
+	// Threshold is Fast-dLLM parallel decoding: commit every masked position
+	// whose confidence is at least Options.Threshold, at least one per step.
+	Threshold Algorithm = "threshold"
+)
+
+// Options steer one denoising request. Zero values mean "the backend's default".
+type Options struct {
+	Steps       int       // denoising steps per block (or for the whole hole)
+	Algorithm   Algorithm // order of commits; "" = backend default
+	Temperature float32   // 0 = greedy
+	TopP        float32   // 0 or 1 = off
+	Threshold   float32   // for Threshold: confidence needed to commit
+	Block       int       // semi-autoregressive block length in tokens; 0 = whole hole
+	Seed        uint64
+	Candidates  int  // fills per request (different seeds or lengths); 0 = 1
+	ExactLength bool // the hole length is fixed: pad/EOS may not be sampled
+	// ContentFirst commits content tokens before pad tokens (pads wait until
+	// no content position is more confident than the threshold).
+	ContentFirst bool
+}
+
+// A StepToken is one position of a hole in an observed step.
+type StepToken struct {
+	Text       string  // decoded text of the token; "" while masked
+	Masked     bool    // not yet committed
+	Confidence float32 // probability of the committed (or best) token
+}
+
+// HoleState is a hole's current content after a denoising step.
+type HoleState struct {
+	Text   string // committed text so far, masked positions shown as Mask
+	Tokens []StepToken
+}
+
+// MaskGlyph is how a still-masked position is shown in HoleState.Text.
+const MaskGlyph = "░"
+
+// A Step is reported to Request.Observe after every denoising step.
+type Step struct {
+	Candidate int // which candidate this step belongs to
+	Index     int // 0-based step number
+	Holes     []HoleState
+}
+
+// A Request is a canvas to fill.
+type Request struct {
+	Segments []Segment
+	Opts     Options
+	Observe  func(Step) // optional; called synchronously after every step
+}
+
+// A Fill is one candidate's text for every hole, in canvas order.
+type Fill struct {
+	Holes []string
+	// Tokens is the number of non-pad tokens filled in each hole.
+	Tokens []int
+	// LogProb is the model's log-likelihood of the filled tokens (sum over
+	// holes), used by infill to rank candidates. NaN when unknown (remote).
+	LogProb float64
+	// Confidence is the mean probability of the filled tokens, in [0,1].
+	Confidence float64
+}
+
+// Result is what a Denoiser returns: one Fill per candidate.
+type Result struct {
+	Candidates []Fill
+	Steps      int           // denoising steps taken (forward passes)
+	Tokens     int           // tokens filled over all candidates
+	Elapsed    time.Duration // wall time in the backend
+}
+
+// A Denoiser fills the holes of a canvas.
+type Denoiser interface {
+	Infill(ctx context.Context, req Request) (Result, error) // one fill per hole, per candidate
+	Close() error
+}
+
+// TokenCounter is an optional fast path: a backend that knows its tokenizer
+// lets infill size windows in tokens instead of guessing from bytes.
+type TokenCounter interface {
+	CountTokens(text string) int
+}
+
+// ContextSizer is an optional interface: the most tokens a canvas may hold.
+type ContextSizer interface {
+	ContextLength() int
+}
+
+// Describer is an optional interface for status lines and `dfim version`:
+// a short description of the backend and model.
+type Describer interface {
+	Describe() string
+}

@@ -1,0 +1,60 @@
+package infill
+
+import (
+	"time"
+
+	"github.com/dfim/dfim/engine"
+)
+
+// A Document is a snapshot of one file's text, as the editor or disk has it.
+type Document struct {
+	Path       string // file path or URI: names the file in messages, gives the language
+	LanguageID string // LSP languageId; "" = from the extension of Path
+	Text       string
+	Version    int32
+}
+
+// Options steer one completion. Zero values mean defaults.
+type Options struct {
+	MaxTokens    int    // most tokens one hole may take; 0 = default
+	Shape        string // "auto" (default), "line" (rest of a line) or "block" (several lines)
+	Steps        int
+	Algorithm    engine.Algorithm
+	Block        int
+	Threshold    float32
+	Temperature  float32
+	Seed         uint64
+	Candidates   int // candidates to ask the engine for; the best come first
+	RepairRounds int // syntax repair rounds; 0 = default (2), -1 = off
+	// ExtraContext is cross-file context (from index/) placed before the
+	// prefix, already formatted as comments of the document's language.
+	ExtraContext string
+	Observe      func(engine.Step) // optional: stream denoising steps
+}
+
+// SyntaxStatus says how far a suggestion's syntax was checked.
+type SyntaxStatus string
+
+const (
+	SyntaxValid       SyntaxStatus = "valid"       // parsed with no new errors
+	SyntaxUnvalidated SyntaxStatus = "unvalidated" // no grammar for the language
+)
+
+// A Suggestion is one completion worth showing.
+type Suggestion struct {
+	Text       string // text to insert in place of [Start, End)
+	Start, End int    // byte offsets in Document.Text that Text replaces
+	Confidence float64
+	Steps      int           // denoising steps the engine took
+	Tokens     int           // tokens filled
+	Elapsed    time.Duration // wall time of the whole completion
+	Syntax     SyntaxStatus
+	Repaired   bool // syntax repair changed it
+}
+
+// A Hole is a span of a document to fill in a multi-hole request: bytes
+// [Start, End) are replaced (Start == End inserts).
+type Hole struct {
+	Start, End int
+	MaxLines   int // size hint: at most this many lines; 0 = no hint
+}
