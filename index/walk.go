@@ -16,9 +16,9 @@ import (
 type SkipReason string
 
 const (
-	SkipIgnored  SkipReason = "ignored"            // .gitignore, .git, vendor, node_modules
-	SkipBinary   SkipReason = "binary"             // a NUL byte in the first 8 KiB
-	SkipTooLarge SkipReason = "too large"          // over WalkOptions.MaxFileSize
+	SkipIgnored  SkipReason = "ignored"             // .gitignore, .git, vendor, node_modules
+	SkipBinary   SkipReason = "binary"              // a NUL byte in the first 8 KiB
+	SkipTooLarge SkipReason = "too large"           // over WalkOptions.MaxFileSize
 	SkipSymlink  SkipReason = "symlink out of tree" // points outside the walked root
 	SkipError    SkipReason = "unreadable"
 )
