@@ -1,0 +1,229 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dfim/dfim/infill"
+)
+
+// fakeFiller fills every hole with a text derived from its size hint, and
+// can run a hook while "filling" (to change a file under the run's feet).
+type fakeFiller struct {
+	mu     sync.Mutex
+	calls  int
+	during func(path string)
+	refuse bool // return empty fills
+}
+
+func (f *fakeFiller) FillHoles(_ context.Context, doc infill.Document, holes []infill.Hole, _ infill.Options) ([]infill.Suggestion, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	if f.during != nil {
+		f.during(doc.Path)
+	}
+	out := make([]infill.Suggestion, len(holes))
+	for i, h := range holes {
+		out[i] = infill.Suggestion{Start: h.Start, End: h.End}
+		if !f.refuse {
+			out[i].Text = "x := " + strings.Repeat("1", max(h.MaxLines, 1))
+		}
+	}
+	return out, nil
+}
+
+func tree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for rel, content := range files {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestMarkersFilledAndModeKept(t *testing.T) {
+	root := tree(t, map[string]string{
+		"a.go":       "package a\n\nfunc f() {\n\t<<fill>>\n\t<<fill:3>>\n}\n",
+		"b.go":       "package b\n",
+		".gitignore": "gen/\n",
+		"gen/c.go":   "package c\n// <<fill>>\n",
+	})
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Jobs: 2}, []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "package a\n\nfunc f() {\n\tx := 1\n\tx := 111\n}\n"
+	if got := read(t, filepath.Join(root, "a.go")); got != want {
+		t.Errorf("a.go = %q, want %q", got, want)
+	}
+	if got := read(t, filepath.Join(root, "gen/c.go")); !strings.Contains(got, "<<fill>>") {
+		t.Errorf("ignored file was filled: %q", got)
+	}
+	info, _ := os.Stat(filepath.Join(root, "a.go"))
+	if info.Mode().Perm() != 0o640 {
+		t.Errorf("mode = %v, want 0640", info.Mode().Perm())
+	}
+	if sum.HolesFound != 2 || sum.HolesFilled != 2 || sum.FilesChanged != 1 || !sum.Complete() {
+		t.Errorf("summary = %+v", sum)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(root, ".*dfim-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestDryRunWritesNothingAndPrintsDiff(t *testing.T) {
+	src := "package a\nvar v = <<fill>>\n"
+	root := tree(t, map[string]string{"a.go": src})
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, DryRun: true, Out: &out}, []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(root, "a.go")); got != src {
+		t.Errorf("dry run changed the file: %q", got)
+	}
+	if !strings.Contains(out.String(), "-var v = <<fill>>") || !strings.Contains(out.String(), "+var v = x := 1") {
+		t.Errorf("diff = %q", out.String())
+	}
+	if sum.FilesChanged != 0 || sum.HolesFilled != 1 {
+		t.Errorf("summary = %+v", sum)
+	}
+}
+
+func TestFileChangedDuringRunIsNotOverwritten(t *testing.T) {
+	root := tree(t, map[string]string{"a.go": "package a\n// <<fill>>\n"})
+	p := filepath.Join(root, "a.go")
+	edited := "package a\n// the user typed this meanwhile <<fill>>\n"
+	f := &fakeFiller{during: func(string) { os.WriteFile(p, []byte(edited), 0o644) }}
+	sum, err := Run(context.Background(), Config{Filler: f}, []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, p); got != edited {
+		t.Errorf("file = %q, want the user's edit kept", got)
+	}
+	if sum.Complete() || sum.FilesChanged != 0 || !strings.Contains(strings.Join(sum.Files[0].Problems, ""), "changed on disk") {
+		t.Errorf("summary = %+v", sum)
+	}
+}
+
+func TestFailingCheckRestoresEverything(t *testing.T) {
+	orig := map[string]string{"a.go": "package a\n// <<fill>>\n", "b/b.go": "package b\n// <<fill>>\n"}
+	root := tree(t, orig)
+	var out bytes.Buffer
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Check: "false", Out: &out}, []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel, content := range orig {
+		if got := read(t, filepath.Join(root, rel)); got != content {
+			t.Errorf("%s = %q, want restored %q", rel, got, content)
+		}
+	}
+	if !sum.CheckFailed || sum.Restored != 2 || sum.Complete() {
+		t.Errorf("summary = %+v", sum)
+	}
+	if !strings.Contains(out.String(), `--check "false" failed`) {
+		t.Errorf("output = %q", out.String())
+	}
+}
+
+func TestPlanRanges(t *testing.T) {
+	root := tree(t, map[string]string{"a.go": "package a\n\nfunc f() {\n\told()\n\tolder()\n}\n"})
+	p := filepath.Join(root, "a.go")
+	plan, err := ReadPlan("plan.jsonl", strings.NewReader(
+		`{"path":"`+p+`","start_line":4,"end_line":5}`+"\n"+
+			`{"path":"`+p+`","start_line":40,"end_line":41}`+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Plan: plan}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read(t, p), "package a\n\nfunc f() {\nx := 11\n}\n"; got != want {
+		t.Errorf("file = %q, want %q", got, want)
+	}
+	probs := strings.Join(sum.Files[0].Problems, "\n")
+	if !strings.Contains(probs, "plan line 2: lines 40..41 are past the end of the file (6 lines)") {
+		t.Errorf("problems = %q", probs)
+	}
+}
+
+func TestReadPlanReportsBadLines(t *testing.T) {
+	_, err := ReadPlan("p.jsonl", strings.NewReader("{\"path\":\"a\",\"start_line\":1,\"end_line\":1}\nnot json\n{\"path\":\"a\",\"start_line\":3,\"end_line\":2}\n"))
+	if err == nil || !strings.Contains(err.Error(), "p.jsonl:2:") || !strings.Contains(err.Error(), "p.jsonl:3:") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestUnreadableFileAndUnfilledHoleReported(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Log("running as root: unreadable files are readable; checking the unfilled hole only")
+	}
+	root := tree(t, map[string]string{"a.go": "package a\n// <<fill>>\n", "b.go": "package b\n"})
+	os.Chmod(filepath.Join(root, "b.go"), 0)
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{refuse: true}}, []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Complete() || sum.HolesFilled != 0 || !strings.Contains(strings.Join(sum.Files[0].Problems, ""), "line 2: hole not filled") {
+		t.Errorf("summary = %+v", sum)
+	}
+	if os.Getuid() != 0 && !strings.Contains(strings.Join(sum.Files[1].Problems, ""), "cannot read") {
+		t.Errorf("unreadable file not reported: %+v", sum.Files[1])
+	}
+	if _, err := Run(context.Background(), Config{Filler: &fakeFiller{}}, []string{filepath.Join(root, "missing")}); err == nil {
+		t.Error("a missing path gave no error")
+	}
+}
+
+func TestLineRangeHoleCRLFAndLastLine(t *testing.T) {
+	text := "a\r\nbb\r\ncc"
+	h, err := LineRangeHole(text, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text[h.Start:h.End]; got != "bb\r\ncc" {
+		t.Errorf("hole = %q", got)
+	}
+	h, _ = LineRangeHole(text, 1, 1)
+	if got := text[h.Start:h.End]; got != "a" {
+		t.Errorf("hole = %q", got)
+	}
+}
+
+func TestMarkerSyntaxCustom(t *testing.T) {
+	m, err := NewMarkerSyntax("TODO_FILL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs := m.Holes("a TODO_FILL b TODO_FILL"); len(hs) != 2 || hs[1].Start != 14 {
+		t.Errorf("holes = %+v", hs)
+	}
+	if _, err := NewMarkerSyntax(" "); err == nil {
+		t.Error("blank marker accepted")
+	}
+}

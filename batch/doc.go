@@ -1,0 +1,12 @@
+// Package batch fills holes across a code base from the command line
+// (`dfim batch`) and for the LSP's fill commands: hole markers in files
+// (`<<fill>>`, `<<fill:3>>`), line ranges from a plan file, or syntax nodes
+// matched by a tree-sitter query. All holes of one file go to the infill
+// pipeline as one canvas.
+//
+// Nothing is ever lost: a file is read with its hash and replaced through a
+// synced temporary file in the same folder, renamed over it with its mode
+// kept; a file that changed on disk since it was read is skipped, never
+// overwritten; a failing --check restores every file the run changed.
+// This package must not know how holes are filled (that is infill's job).
+package batch

@@ -1,0 +1,119 @@
+package batch
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/dfim/dfim/infill"
+)
+
+// DefaultMarker is the hole marker dfim batch looks for.
+const DefaultMarker = "<<fill>>"
+
+// A MarkerSyntax finds hole markers: the marker itself, or with a size hint
+// "<<fill:3>>" (at most 3 lines) when the marker ends in ">>".
+type MarkerSyntax struct {
+	re *regexp.Regexp
+}
+
+// NewMarkerSyntax compiles a marker such as "<<fill>>".
+func NewMarkerSyntax(marker string) (*MarkerSyntax, error) {
+	if strings.TrimSpace(marker) == "" || strings.ContainsAny(marker, "\n\r") {
+		return nil, fmt.Errorf("marker %q must be non-empty and on one line", marker)
+	}
+	pat := regexp.QuoteMeta(marker)
+	if open, ok := strings.CutSuffix(marker, ">>"); ok && open != "" {
+		pat = regexp.QuoteMeta(open) + `(?::(\d+))?` + regexp.QuoteMeta(">>")
+	}
+	return &MarkerSyntax{re: regexp.MustCompile(pat)}, nil
+}
+
+// Holes returns one hole per marker in text: the marker's bytes are replaced.
+func (m *MarkerSyntax) Holes(text string) []infill.Hole {
+	var holes []infill.Hole
+	for _, loc := range m.re.FindAllStringSubmatchIndex(text, -1) {
+		h := infill.Hole{Start: loc[0], End: loc[1]}
+		if len(loc) >= 4 && loc[2] >= 0 {
+			n, err := strconv.Atoi(text[loc[2]:loc[3]])
+			if err == nil && n > 0 {
+				h.MaxLines = n
+			}
+		}
+		holes = append(holes, h)
+	}
+	return holes
+}
+
+// A PlanEntry asks for lines StartLine..EndLine (1-based, inclusive) of Path
+// to be regenerated.
+type PlanEntry struct {
+	Path      string `json:"path"`
+	StartLine int    `json:"start_line"`
+	EndLine   int    `json:"end_line"`
+	line      int    // line of the plan file, for messages
+}
+
+// ReadPlan reads a JSONL plan. Malformed lines are errors naming the line.
+func ReadPlan(name string, r io.Reader) ([]PlanEntry, error) {
+	var entries []PlanEntry
+	var errs []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var e PlanEntry
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			errs = append(errs, fmt.Sprintf("%s:%d: %v (want {\"path\",\"start_line\",\"end_line\"})", name, n, err))
+			continue
+		}
+		if e.Path == "" || e.StartLine < 1 || e.EndLine < e.StartLine {
+			errs = append(errs, fmt.Sprintf("%s:%d: need a path and 1 <= start_line <= end_line, got %q %d..%d", name, n, e.Path, e.StartLine, e.EndLine))
+			continue
+		}
+		e.line = n
+		entries = append(entries, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading plan %s: %w", name, err)
+	}
+	if len(errs) > 0 {
+		return entries, fmt.Errorf("plan %s has bad lines:\n  %s", name, strings.Join(errs, "\n  "))
+	}
+	return entries, nil
+}
+
+// LineRangeHole returns the hole covering lines start..end (1-based,
+// inclusive) of text: from the start of the first line to the end of the
+// last line's content (its line break stays).
+func LineRangeHole(text string, start, end int) (infill.Hole, error) {
+	lineStarts := []int{0}
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' && i+1 < len(text) {
+			lineStarts = append(lineStarts, i+1)
+		}
+	}
+	if text == "" || start < 1 || end < start || end > len(lineStarts) {
+		return infill.Hole{}, fmt.Errorf("lines %d..%d are past the end of the file (%d lines)", start, end, len(lineStarts))
+	}
+	from := lineStarts[start-1]
+	to := len(text)
+	if end < len(lineStarts) {
+		to = lineStarts[end] - 1 // the '\n' ending line end
+	} else if strings.HasSuffix(text, "\n") {
+		to--
+	}
+	if to > from && text[to-1] == '\r' {
+		to--
+	}
+	return infill.Hole{Start: from, End: to, MaxLines: end - start + 1}, nil
+}
