@@ -257,7 +257,7 @@ func TestCorruptFilesFail(t *testing.T) {
 		{"big endian", new(raw).header(3<<24, 0, 0).Bytes(), "big-endian"},
 		{"tensor count 2^40", new(raw).header(3, 1<<40, 0).Bytes(), "claims 1099511627776 tensors"},
 		{"metadata count 2^62", new(raw).header(3, 0, 1<<62).Bytes(), "metadata entries"},
-		{"huge key length", new(raw).header(3, 0, 1).u64(1<<62).u64(0).u64(0).Bytes(), "claims 4611686018427387904 bytes"},
+		{"huge key length", new(raw).header(3, 0, 1).u64(1 << 62).u64(0).u64(0).Bytes(), "claims 4611686018427387904 bytes"},
 		{"huge string value", new(raw).header(3, 0, 1).str("k").u32(uint32(ValueString)).u64(math.MaxUint64).Bytes(), `metadata "k"`},
 		{"huge array", new(raw).header(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueUint32)).u64(1 << 61).Bytes(), "claims 2305843009213693952 elements"},
 		{"huge string array", new(raw).header(3, 0, 1).str("k").u32(uint32(ValueArray)).u32(uint32(ValueString)).u64(1 << 40).Bytes(), "elements"},
