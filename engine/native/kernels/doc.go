@@ -1,0 +1,26 @@
+// Package kernels holds the CPU arithmetic of the native engine: matrix
+// multiplies against model weights (Linear) and activations (MatMul,
+// MatMulT), and the row kernels of a transformer layer (RMSNorm, Softmax,
+// SiLUMul, RoPE, Dot, Axpy, Scale, Add).
+//
+// Every kernel is a pure function of its arguments. Weights are packed once,
+// at load time, into column panels of 32 output columns (k-major) so the
+// inner loop broadcasts one activation and multiplies it into two 16-wide
+// vectors of weights; q8_0 weights stay quantized and are dequantized one
+// panel at a time into a per-worker scratch buffer.
+//
+// Fast paths use Go's experimental simd/archsimd package and are built only
+// with GOEXPERIMENT=simd on amd64 (files *_simd.go); the CPU's features are
+// detected at run time and pick AVX-512, AVX2 or the portable pure-Go code,
+// which is also what every other build gets (files *_portable.go). Features
+// says which path runs. Large kernels split their work over a small
+// persistent pool of worker goroutines (SetThreads); calls may be made from
+// many goroutines at once, and a kernel called from inside another kernel's
+// worker runs on the caller's goroutine rather than waiting for the pool.
+//
+// The package must not know about models, tokens or GGUF files beyond the
+// byte layouts of f16, bf16 and q8_0 weights. Slices that are too short for
+// the shapes given are programming errors and panic, as copy and index
+// expressions do; data read from files is checked by the constructors,
+// which return errors.
+package kernels

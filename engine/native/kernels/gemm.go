@@ -1,0 +1,120 @@
+package kernels
+
+import "sync"
+
+// A panel is panelCols output columns of a weight matrix stored k-major: row
+// i holds the panelCols weights that multiply input i. The tile kernel keeps
+// panelRows×panelCols accumulators in vector registers (8 of Float32x16);
+// Go's register allocator gives SIMD code 16 vector registers, so a bigger
+// tile spills.
+const (
+	panelCols = 32
+	panelRows = 4
+)
+
+// parallelMinFlops is the smallest product worth splitting over threads:
+// below it, waking a worker costs more than it saves.
+var parallelMinFlops = 1 << 21
+
+// scratch holds per-task buffers (a dequantized or packed panel).
+var scratch = sync.Pool{New: func() any { return new([]float32) }}
+
+func getScratch(n int) *[]float32 {
+	s := scratch.Get().(*[]float32)
+	if cap(*s) < n {
+		*s = make([]float32, n)
+	}
+	*s = (*s)[:n]
+	return s
+}
+
+// panelSource yields panel p of a right-hand matrix with k rows: a slice b
+// whose row i starts at b[i*ldb] and has panelCols readable floats. It may
+// fill buf (k*panelCols floats, owned by the calling task) and return it.
+type panelSource func(p int, buf []float32) (b []float32, ldb int)
+
+// gemm computes dst (rows×n, row-major) = a (rows×k, row-major) times the
+// k×n matrix whose panels src yields. Work is split by panels, and by rows
+// as well when there are too few panels to keep every thread busy.
+func gemm(dst, a []float32, rows, k, n int, src panelSource) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if len(dst) < rows*n {
+		panic("kernels: dst too short for the product")
+	}
+	if len(a) < rows*k {
+		panic("kernels: left operand too short for the product")
+	}
+	if k == 0 {
+		clear(dst[:rows*n])
+		return
+	}
+	np := (n + panelCols - 1) / panelCols
+	th := Threads()
+	if 2*rows*k*n < parallelMinFlops {
+		th = 1
+	}
+	rowChunks := 1
+	if np < 2*th {
+		rowChunks = (2*th + np - 1) / np
+	}
+	rc := (rows + rowChunks - 1) / rowChunks
+	rc = (rc + panelRows - 1) / panelRows * panelRows
+	rowChunks = (rows + rc - 1) / rc
+
+	task := func(t int) {
+		p, c := t/rowChunks, t%rowChunks
+		buf := getScratch(k * panelCols)
+		b, ldb := src(p, *buf)
+		j0 := p * panelCols
+		nc := min(panelCols, n-j0)
+		r1 := min(rows, (c+1)*rc)
+		for r := c * rc; r < r1; r += panelRows {
+			nr := min(panelRows, r1-r)
+			tile(dst[r*n+j0:], n, a[r*k:], k, nr, b, ldb, k, nc)
+		}
+		scratch.Put(buf)
+	}
+	if th == 1 {
+		for t := 0; t < np*rowChunks; t++ {
+			task(t)
+		}
+		return
+	}
+	parallelFor(np*rowChunks, task)
+}
+
+func tilePortable(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {
+	for r := 0; r < nrows; r++ {
+		ar := a[r*lda : r*lda+k]
+		// Eight scalar accumulators at a time stay in registers.
+		for j0 := 0; j0 < ncols; j0 += 8 {
+			var c0, c1, c2, c3, c4, c5, c6, c7 float32
+			for i, av := range ar {
+				bi := b[i*ldb+j0 : i*ldb+j0+8]
+				c0 += av * bi[0]
+				c1 += av * bi[1]
+				c2 += av * bi[2]
+				c3 += av * bi[3]
+				c4 += av * bi[4]
+				c5 += av * bi[5]
+				c6 += av * bi[6]
+				c7 += av * bi[7]
+			}
+			out := [8]float32{c0, c1, c2, c3, c4, c5, c6, c7}
+			copy(dst[r*ldd+j0:r*ldd+min(j0+8, ncols)], out[:])
+		}
+	}
+}
+
+func dequantPanelPortable(dst []float32, q []int8, scales []float32, k int) {
+	for i := 0; i < k; i++ {
+		s := scales[(i/32)*panelCols : (i/32)*panelCols+panelCols]
+		qi := q[i*panelCols : i*panelCols+panelCols]
+		di := dst[i*panelCols : i*panelCols+panelCols]
+		for j := range di {
+			di[j] = float32(qi[j]) * s[j]
+		}
+	}
+}

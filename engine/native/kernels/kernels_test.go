@@ -1,0 +1,509 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// forEachLevel runs f once per implementation this CPU and build support,
+// so the portable code is checked even on a machine with AVX-512.
+func forEachLevel(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	defer useLevel(bestLevel())
+	for _, l := range availableLevels() {
+		useLevel(l)
+		t.Run(l.String(), f)
+	}
+}
+
+// withThreads runs f with 1 and with 3 threads (3 > cores here, so the
+// split and the caller-runs-it path are both exercised).
+func withThreads(t *testing.T, f func(t *testing.T)) {
+	defer SetThreads(0)
+	defer func(v int) { parallelMinFlops = v }(parallelMinFlops)
+	parallelMinFlops = 0
+	for _, n := range []int{1, 3} {
+		SetThreads(n)
+		t.Run(fmt.Sprintf("threads=%d", n), f)
+	}
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// closeTo reports whether got matches want within rel of the scale of the
+// terms that produced it (sumAbs: sum of |a_i*b_i|), which is what float32
+// accumulation error is proportional to.
+func closeTo(got float32, want, sumAbs, rel float64) bool {
+	return math.Abs(float64(got)-want) <= rel*math.Max(sumAbs, 1e-30)
+}
+
+// refLinear is the float64 reference of dst = x · Wᵀ.
+func refLinear(w []float32, x []float32, rows, out, in int) (want, scale []float64) {
+	want = make([]float64, rows*out)
+	scale = make([]float64, rows*out)
+	for r := 0; r < rows; r++ {
+		for o := 0; o < out; o++ {
+			var s, a float64
+			for i := 0; i < in; i++ {
+				p := float64(x[r*in+i]) * float64(w[o*in+i])
+				s += p
+				a += math.Abs(p)
+			}
+			want[r*out+o], scale[r*out+o] = s, a
+		}
+	}
+	return want, scale
+}
+
+var shapes = []int{1, 3, 17, 31, 33, 64, 100, 257}
+
+func checkProduct(t *testing.T, name string, got []float32, want, scale []float64) {
+	t.Helper()
+	for i := range want {
+		if !closeTo(got[i], want[i], scale[i], 1e-4) {
+			t.Fatalf("%s: element %d = %g, want %g (scale %g)", name, i, got[i], want[i], scale[i])
+		}
+	}
+}
+
+func TestLinearF32(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	forEachLevel(t, func(t *testing.T) {
+		withThreads(t, func(t *testing.T) {
+			for _, rows := range shapes {
+				for _, in := range []int{1, 3, 17, 33, 100, 257} {
+					for _, out := range shapes {
+						w, x := randSlice(r, out*in), randSlice(r, rows*in)
+						want, scale := refLinear(w, x, rows, out, in)
+						lin := NewLinearF32(w, out, in)
+						if lin.In() != in || lin.Out() != out {
+							t.Fatalf("In, Out = %d, %d; want %d, %d", lin.In(), lin.Out(), in, out)
+						}
+						got := make([]float32, rows*out+1)
+						got[rows*out] = 42 // sentinel: nothing past the result is written
+						lin.Forward(got, x, rows)
+						checkProduct(t, fmt.Sprintf("rows=%d in=%d out=%d", rows, in, out), got, want, scale)
+						if got[rows*out] != 42 {
+							t.Fatalf("rows=%d in=%d out=%d: wrote past the result", rows, in, out)
+						}
+					}
+				}
+			}
+		})
+	})
+}
+
+func encodeF16(v float32) uint16 {
+	// Round to nearest through float64; good enough for test data in normal range.
+	b := math.Float32bits(v)
+	sign := uint16(b>>16) & 0x8000
+	exp := int(b>>23&0xff) - 127 + 15
+	mant := b & 0x7fffff
+	if exp <= 0 {
+		return sign
+	}
+	h := uint32(exp)<<10 | mant>>13
+	if mant&0x1000 != 0 {
+		h++
+	}
+	return sign | uint16(h)
+}
+
+func TestHalfToFloat32(t *testing.T) {
+	cases := []struct {
+		h    uint16
+		want float32
+	}{
+		{0x0000, 0}, {0x3c00, 1}, {0xc000, -2}, {0x7bff, 65504}, {0x0001, 5.960464477539063e-08},
+		{0x03ff, 6.097555160522461e-05}, {0x0400, 6.103515625e-05}, {0x3555, 0.333251953125},
+		{0x7c00, float32(math.Inf(1))}, {0xfc00, float32(math.Inf(-1))},
+	}
+	for _, c := range cases {
+		if got := halfToFloat32(c.h); got != c.want {
+			t.Errorf("halfToFloat32(%#04x) = %g, want %g", c.h, got, c.want)
+		}
+	}
+	if got := halfToFloat32(0x7e00); !math.IsNaN(float64(got)) {
+		t.Errorf("halfToFloat32(NaN) = %g", got)
+	}
+	if got := halfToFloat32(0x8000); math.Float32bits(got) != 0x80000000 {
+		t.Errorf("halfToFloat32(-0) = %g, want -0", got)
+	}
+}
+
+func TestLinearF16BF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const rows, out, in = 5, 37, 45
+	w, x := randSlice(r, out*in), randSlice(r, rows*in)
+	f16 := make([]byte, 2*len(w))
+	bf16 := make([]byte, 2*len(w))
+	for i, v := range w {
+		binary.LittleEndian.PutUint16(f16[2*i:], encodeF16(v))
+		binary.LittleEndian.PutUint16(bf16[2*i:], uint16(math.Float32bits(v)>>16))
+	}
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		make func([]byte, int, int) (Linear, error)
+		dec  func([]float32, []byte)
+	}{{"f16", f16, NewLinearF16, F16ToF32}, {"bf16", bf16, NewLinearBF16, BF16ToF32}} {
+		dw := make([]float32, len(w))
+		c.dec(dw, c.raw)
+		for i := range w { // the decoded weights are the rounded ones
+			if math.Abs(float64(dw[i]-w[i])) > 1e-2*math.Abs(float64(w[i]))+1e-4 {
+				t.Fatalf("%s: weight %d decodes to %g, was %g", c.name, i, dw[i], w[i])
+			}
+		}
+		want, scale := refLinear(dw, x, rows, out, in)
+		lin, err := c.make(c.raw, out, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, rows*out)
+		lin.Forward(got, x, rows)
+		checkProduct(t, c.name, got, want, scale)
+		if _, err := c.make(c.raw[:len(c.raw)-1], out, in); err == nil {
+			t.Errorf("%s: truncated data gave no error", c.name)
+		}
+	}
+}
+
+// quantizeQ8 makes ggml q8_0 data for w (out×in) the way ggml does:
+// d = max|x|/127, q = round(x/d).
+func quantizeQ8(w []float32, out, in int) []byte {
+	raw := make([]byte, 0, out*in/32*34)
+	for o := 0; o < out; o++ {
+		for b := 0; b < in/32; b++ {
+			blk := w[o*in+b*32 : o*in+b*32+32]
+			var amax float32
+			for _, v := range blk {
+				amax = max(amax, float32(math.Abs(float64(v))))
+			}
+			d := amax / 127
+			h := encodeF16(d)
+			raw = binary.LittleEndian.AppendUint16(raw, h)
+			dd := halfToFloat32(h)
+			for _, v := range blk {
+				q := 0.0
+				if dd != 0 {
+					q = math.Round(float64(v / dd))
+				}
+				raw = append(raw, byte(int8(max(-127, min(127, q)))))
+			}
+		}
+	}
+	return raw
+}
+
+func TestLinearQ8_0(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	forEachLevel(t, func(t *testing.T) {
+		withThreads(t, func(t *testing.T) {
+			for _, rows := range shapes {
+				for _, in := range []int{32, 64, 96, 384} {
+					for _, out := range []int{1, 17, 33, 100} {
+						w, x := randSlice(r, out*in), randSlice(r, rows*in)
+						raw := quantizeQ8(w, out, in)
+						dw := make([]float32, out*in)
+						if err := DequantizeQ8_0(dw, raw); err != nil {
+							t.Fatal(err)
+						}
+						want, scale := refLinear(dw, x, rows, out, in)
+						lin, err := NewLinearQ8_0(raw, out, in)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got := make([]float32, rows*out)
+						lin.Forward(got, x, rows)
+						checkProduct(t, fmt.Sprintf("rows=%d in=%d out=%d", rows, in, out), got, want, scale)
+					}
+				}
+			}
+		})
+	})
+}
+
+func TestLinearQ8_0Errors(t *testing.T) {
+	if _, err := NewLinearQ8_0(make([]byte, 34*3), 3, 40); err == nil {
+		t.Error("in=40 (not a multiple of 32) gave no error")
+	}
+	if _, err := NewLinearQ8_0(make([]byte, 34*3-1), 3, 32); err == nil {
+		t.Error("truncated data gave no error")
+	}
+	if _, err := NewLinearQ8_0(nil, 0, 32); err == nil {
+		t.Error("out=0 gave no error")
+	}
+}
+
+func TestMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	forEachLevel(t, func(t *testing.T) {
+		withThreads(t, func(t *testing.T) {
+			for _, m := range shapes {
+				for _, k := range shapes {
+					for _, n := range shapes {
+						a, b := randSlice(r, m*k), randSlice(r, k*n)
+						// b (k×n) is Wᵀ for W (n×k).
+						wt := make([]float32, n*k)
+						for i := 0; i < k; i++ {
+							for j := 0; j < n; j++ {
+								wt[j*k+i] = b[i*n+j]
+							}
+						}
+						want, scale := refLinear(wt, a, m, n, k)
+						got := make([]float32, m*n)
+						MatMul(got, a, b, m, k, n)
+						checkProduct(t, fmt.Sprintf("MatMul m=%d k=%d n=%d", m, k, n), got, want, scale)
+						clear(got)
+						MatMulT(got, a, wt, m, k, n)
+						checkProduct(t, fmt.Sprintf("MatMulT m=%d k=%d n=%d", m, k, n), got, want, scale)
+					}
+				}
+			}
+		})
+	})
+}
+
+func TestVectorOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 257} {
+			a, b := randSlice(r, n), randSlice(r, n)
+			var want, sumAbs float64
+			for i := range a {
+				want += float64(a[i]) * float64(b[i])
+				sumAbs += math.Abs(float64(a[i]) * float64(b[i]))
+			}
+			if got := Dot(a, b); !closeTo(got, want, sumAbs, 1e-5) {
+				t.Errorf("Dot n=%d = %g, want %g", n, got, want)
+			}
+
+			y := append([]float32(nil), b...)
+			Axpy(0.75, a, y)
+			for i := range y {
+				if w := 0.75*float64(a[i]) + float64(b[i]); !closeTo(y[i], w, math.Abs(0.75*float64(a[i]))+math.Abs(float64(b[i])), 1e-6) {
+					t.Fatalf("Axpy n=%d: y[%d] = %g, want %g", n, i, y[i], w)
+				}
+			}
+			y = append(y[:0], b...)
+			Add(y, a)
+			for i := range y {
+				if y[i] != a[i]+b[i] {
+					t.Fatalf("Add n=%d: y[%d] = %g, want %g", n, i, y[i], a[i]+b[i])
+				}
+			}
+			y = append(y[:0], a...)
+			Scale(y, -1.5)
+			for i := range y {
+				if y[i] != a[i]*-1.5 {
+					t.Fatalf("Scale n=%d: y[%d] = %g, want %g", n, i, y[i], a[i]*-1.5)
+				}
+			}
+		}
+	})
+}
+
+func TestRMSNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 3, 17, 31, 33, 64, 100, 257, 4096} {
+			x, w := randSlice(r, n), randSlice(r, n)
+			var ss float64
+			for _, v := range x {
+				ss += float64(v) * float64(v)
+			}
+			inv := 1 / math.Sqrt(ss/float64(n)+1e-6)
+			for _, weight := range [][]float32{w, nil} {
+				dst := make([]float32, n)
+				RMSNorm(dst, x, weight, 1e-6)
+				for i := range dst {
+					want := float64(x[i]) * inv
+					if weight != nil {
+						want *= float64(w[i])
+					}
+					if !closeTo(dst[i], want, math.Abs(want), 1e-5) {
+						t.Fatalf("RMSNorm n=%d weight=%v: dst[%d] = %g, want %g", n, weight != nil, i, dst[i], want)
+					}
+				}
+			}
+			// In place.
+			y := append([]float32(nil), x...)
+			RMSNorm(y, y, nil, 1e-6)
+			if !closeTo(y[n-1], float64(x[n-1])*inv, math.Abs(float64(x[n-1])*inv), 1e-5) {
+				t.Fatalf("RMSNorm in place n=%d: %g, want %g", n, y[n-1], float64(x[n-1])*inv)
+			}
+		}
+	})
+}
+
+func TestSoftmax(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 3, 17, 31, 33, 64, 100, 257} {
+			x := randSlice(r, n)
+			for i := range x {
+				x[i] *= 8 // spread the logits over a wide range
+			}
+			if n > 3 {
+				x[1] = float32(math.Inf(-1)) // a masked position
+				x[2] = -200                  // far below the max: underflows to 0
+			}
+			m := math.Inf(-1)
+			for _, v := range x {
+				m = math.Max(m, float64(v))
+			}
+			want := make([]float64, n)
+			var sum float64
+			for i, v := range x {
+				want[i] = math.Exp(float64(v) - m)
+				sum += want[i]
+			}
+			Softmax(x)
+			for i := range x {
+				if !closeTo(x[i], want[i]/sum, want[i]/sum, 1e-5) && math.Abs(float64(x[i])-want[i]/sum) > 1e-30 {
+					t.Fatalf("Softmax n=%d: x[%d] = %g, want %g", n, i, x[i], want[i]/sum)
+				}
+			}
+		}
+		x := []float32{float32(math.Inf(-1)), float32(math.Inf(-1))}
+		Softmax(x)
+		if x[0] != 0.5 || x[1] != 0.5 {
+			t.Errorf("Softmax of all -Inf = %v, want uniform", x)
+		}
+	})
+}
+
+func TestSiLUMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 3, 17, 31, 33, 64, 100, 257} {
+			g, u := randSlice(r, n), randSlice(r, n)
+			for i := range g {
+				g[i] *= 6
+			}
+			if n > 3 {
+				g[0], g[1], g[2] = 95, -95, 0
+			}
+			want := make([]float64, n)
+			for i := range g {
+				want[i] = float64(g[i]) / (1 + math.Exp(-float64(g[i]))) * float64(u[i])
+			}
+			SiLUMul(g, u)
+			for i := range g {
+				if !closeTo(g[i], want[i], math.Abs(want[i]), 1e-5) && math.Abs(float64(g[i])-want[i]) > 1e-30 {
+					t.Fatalf("SiLUMul n=%d: [%d] = %g, want %g", n, i, g[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+// TestExp checks the vector exponential behind Softmax and SiLUMul over its
+// whole range against math.Exp.
+func TestExp(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		const n = 20001
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = -87 + 87*float32(i)/(n-1) // softmax inputs are ≤ 0
+		}
+		got := append([]float32(nil), x...)
+		expInPlace(got)
+		worst := 0.0
+		for i, v := range x {
+			want := math.Exp(float64(v))
+			worst = math.Max(worst, math.Abs(float64(got[i])-want)/want)
+		}
+		if worst > 2e-6 {
+			t.Errorf("worst relative error of exp on [-87, 0] = %g, want ≤ 2e-6", worst)
+		}
+	})
+}
+
+func TestRoPE(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	forEachLevel(t, func(t *testing.T) {
+		for _, neox := range []bool{false, true} {
+			for _, headDim := range []int{2, 6, 32, 64, 128} {
+				for _, pos := range []int{0, 1, 7, 255, 1000, 70000} {
+					const nHeads, base = 3, 10000
+					x := randSlice(r, nHeads*headDim)
+					want := make([]float64, len(x))
+					half := headDim / 2
+					for h := 0; h < nHeads; h++ {
+						for i := 0; i < half; i++ {
+							theta := float64(pos) * math.Pow(base, -2*float64(i)/float64(headDim))
+							a, b := h*headDim+2*i, h*headDim+2*i+1
+							if neox {
+								a, b = h*headDim+i, h*headDim+i+half
+							}
+							x0, x1 := float64(x[a]), float64(x[b])
+							want[a] = x0*math.Cos(theta) - x1*math.Sin(theta)
+							want[b] = x0*math.Sin(theta) + x1*math.Cos(theta)
+						}
+					}
+					RoPE(x, nHeads, headDim, pos, base, neox)
+					for i := range x {
+						if math.Abs(float64(x[i])-want[i]) > 1e-5*(1+math.Abs(want[i])) {
+							t.Fatalf("RoPE neox=%v headDim=%d pos=%d: x[%d] = %g, want %g", neox, headDim, pos, i, x[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestFeatures(t *testing.T) {
+	if Features() == "" {
+		t.Error("Features is empty")
+	}
+	t.Logf("kernels: %s, levels %v", Features(), availableLevels())
+}
+
+func TestParallelForRunsEveryTaskOnce(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(4)
+	for _, n := range []int{0, 1, 2, 5, 100} {
+		hits := make([]int32, n)
+		parallelFor(n, func(i int) { hits[i]++ })
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("n=%d: task %d ran %d times", n, i, h)
+			}
+		}
+	}
+	// Nested calls (a kernel called from inside a worker) must not deadlock.
+	var total [8][8]int32
+	parallelFor(8, func(i int) {
+		parallelFor(8, func(j int) { total[i][j]++ })
+	})
+	for i := range total {
+		for j := range total[i] {
+			if total[i][j] != 1 {
+				t.Fatalf("nested task %d,%d ran %d times", i, j, total[i][j])
+			}
+		}
+	}
+}
+
+func TestSetThreads(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(3)
+	if Threads() != 3 {
+		t.Errorf("Threads() = %d after SetThreads(3)", Threads())
+	}
+	SetThreads(-1)
+	if Threads() < 1 {
+		t.Errorf("Threads() = %d after SetThreads(-1), want the default", Threads())
+	}
+}

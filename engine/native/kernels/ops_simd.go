@@ -1,0 +1,378 @@
+//go:build goexperiment.simd && amd64
+
+package kernels
+
+import (
+	"math"
+	"simd/archsimd"
+)
+
+// The exponential of Cephes' expf: e^x = 2^n · e^r with n = round(x·log2 e),
+// r = x - n·ln 2 (ln 2 split in two for precision) and e^r a degree-7
+// polynomial; relative error about 1e-7.
+const (
+	expLog2e = 1.44269504088896341
+	expC1    = 0.693359375
+	expC2    = -2.12194440e-4
+	expP0    = 1.9875691500e-4
+	expP1    = 1.3981999507e-3
+	expP2    = 8.3334519073e-3
+	expP3    = 4.1665795894e-2
+	expP4    = 1.6666665459e-1
+	expP5    = 5.0000001201e-1
+	expHi    = 88.3762626647949  // e^expHi < MaxFloat32
+	expLo    = -87.3365447505531 // e^expLo = smallest normal float32 (AVX2 path)
+	expLo512 = -104.0            // VSCALEF underflows to 0 below this
+)
+
+// exp16 is e^x on 16 floats (AVX-512); 2^n comes from VSCALEFPS, which
+// underflows gracefully to 0, so -Inf and large negative x give 0.
+func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
+	x = x.Max(archsimd.BroadcastFloat32x16(expLo512)).Min(archsimd.BroadcastFloat32x16(expHi))
+	n := x.Mul(archsimd.BroadcastFloat32x16(expLog2e)).RoundToEvenScaled(0)
+	r := n.MulAdd(archsimd.BroadcastFloat32x16(-expC1), x)
+	r = n.MulAdd(archsimd.BroadcastFloat32x16(-expC2), r)
+	p := archsimd.BroadcastFloat32x16(expP0)
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP1))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP2))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP3))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP4))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP5))
+	y := p.MulAdd(r.Mul(r), r.Add(archsimd.BroadcastFloat32x16(1)))
+	return y.Scale(n)
+}
+
+// exp8 is e^x on 8 floats (AVX2); 2^n is built in the exponent bits, and x
+// below the smallest normal result gives 0.
+func exp8(x archsimd.Float32x8) archsimd.Float32x8 {
+	keep := x.GreaterEqual(archsimd.BroadcastFloat32x8(expLo))
+	x = x.Max(archsimd.BroadcastFloat32x8(expLo)).Min(archsimd.BroadcastFloat32x8(expHi))
+	n := x.Mul(archsimd.BroadcastFloat32x8(expLog2e)).RoundToEven()
+	r := n.MulAdd(archsimd.BroadcastFloat32x8(-expC1), x)
+	r = n.MulAdd(archsimd.BroadcastFloat32x8(-expC2), r)
+	p := archsimd.BroadcastFloat32x8(expP0)
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(expP1))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(expP2))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(expP3))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(expP4))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(expP5))
+	y := p.MulAdd(r.Mul(r), r.Add(archsimd.BroadcastFloat32x8(1)))
+	pow2 := n.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
+	return y.Mul(pow2).Masked(keep)
+}
+
+func hsum16(v archsimd.Float32x16) float32 {
+	var t [16]float32
+	v.Store(&t)
+	var s float32
+	for _, x := range t {
+		s += x
+	}
+	return s
+}
+
+func hsum8(v archsimd.Float32x8) float32 {
+	var t [8]float32
+	v.Store(&t)
+	var s float32
+	for _, x := range t {
+		s += x
+	}
+	return s
+}
+
+func hmax16(v archsimd.Float32x16) float32 {
+	var t [16]float32
+	v.Store(&t)
+	m := t[0]
+	for _, x := range t[1:] {
+		m = max(m, x)
+	}
+	return m
+}
+
+func hmax8(v archsimd.Float32x8) float32 {
+	var t [8]float32
+	v.Store(&t)
+	m := t[0]
+	for _, x := range t[1:] {
+		m = max(m, x)
+	}
+	return m
+}
+
+// ---- AVX-512 ----
+
+func dotAVX512(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 archsimd.Float32x16
+	i := 0
+	for ; i+64 <= len(a); i += 64 {
+		s0 = archsimd.LoadFloat32x16Slice(a[i:]).MulAdd(archsimd.LoadFloat32x16Slice(b[i:]), s0)
+		s1 = archsimd.LoadFloat32x16Slice(a[i+16:]).MulAdd(archsimd.LoadFloat32x16Slice(b[i+16:]), s1)
+		s2 = archsimd.LoadFloat32x16Slice(a[i+32:]).MulAdd(archsimd.LoadFloat32x16Slice(b[i+32:]), s2)
+		s3 = archsimd.LoadFloat32x16Slice(a[i+48:]).MulAdd(archsimd.LoadFloat32x16Slice(b[i+48:]), s3)
+	}
+	for ; i+16 <= len(a); i += 16 {
+		s0 = archsimd.LoadFloat32x16Slice(a[i:]).MulAdd(archsimd.LoadFloat32x16Slice(b[i:]), s0)
+	}
+	if i < len(a) {
+		s1 = archsimd.LoadFloat32x16SlicePart(a[i:]).MulAdd(archsimd.LoadFloat32x16SlicePart(b[i:]), s1)
+	}
+	return hsum16(s0.Add(s1).Add(s2.Add(s3)))
+}
+
+func axpyAVX512(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	av := archsimd.BroadcastFloat32x16(alpha)
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		archsimd.LoadFloat32x16Slice(x[i:]).MulAdd(av, archsimd.LoadFloat32x16Slice(y[i:])).StoreSlice(y[i:])
+	}
+	if i < len(x) {
+		archsimd.LoadFloat32x16SlicePart(x[i:]).MulAdd(av, archsimd.LoadFloat32x16SlicePart(y[i:])).StoreSlicePart(y[i:])
+	}
+}
+
+func scaleAVX512(x []float32, s float32) {
+	sv := archsimd.BroadcastFloat32x16(s)
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		archsimd.LoadFloat32x16Slice(x[i:]).Mul(sv).StoreSlice(x[i:])
+	}
+	if i < len(x) {
+		archsimd.LoadFloat32x16SlicePart(x[i:]).Mul(sv).StoreSlicePart(x[i:])
+	}
+}
+
+func addAVX512(dst, x []float32) {
+	dst = dst[:len(x)]
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		archsimd.LoadFloat32x16Slice(dst[i:]).Add(archsimd.LoadFloat32x16Slice(x[i:])).StoreSlice(dst[i:])
+	}
+	if i < len(x) {
+		archsimd.LoadFloat32x16SlicePart(dst[i:]).Add(archsimd.LoadFloat32x16SlicePart(x[i:])).StoreSlicePart(dst[i:])
+	}
+}
+
+func rmsNormAVX512(dst, x, weight []float32, eps float32) {
+	var s0, s1 archsimd.Float32x16
+	i := 0
+	for ; i+32 <= len(x); i += 32 {
+		v0, v1 := archsimd.LoadFloat32x16Slice(x[i:]), archsimd.LoadFloat32x16Slice(x[i+16:])
+		s0, s1 = v0.MulAdd(v0, s0), v1.MulAdd(v1, s1)
+	}
+	for ; i < len(x); i += 16 {
+		v := archsimd.LoadFloat32x16SlicePart(x[i:])
+		s0 = v.MulAdd(v, s0)
+	}
+	ss := float64(hsum16(s0.Add(s1)))
+	sv := archsimd.BroadcastFloat32x16(float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps))))
+	for i = 0; i < len(x); i += 16 {
+		v := archsimd.LoadFloat32x16SlicePart(x[i:]).Mul(sv)
+		if weight != nil {
+			v = v.Mul(archsimd.LoadFloat32x16SlicePart(weight[i:]))
+		}
+		v.StoreSlicePart(dst[i:])
+	}
+}
+
+func expAVX512(x []float32) {
+	for i := 0; i < len(x); i += 16 {
+		exp16(archsimd.LoadFloat32x16SlicePart(x[i:])).StoreSlicePart(x[i:])
+	}
+}
+
+func softmaxAVX512(x []float32) {
+	mv := archsimd.BroadcastFloat32x16(float32(math.Inf(-1)))
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		mv = mv.Max(archsimd.LoadFloat32x16Slice(x[i:]))
+	}
+	m := hmax16(mv)
+	for _, v := range x[i:] {
+		m = max(m, v)
+	}
+	if math.IsInf(float64(m), -1) {
+		uniform(x)
+		return
+	}
+	mv = archsimd.BroadcastFloat32x16(m)
+	var sv archsimd.Float32x16
+	for i = 0; i+16 <= len(x); i += 16 {
+		e := exp16(archsimd.LoadFloat32x16Slice(x[i:]).Sub(mv))
+		e.StoreSlice(x[i:])
+		sv = sv.Add(e)
+	}
+	sum := hsum16(sv)
+	if i < len(x) {
+		exp16(archsimd.LoadFloat32x16SlicePart(x[i:]).Sub(mv)).StoreSlicePart(x[i:])
+		for _, v := range x[i:] {
+			sum += v
+		}
+	}
+	scaleAVX512(x, 1/sum)
+}
+
+func siluMulAVX512(gate, up []float32) {
+	up = up[:len(gate)]
+	one := archsimd.BroadcastFloat32x16(1)
+	zero := archsimd.BroadcastFloat32x16(0)
+	for i := 0; i < len(gate); i += 16 {
+		g := archsimd.LoadFloat32x16SlicePart(gate[i:])
+		e := exp16(zero.Sub(g))
+		g.Div(one.Add(e)).Mul(archsimd.LoadFloat32x16SlicePart(up[i:])).StoreSlicePart(gate[i:])
+	}
+}
+
+func ropeHalvesAVX512(x, cos, sin []float32) {
+	half := len(cos)
+	lo, hi := x[:half], x[half:2*half]
+	sin = sin[:half]
+	for i := 0; i < half; i += 16 {
+		x0, x1 := archsimd.LoadFloat32x16SlicePart(lo[i:]), archsimd.LoadFloat32x16SlicePart(hi[i:])
+		c, s := archsimd.LoadFloat32x16SlicePart(cos[i:]), archsimd.LoadFloat32x16SlicePart(sin[i:])
+		x0.Mul(c).Sub(x1.Mul(s)).StoreSlicePart(lo[i:])
+		x0.MulAdd(s, x1.Mul(c)).StoreSlicePart(hi[i:])
+	}
+}
+
+// ---- AVX2 ----
+
+func dotAVX2(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 archsimd.Float32x8
+	i := 0
+	for ; i+32 <= len(a); i += 32 {
+		s0 = archsimd.LoadFloat32x8Slice(a[i:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i:]), s0)
+		s1 = archsimd.LoadFloat32x8Slice(a[i+8:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i+8:]), s1)
+		s2 = archsimd.LoadFloat32x8Slice(a[i+16:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i+16:]), s2)
+		s3 = archsimd.LoadFloat32x8Slice(a[i+24:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i+24:]), s3)
+	}
+	for ; i+8 <= len(a); i += 8 {
+		s0 = archsimd.LoadFloat32x8Slice(a[i:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i:]), s0)
+	}
+	sum := hsum8(s0.Add(s1).Add(s2.Add(s3)))
+	for ; i < len(a); i++ {
+		sum += a[i] * b[i]
+	}
+	return sum
+}
+
+func axpyAVX2(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	av := archsimd.BroadcastFloat32x8(alpha)
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(av, archsimd.LoadFloat32x8Slice(y[i:])).StoreSlice(y[i:])
+	}
+	axpyPortable(alpha, x[i:], y[i:])
+}
+
+func scaleAVX2(x []float32, s float32) {
+	sv := archsimd.BroadcastFloat32x8(s)
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		archsimd.LoadFloat32x8Slice(x[i:]).Mul(sv).StoreSlice(x[i:])
+	}
+	scalePortable(x[i:], s)
+}
+
+func addAVX2(dst, x []float32) {
+	dst = dst[:len(x)]
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		archsimd.LoadFloat32x8Slice(dst[i:]).Add(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(dst[i:])
+	}
+	addPortable(dst[i:], x[i:])
+}
+
+func rmsNormAVX2(dst, x, weight []float32, eps float32) {
+	var s0, s1 archsimd.Float32x8
+	i := 0
+	for ; i+16 <= len(x); i += 16 {
+		v0, v1 := archsimd.LoadFloat32x8Slice(x[i:]), archsimd.LoadFloat32x8Slice(x[i+8:])
+		s0, s1 = v0.MulAdd(v0, s0), v1.MulAdd(v1, s1)
+	}
+	ss := float64(hsum8(s0.Add(s1)))
+	for _, v := range x[i:] {
+		ss += float64(v) * float64(v)
+	}
+	scale := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	sv := archsimd.BroadcastFloat32x8(scale)
+	for i = 0; i+8 <= len(x); i += 8 {
+		v := archsimd.LoadFloat32x8Slice(x[i:]).Mul(sv)
+		if weight != nil {
+			v = v.Mul(archsimd.LoadFloat32x8Slice(weight[i:]))
+		}
+		v.StoreSlice(dst[i:])
+	}
+	for ; i < len(x); i++ {
+		v := x[i] * scale
+		if weight != nil {
+			v *= weight[i]
+		}
+		dst[i] = v
+	}
+}
+
+func expAVX2(x []float32) {
+	for i := 0; i < len(x); i += 8 {
+		exp8(archsimd.LoadFloat32x8SlicePart(x[i:])).StoreSlicePart(x[i:])
+	}
+}
+
+func softmaxAVX2(x []float32) {
+	mv := archsimd.BroadcastFloat32x8(float32(math.Inf(-1)))
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		mv = mv.Max(archsimd.LoadFloat32x8Slice(x[i:]))
+	}
+	m := hmax8(mv)
+	for _, v := range x[i:] {
+		m = max(m, v)
+	}
+	if math.IsInf(float64(m), -1) {
+		uniform(x)
+		return
+	}
+	mv = archsimd.BroadcastFloat32x8(m)
+	var sv archsimd.Float32x8
+	for i = 0; i+8 <= len(x); i += 8 {
+		e := exp8(archsimd.LoadFloat32x8Slice(x[i:]).Sub(mv))
+		e.StoreSlice(x[i:])
+		sv = sv.Add(e)
+	}
+	sum := hsum8(sv)
+	if i < len(x) {
+		exp8(archsimd.LoadFloat32x8SlicePart(x[i:]).Sub(mv)).StoreSlicePart(x[i:])
+		for _, v := range x[i:] {
+			sum += v
+		}
+	}
+	scaleAVX2(x, 1/sum)
+}
+
+func siluMulAVX2(gate, up []float32) {
+	up = up[:len(gate)]
+	one := archsimd.BroadcastFloat32x8(1)
+	zero := archsimd.BroadcastFloat32x8(0)
+	for i := 0; i < len(gate); i += 8 {
+		g := archsimd.LoadFloat32x8SlicePart(gate[i:])
+		e := exp8(zero.Sub(g))
+		g.Div(one.Add(e)).Mul(archsimd.LoadFloat32x8SlicePart(up[i:])).StoreSlicePart(gate[i:])
+	}
+}
+
+func ropeHalvesAVX2(x, cos, sin []float32) {
+	half := len(cos)
+	lo, hi := x[:half], x[half:2*half]
+	sin = sin[:half]
+	for i := 0; i < half; i += 8 {
+		x0, x1 := archsimd.LoadFloat32x8SlicePart(lo[i:]), archsimd.LoadFloat32x8SlicePart(hi[i:])
+		c, s := archsimd.LoadFloat32x8SlicePart(cos[i:]), archsimd.LoadFloat32x8SlicePart(sin[i:])
+		x0.Mul(c).Sub(x1.Mul(s)).StoreSlicePart(lo[i:])
+		x0.MulAdd(s, x1.Mul(c)).StoreSlicePart(hi[i:])
+	}
+}

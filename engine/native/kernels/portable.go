@@ -1,0 +1,7 @@
+//go:build !goexperiment.simd || !amd64
+
+package kernels
+
+func availableLevels() []level { return []level{levelPortable} }
+
+func archUse(level) {}
