@@ -1,0 +1,87 @@
+package lsp
+
+import (
+	"encoding/json"
+	"slices"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+)
+
+// initializeParams is the part of InitializeParams dfim reads, including
+// LSP 3.17's general.positionEncodings that go.lsp.dev/protocol lacks.
+type initializeParams struct {
+	ClientInfo            *protocol.ClientInfo `json:"clientInfo"`
+	InitializationOptions json.RawMessage      `json:"initializationOptions"`
+	Capabilities          struct {
+		General struct {
+			PositionEncodings []Encoding `json:"positionEncodings"`
+		} `json:"general"`
+		Window struct {
+			WorkDoneProgress bool `json:"workDoneProgress"`
+		} `json:"window"`
+	} `json:"capabilities"`
+}
+
+type serverCapabilities struct {
+	PositionEncoding         Encoding                          `json:"positionEncoding"`
+	TextDocumentSync         *protocol.TextDocumentSyncOptions `json:"textDocumentSync"`
+	CompletionProvider       *protocol.CompletionOptions       `json:"completionProvider"`
+	InlineCompletionProvider *InlineCompletionOptions          `json:"inlineCompletionProvider"`
+}
+
+type initializeResult struct {
+	Capabilities serverCapabilities   `json:"capabilities"`
+	ServerInfo   *protocol.ServerInfo `json:"serverInfo,omitempty"`
+}
+
+// initialize negotiates the position encoding (utf-8 when offered) and
+// takes settings from initializationOptions. It runs on the read loop, so its
+// reply is written before a following exit is read.
+func (s *Server) initialize(r *request) {
+	var p initializeParams
+	if err := decode(r.params, &p); err != nil {
+		r.respond(nil, err)
+		return
+	}
+	s.mu.Lock()
+	if s.state != stateNew {
+		s.mu.Unlock()
+		r.respond(nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "dfim: initialize sent twice"))
+		return
+	}
+	s.enc = UTF16
+	if slices.Contains(p.Capabilities.General.PositionEncodings, UTF8) {
+		s.enc = UTF8
+	}
+	s.progressOK = p.Capabilities.Window.WorkDoneProgress
+	enc := s.enc
+	s.state = stateInitialized
+	s.mu.Unlock()
+
+	client := ""
+	if p.ClientInfo != nil {
+		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
+	}
+	s.log.Info("initialize", zap.String("client", client), zap.String("positionEncoding", string(enc)))
+	r.respond(&initializeResult{
+		Capabilities: serverCapabilities{
+			PositionEncoding: enc,
+			TextDocumentSync: &protocol.TextDocumentSyncOptions{
+				OpenClose: true,
+				Change:    protocol.TextDocumentSyncKindIncremental,
+				Save:      &protocol.SaveOptions{},
+			},
+			CompletionProvider:       &protocol.CompletionOptions{TriggerCharacters: []string{".", "("}},
+			InlineCompletionProvider: &InlineCompletionOptions{},
+		},
+		ServerInfo: &protocol.ServerInfo{Name: "dfim", Version: s.opts.Version},
+	}, nil)
+	// Settings go after the reply: a bad one is reported with showMessage,
+	// which clients accept only once initialized.
+	s.applySettings(p.InitializationOptions)
+}
+
+// initialized starts loading the engine, with progress the client can show.
+func (s *Server) initialized(*request) { s.ensureLoading() }

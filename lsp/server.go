@@ -1,0 +1,186 @@
+package lsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/dfim/dfim/infill"
+)
+
+// A Completer fills a document at a byte offset. *infill.Completer is one;
+// tests use doubles.
+type Completer interface {
+	Complete(ctx context.Context, doc infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error)
+}
+
+// DefaultMaxDocumentBytes is the size above which a document is not completed.
+const DefaultMaxDocumentBytes = 8 << 20
+
+// Options configure a Server.
+type Options struct {
+	// Completer answers completions. When nil, Load opens one in the
+	// background after initialize (with progress shown to the client) and
+	// completion requests wait for it.
+	Completer Completer
+	// Load opens a completer for the engine and model of s. It is called at
+	// startup when Completer is nil and again when a client changes the
+	// engine or model setting. Nil: those settings cannot change.
+	Load func(ctx context.Context, s Settings) (Completer, error)
+	// Settings are the initial settings (from flags); clients override
+	// them. The zero value means DefaultSettings().
+	Settings Settings
+	// Engines lists the valid engine names for settings validation.
+	Engines []string
+	// Logger receives the server's logs (never stdout). Nil: no logs.
+	Logger *zap.Logger
+	// Level, when set, follows the logLevel setting.
+	Level *zap.AtomicLevel
+	// MaxDocumentBytes: larger documents get empty results. 0: the default.
+	MaxDocumentBytes int
+	// Version is reported in serverInfo.
+	Version string
+}
+
+// ErrExitWithoutShutdown is returned by Serve when the client sent exit
+// before shutdown; the process should then exit with code 1.
+var ErrExitWithoutShutdown = errors.New("lsp: client sent exit before shutdown")
+
+// lifecycle is where a session is between initialize and exit.
+type lifecycle int
+
+const (
+	stateNew lifecycle = iota
+	stateInitialized
+	stateShutdown
+	stateExited
+)
+
+// A Server is one LSP session over one connection.
+type Server struct {
+	opts Options
+	log  *zap.Logger
+	conn jsonrpc2.Conn
+	// ctx lives as long as the session; replies and notifications use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// mu guards the fields below it.
+	mu          sync.Mutex
+	state       lifecycle
+	shutdownSeen bool
+	enc         Encoding
+	settings    Settings
+	docs        map[protocol.DocumentURI]*document
+	inflight    map[jsonrpc2.ID]*work
+	reported    map[string]bool // setting errors already shown to the user
+	completer   Completer
+	ready       chan struct{} // closed when completer is set (or failed to load)
+	loadErr     error
+	progressOK  bool // client supports window/workDoneProgress
+	loading     bool
+	progressSeq int
+}
+
+// NewServer returns a server; call Serve to run it on a connection.
+func NewServer(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.MaxDocumentBytes <= 0 {
+		opts.MaxDocumentBytes = DefaultMaxDocumentBytes
+	}
+	if reflect.DeepEqual(opts.Settings, Settings{}) {
+		opts.Settings = DefaultSettings()
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		enc:      UTF16,
+		settings: opts.Settings,
+		docs:     map[protocol.DocumentURI]*document{},
+		inflight: map[jsonrpc2.ID]*work{},
+		reported: map[string]bool{},
+		ready:    make(chan struct{}),
+	}
+	if opts.Completer != nil {
+		s.completer = opts.Completer
+		close(s.ready)
+	}
+	return s
+}
+
+// Serve runs the session on rwc until the client sends exit or the
+// connection closes. It returns nil after shutdown then exit,
+// ErrExitWithoutShutdown after exit alone, or the transport's error.
+func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	defer s.cancel()
+	s.conn = jsonrpc2.NewConn(newStream(rwc, s.log))
+	s.conn.Go(s.ctx, s.handle)
+	select {
+	case <-s.conn.Done():
+	case <-ctx.Done():
+		s.conn.Close()
+		<-s.conn.Done()
+	}
+	s.cancel() // stops in-flight work and the engine load
+	s.mu.Lock()
+	state := s.state
+	s.mu.Unlock()
+	switch {
+	case state == stateExited && s.exitedAfterShutdown():
+		return nil
+	case state == stateExited:
+		return ErrExitWithoutShutdown
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	if err := s.conn.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("lsp: connection failed: %w", err)
+	}
+	return fmt.Errorf("lsp: client closed the connection without exit")
+}
+
+// notify sends a notification, logging a failure.
+func (s *Server) notify(method string, params any) {
+	if err := s.conn.Notify(s.ctx, method, params); err != nil {
+		s.log.Debug("notification not sent", zap.String("method", method), zap.Error(err))
+	}
+}
+
+// showMessage tells the user something through window/showMessage.
+func (s *Server) showMessage(typ protocol.MessageType, msg string) {
+	s.notify(protocol.MethodWindowShowMessage, &protocol.ShowMessageParams{Type: typ, Message: msg})
+}
+
+// setLogLevel follows the logLevel setting.
+func (s *Server) setLogLevel(name string) {
+	if s.opts.Level == nil {
+		return
+	}
+	var lvl zapcore.Level
+	if lvl.UnmarshalText([]byte(name)) == nil {
+		s.opts.Level.SetLevel(lvl)
+	}
+}
+
+// decode unmarshals params, turning failure into an InvalidParams error.
+func decode(params json.RawMessage, v any) error {
+	if len(params) == 0 {
+		return jsonrpc2.Errorf(jsonrpc2.InvalidParams, "missing params")
+	}
+	if err := json.Unmarshal(params, v); err != nil {
+		return jsonrpc2.Errorf(jsonrpc2.InvalidParams, "invalid params: %v", err)
+	}
+	return nil
+}
