@@ -1,0 +1,432 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native/sample"
+)
+
+// Defaults for Options left at zero (see ../../shared/eval/FINDINGS.md:
+// left-to-right blocks with threshold decoding inside the block measured
+// as the cheapest decent order).
+const (
+	defaultBlock     = 4
+	defaultThreshold = 0.9
+	// candidateTemperature is what candidates after the first sample at
+	// when the request is greedy: identical greedy copies would be useless.
+	candidateTemperature = 0.5
+)
+
+// candidate is one fill of the canvas being denoised.
+type candidate struct {
+	tokens    []int32
+	committed []bool
+	prob      []float32 // per position: model probability when committed
+	logProb   []float64
+	rng       *rand.Rand
+	kv        *kvCache
+	params    sample.Params
+}
+
+// plan is a request's resolved options.
+type plan struct {
+	block, steps int // slots per block; step budget per block
+	nBlocks      int
+	threshold    float32
+	contentFirst bool
+	algorithm    engine.Algorithm
+	banned       []int32
+	candidates   int
+	temperature  float32
+	topP         float32
+	refreshEvery int
+	usePrefixKV  bool
+	maxSlots     int
+}
+
+func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
+	p := plan{algorithm: opts.Algorithm, block: opts.Block, threshold: opts.Threshold,
+		contentFirst: opts.ContentFirst, candidates: max(opts.Candidates, 1),
+		temperature: opts.Temperature, topP: opts.TopP, refreshEvery: d.settings.RefreshEvery}
+	for _, h := range lay.holes {
+		p.maxSlots = max(p.maxSlots, h.n)
+	}
+	if p.algorithm == "" {
+		p.algorithm = engine.Threshold
+		if p.block == 0 {
+			p.block = defaultBlock
+		}
+	}
+	if p.block <= 0 || p.block > p.maxSlots {
+		p.block = p.maxSlots
+	}
+	p.nBlocks = (p.maxSlots + p.block - 1) / p.block
+	total := opts.Steps
+	if total <= 0 {
+		total = max(p.maxSlots/2, 1)
+	}
+	p.steps = max((total+p.nBlocks-1)/p.nBlocks, 1)
+	if p.algorithm == engine.Threshold {
+		if p.threshold <= 0 {
+			p.threshold = defaultThreshold
+		}
+	} else {
+		p.threshold = 0 // only Threshold commits by confidence level
+	}
+	p.banned = slices.Clone(d.special)
+	if opts.ExactLength {
+		for _, t := range []int32{d.pad, d.eos} {
+			if t >= 0 {
+				p.banned = append(p.banned, t)
+			}
+		}
+	}
+	if p.refreshEvery <= 0 {
+		p.refreshEvery = 1
+	}
+	return p
+}
+
+// Infill fills every hole of the canvas, once per candidate.
+func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Result, error) {
+	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return engine.Result{}, err
+	}
+	lay, err := d.buildLayout(req.Segments, d.model.Context)
+	if err != nil {
+		return engine.Result{}, err
+	}
+	p := d.plan(req.Opts, lay)
+
+	// One forward pass at a time: the workspace and caches are shared,
+	// and two passes on two cores would only slow each other down.
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return engine.Result{}, fmt.Errorf("native: Infill called after Close")
+	}
+
+	T := len(lay.tokens)
+	cands := make([]*candidate, p.candidates)
+	for c := range cands {
+		cd := &candidate{
+			tokens:    slices.Clone(lay.tokens),
+			committed: make([]bool, T),
+			prob:      make([]float32, T),
+			logProb:   make([]float64, T),
+			rng:       rand.New(rand.NewPCG(req.Opts.Seed, uint64(c))),
+			kv:        d.model.newKV(T),
+			params:    sample.Params{Temperature: p.temperature, TopP: p.topP, Algorithm: p.algorithm, Banned: p.banned},
+		}
+		for i := range cd.committed {
+			cd.committed[i] = true
+		}
+		for _, h := range lay.holes {
+			for j := range h.n {
+				cd.committed[h.start+j] = false
+			}
+		}
+		if c > 0 && cd.params.Temperature == 0 {
+			cd.params.Temperature = candidateTemperature
+		}
+		cands[c] = cd
+	}
+
+	steps := 0
+	sinceExact := 0
+	reused := false                                              // the fixed rows' keys came from an earlier request
+	firstFixed := lay.holes[0].start - len(lay.holes[0].prefill) // fixed tokens before the first hole
+	for b := range p.nBlocks {
+		lo, hi := b*p.block, (b+1)*p.block
+		for sib := 0; ; sib++ {
+			// Candidates with masked slots in this block.
+			var active []*candidate
+			var want [][]int
+			for _, cd := range cands {
+				var w []int
+				for _, h := range lay.holes {
+					for j := lo; j < min(hi, h.n); j++ {
+						if !cd.committed[h.start+j] {
+							w = append(w, h.start+j)
+						}
+					}
+				}
+				if len(w) > 0 {
+					active = append(active, cd)
+					want = append(want, w)
+				}
+			}
+			if len(active) == 0 {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return engine.Result{}, fmt.Errorf("native: denoising stopped after %d steps: %w", steps, err)
+			}
+
+			exact := steps == 0 || sinceExact >= p.refreshEvery
+			var logits []float32
+			shared := steps == 0 // all candidates read the first pass's logits
+			switch {
+			case steps == 0:
+				// Every candidate starts from the same canvas: one pass
+				// serves them all, its keys and values copied.
+				logits, reused = d.firstPass(lay, cands[0], want[0], firstFixed)
+				for _, cd := range cands[1:] {
+					cd.kv.copyRows(cands[0].kv, 0, T, d.model.HeadDim)
+				}
+			case exact:
+				logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), allRows(T), want)
+			default:
+				logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), d.holeRows(lay), want)
+			}
+			if exact {
+				sinceExact = 0
+				if steps > 0 {
+					reused = false // the fixed rows are exact again
+				}
+			}
+			sinceExact++
+
+			stepsLeft := p.steps - sib
+			off := 0
+			for i, cd := range active {
+				w := want[i]
+				picks := make([]sample.Pick, len(w))
+				slots := make([]sample.Slot, len(w))
+				for j := range w {
+					row := logits[(off+j)*d.model.Vocab : (off+j+1)*d.model.Vocab]
+					picks[j] = sample.Choose(row, cd.params, cd.rng, d.scratch)
+					slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
+				}
+				if !shared {
+					off += len(w)
+				}
+				k := sample.CommitCount(len(w), stepsLeft)
+				for _, j := range sample.Select(slots, k, p.threshold, p.contentFirst) {
+					pos := w[j]
+					cd.tokens[pos], cd.committed[pos] = picks[j].Token, true
+					cd.prob[pos], cd.logProb[pos] = picks[j].Prob, picks[j].LogProb
+				}
+				for _, h := range lay.holes {
+					sample.PadAfterEnd(cd.tokens[h.start:h.start+h.n], cd.committed[h.start:h.start+h.n], d.isEnd, d.padToken())
+				}
+				if req.Observe != nil {
+					best := make(map[int]float32, len(w))
+					for j, pos := range w {
+						best[pos] = picks[j].Prob
+					}
+					req.Observe(d.observe(lay, cd, slices.Index(cands, cd), steps, best))
+				}
+			}
+			steps++
+		}
+	}
+
+	res := engine.Result{Steps: steps}
+	for _, cd := range cands {
+		f := d.finish(lay, cd)
+		for _, n := range f.Tokens {
+			res.Tokens += n
+		}
+		res.Candidates = append(res.Candidates, f)
+	}
+	d.savePrefix(lay, cands[0], firstFixed, reused)
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// firstPass runs the request's first forward pass for one candidate,
+// reusing the previous request's keys and values of an unchanged prefix
+// when the settings allow.
+func (d *Denoiser) firstPass(lay *layout, cd *candidate, want []int, fixedPrefix int) (logits []float32, reused bool) {
+	T := len(lay.tokens)
+	from := d.reusablePrefix(lay.tokens[:fixedPrefix])
+	if from > 0 {
+		cd.kv.copyRows(d.prefix.kv, 0, from, d.model.HeadDim)
+	}
+	rows := allRows(T)[from:]
+	if d.model.Shift && from > 0 {
+		rows = allRows(T)[from-1:] // the first slot's logits read the row before it
+	}
+	return d.model.forward(&d.ws, [][]int32{cd.tokens}, []*kvCache{cd.kv}, rows, [][]int{want}), from > 0
+}
+
+func tokensOf(cs []*candidate) [][]int32 {
+	out := make([][]int32, len(cs))
+	for i, c := range cs {
+		out[i] = c.tokens
+	}
+	return out
+}
+
+func kvOf(cs []*candidate) []*kvCache {
+	out := make([]*kvCache, len(cs))
+	for i, c := range cs {
+		out[i] = c.kv
+	}
+	return out
+}
+
+func allRows(n int) []int {
+	r := make([]int, n)
+	for i := range r {
+		r[i] = i
+	}
+	return r
+}
+
+// holeRows are the positions an approximate step recomputes: every slot of
+// every hole (committed slots changed since the cache was filled), and
+// with Shift the position before each, whose hidden state gives the logits.
+func (d *Denoiser) holeRows(lay *layout) []int {
+	var rows []int
+	for _, h := range lay.holes {
+		from := h.start
+		if d.model.Shift && from > 0 {
+			from--
+		}
+		for p := from; p < h.start+h.n; p++ {
+			if len(rows) == 0 || rows[len(rows)-1] < p {
+				rows = append(rows, p)
+			}
+		}
+	}
+	return rows
+}
+
+func (d *Denoiser) isEnd(t int32) bool { return t >= 0 && (t == d.pad || t == d.eos) }
+
+// padToken is what slots after a hole's end become.
+func (d *Denoiser) padToken() int32 {
+	if d.pad >= 0 {
+		return d.pad
+	}
+	return d.eos
+}
+
+// holeContent returns a hole's slots up to its first committed end token.
+func (d *Denoiser) holeContent(h holeSpan, cd *candidate) (lo, hi int) {
+	lo, hi = h.start, h.start+h.n
+	for p := lo; p < hi; p++ {
+		if cd.committed[p] && d.isEnd(cd.tokens[p]) {
+			return lo, p
+		}
+	}
+	return lo, hi
+}
+
+// finish turns a denoised candidate into a Fill: each hole's prefill and
+// content tokens decoded, the log-likelihood of what the model committed
+// (content and the end token that closed the hole; pads after it were
+// forced, not chosen), and the mean probability of the content.
+func (d *Denoiser) finish(lay *layout, cd *candidate) engine.Fill {
+	var f engine.Fill
+	var probSum float64
+	var n int
+	for _, h := range lay.holes {
+		lo, hi := d.holeContent(h, cd)
+		text := d.tok.Decode(append(slices.Clone(h.prefill), cd.tokens[lo:hi]...))
+		f.Holes = append(f.Holes, text)
+		f.Tokens = append(f.Tokens, hi-lo)
+		for p := lo; p < hi; p++ {
+			f.LogProb += cd.logProb[p]
+			probSum += float64(cd.prob[p])
+			n++
+		}
+		if hi < h.start+h.n {
+			f.LogProb += cd.logProb[hi]
+		}
+	}
+	if n > 0 {
+		f.Confidence = probSum / float64(n)
+	}
+	return f
+}
+
+// observe describes a candidate's holes after a step. best holds, for the
+// positions still masked, the probability of their best token now.
+func (d *Denoiser) observe(lay *layout, cd *candidate, c, index int, best map[int]float32) engine.Step {
+	st := engine.Step{Candidate: c, Index: index}
+	for _, h := range lay.holes {
+		lo, hi := d.holeContent(h, cd)
+		var hs engine.HoleState
+		var text strings.Builder
+		text.WriteString(d.tok.Decode(h.prefill))
+		run := []int32{}
+		flush := func() {
+			text.WriteString(d.tok.Decode(run))
+			run = run[:0]
+		}
+		for p := lo; p < hi; p++ {
+			if !cd.committed[p] {
+				flush()
+				text.WriteString(engine.MaskGlyph)
+				hs.Tokens = append(hs.Tokens, engine.StepToken{Masked: true, Confidence: best[p]})
+				continue
+			}
+			run = append(run, cd.tokens[p])
+			hs.Tokens = append(hs.Tokens, engine.StepToken{Text: string(d.tok.TokenBytes(cd.tokens[p])), Confidence: cd.prob[p]})
+		}
+		flush()
+		hs.Text = text.String()
+		st.Holes = append(st.Holes, hs)
+	}
+	return st
+}
+
+// prefixKV is the cache across requests: the keys and values of the fixed
+// tokens before the first hole of the previous request.
+//
+// With bidirectional attention these depend on everything after them too,
+// so reusing them when only the text after the prefix changed (the user
+// typing at the cursor) is an approximation, like Fast-dLLM's DualCache.
+// It is bounded: after Settings.PrefixReuse reuses in a row, the next
+// request computes every position exactly and the cache starts afresh.
+type prefixKV struct {
+	tokens []int32
+	kv     *kvCache
+	uses   int
+}
+
+// minPrefixReuse is the shortest shared prefix worth copying keys for.
+const minPrefixReuse = 16
+
+// reusablePrefix says how many leading positions of the new canvas can take
+// their keys and values from the previous request (0: none).
+func (d *Denoiser) reusablePrefix(prefix []int32) int {
+	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 || d.prefix == nil || d.prefix.uses >= d.settings.PrefixReuse {
+		return 0
+	}
+	n := 0
+	for n < len(prefix) && n < len(d.prefix.tokens) && prefix[n] == d.prefix.tokens[n] {
+		n++
+	}
+	if n < minPrefixReuse {
+		return 0
+	}
+	return n
+}
+
+// savePrefix keeps the keys and values of the fixed tokens before the
+// first hole for the next request. reused says they were themselves taken
+// from an earlier request and never recomputed, so the reuse count goes on.
+func (d *Denoiser) savePrefix(lay *layout, cd *candidate, fixedPrefix int, reused bool) {
+	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 || fixedPrefix < minPrefixReuse {
+		d.prefix = nil
+		return
+	}
+	uses := 0
+	if reused && d.prefix != nil {
+		uses = d.prefix.uses + 1
+	}
+	kv := d.model.newKV(fixedPrefix)
+	kv.copyRows(cd.kv, 0, fixedPrefix, d.model.HeadDim)
+	d.prefix = &prefixKV{tokens: slices.Clone(lay.tokens[:fixedPrefix]), kv: kv, uses: uses}
+}

@@ -1,0 +1,72 @@
+package native
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/dfim/dfim/engine/native/gguf"
+)
+
+// embedding is token_embd kept in its file type: a canvas looks up a few
+// hundred rows, so dequantizing all of a 150k-row table would waste memory.
+type embedding struct {
+	typ    gguf.Type
+	raw    []byte
+	rows   int
+	cols   int
+	stride int // bytes per row
+}
+
+func newEmbedding(name string, t *gguf.TensorInfo, rows, cols int) (*embedding, error) {
+	e := &embedding{typ: t.Type, raw: t.Data, rows: rows, cols: cols}
+	switch t.Type {
+	case gguf.TypeF32:
+		e.stride = 4 * cols
+	case gguf.TypeF16, gguf.TypeBF16:
+		e.stride = 2 * cols
+	case gguf.TypeQ8_0:
+		if cols%gguf.QK8_0 != 0 {
+			return nil, fmt.Errorf("%s: tensor %s: q8_0 rows of %d values are not whole blocks of %d", name, t.Name, cols, gguf.QK8_0)
+		}
+		e.stride = cols / gguf.QK8_0 * gguf.BlockQ8_0Len
+	default:
+		return nil, fmt.Errorf("%s: tensor %s has type %v; the native engine computes with f32, f16, bf16 and q8_0", name, t.Name, t.Type)
+	}
+	if len(t.Data) != rows*e.stride {
+		return nil, fmt.Errorf("%s: tensor %s holds %d bytes, want %d for %d×%d %v", name, t.Name, len(t.Data), rows*e.stride, rows, cols, t.Type)
+	}
+	return e, nil
+}
+
+// row writes token id's embedding into dst (len cols). Ids outside the
+// table get zeros; the denoiser never produces them.
+func (e *embedding) row(dst []float32, id int32) {
+	if id < 0 || int(id) >= e.rows {
+		clear(dst)
+		return
+	}
+	b := e.raw[int(id)*e.stride : (int(id)+1)*e.stride]
+	switch e.typ {
+	case gguf.TypeF32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	case gguf.TypeF16:
+		for i := range dst {
+			dst[i] = gguf.Float16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+	case gguf.TypeBF16:
+		for i := range dst {
+			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+		}
+	case gguf.TypeQ8_0:
+		for blk := 0; blk < e.cols/gguf.QK8_0; blk++ {
+			q := b[blk*gguf.BlockQ8_0Len:]
+			d := gguf.Float16ToFloat32(binary.LittleEndian.Uint16(q))
+			for j := range gguf.QK8_0 {
+				dst[blk*gguf.QK8_0+j] = d * float32(int8(q[2+j]))
+			}
+		}
+	}
+}

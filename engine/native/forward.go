@@ -1,0 +1,268 @@
+package native
+
+import (
+	"math"
+
+	"github.com/dfim/dfim/engine/native/kernels"
+)
+
+// kvCache holds one canvas's attention keys and values: per layer, per
+// key/value head, positions × head_dim, so that one head's keys are one
+// contiguous matrix for the attention matmuls.
+type kvCache struct {
+	positions int
+	k, v      [][]float32 // [layer][kvHead*positions*headDim]
+}
+
+func (m *Model) newKV(positions int) *kvCache {
+	c := &kvCache{positions: positions, k: make([][]float32, m.Layers), v: make([][]float32, m.Layers)}
+	n := m.KVHeads * positions * m.HeadDim
+	for l := range c.k {
+		c.k[l] = make([]float32, n)
+		c.v[l] = make([]float32, n)
+	}
+	return c
+}
+
+// copyRows copies the keys and values of positions [from, to) of every
+// layer and head from src, which may be longer or shorter than c.
+func (c *kvCache) copyRows(src *kvCache, from, to, headDim int) {
+	heads := len(c.k[0]) / (c.positions * headDim)
+	for l := range c.k {
+		for g := range heads {
+			d := c.k[l][(g*c.positions+from)*headDim : (g*c.positions+to)*headDim]
+			s := src.k[l][(g*src.positions+from)*headDim : (g*src.positions+to)*headDim]
+			copy(d, s)
+			d = c.v[l][(g*c.positions+from)*headDim : (g*c.positions+to)*headDim]
+			s = src.v[l][(g*src.positions+from)*headDim : (g*src.positions+to)*headDim]
+			copy(d, s)
+		}
+	}
+}
+
+func (c *kvCache) bytes() int { return 2 * len(c.k) * len(c.k[0]) * 4 }
+
+// workspace is scratch memory for forward passes, grown on demand and kept
+// by the Denoiser between requests.
+type workspace struct {
+	x, h, q, k, v, att, o, gate, up []float32
+	qh, oh, scores                  []float32
+	pos                             []int
+	logits                          []float32
+}
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n, n+n/4)
+	}
+	return b[:n]
+}
+
+// forward runs the transformer over the positions rows (ascending) of
+// every sequence in toks, writing those positions' keys and values into
+// the sequence's cache at every layer; attention reads all positions of
+// the cache, so positions outside rows must hold keys and values from an
+// earlier pass (the approximation of the caches) or the pass must cover
+// every position. It returns the logits of the positions want[s] of each
+// sequence, concatenated (len(want[s]) rows of Vocab each, sequence by
+// sequence). With Shift, position p's logits come from the hidden state
+// at p-1, which must then be in rows.
+func (m *Model) forward(ws *workspace, toks [][]int32, caches []*kvCache, rows []int, want [][]int) []float32 {
+	S, R := len(toks), len(rows)
+	N := S * R
+	d, hd := m.Embd, m.HeadDim
+	qd, kvd := m.Heads*hd, m.KVHeads*hd
+
+	ws.x = grow(ws.x, N*d)
+	ws.pos = ws.pos[:0]
+	for s := range S {
+		for r, p := range rows {
+			m.TokenEmbd.row(ws.x[(s*R+r)*d:(s*R+r+1)*d], toks[s][p])
+			ws.pos = append(ws.pos, p)
+		}
+	}
+	// qCount[s] rows of the current activations belong to sequence s.
+	qCount := make([]int, S)
+	for s := range qCount {
+		qCount[s] = R
+	}
+
+	// Rows of the last layer's output that the logits need, as indices
+	// into the N rows (duplicates allowed: with Shift, positions 0 and 1
+	// both read row 0).
+	rowOf := make(map[int]int, R)
+	for r, p := range rows {
+		rowOf[p] = r
+	}
+	var keep []int
+	keepCount := make([]int, S)
+	for s, ps := range want {
+		for _, p := range ps {
+			hp := p
+			if m.Shift && p > 0 {
+				hp = p - 1
+			}
+			r, ok := rowOf[hp]
+			if !ok {
+				panic("native: forward asked for logits of a position outside its rows") // a caller bug
+			}
+			keep = append(keep, s*R+r)
+			keepCount[s]++
+		}
+	}
+
+	for l := range m.blocks {
+		b := &m.blocks[l]
+		n := len(ws.pos)
+		ws.h = grow(ws.h, n*d)
+		for i := range n {
+			kernels.RMSNorm(ws.h[i*d:(i+1)*d], ws.x[i*d:(i+1)*d], b.AttnNorm, m.Eps)
+		}
+		ws.q = grow(ws.q, n*qd)
+		ws.k = grow(ws.k, n*kvd)
+		ws.v = grow(ws.v, n*kvd)
+		b.Q.Forward(ws.q, ws.h, n)
+		b.K.Forward(ws.k, ws.h, n)
+		b.V.Forward(ws.v, ws.h, n)
+		for i := range n {
+			q, k, v := ws.q[i*qd:(i+1)*qd], ws.k[i*kvd:(i+1)*kvd], ws.v[i*kvd:(i+1)*kvd]
+			if b.QBias != nil {
+				kernels.Add(q, b.QBias)
+			}
+			if b.KBias != nil {
+				kernels.Add(k, b.KBias)
+			}
+			if b.VBias != nil {
+				kernels.Add(v, b.VBias)
+			}
+			headNorm(q, b.QNorm, hd, m.Eps)
+			headNorm(k, b.KNorm, hd, m.Eps)
+			kernels.RoPE(q, m.Heads, hd, ws.pos[i], m.RopeBase, m.Neox)
+			kernels.RoPE(k, m.KVHeads, hd, ws.pos[i], m.RopeBase, m.Neox)
+		}
+		// Store this pass's keys and values in each sequence's cache.
+		i := 0
+		for s := range S {
+			c := caches[s]
+			for range qCount[s] {
+				p := ws.pos[i]
+				for g := range m.KVHeads {
+					off := (g*c.positions + p) * hd
+					copy(c.k[l][off:off+hd], ws.k[i*kvd+g*hd:i*kvd+(g+1)*hd])
+					copy(c.v[l][off:off+hd], ws.v[i*kvd+g*hd:i*kvd+(g+1)*hd])
+				}
+				i++
+			}
+		}
+		if l == len(m.blocks)-1 {
+			// Only the rows whose logits are wanted go on (llama.cpp's out_ids).
+			ws.h = grow(ws.h, len(keep)*max(d, qd))
+			gatherRows(ws.h, ws.q, keep, qd)
+			ws.q, ws.h = ws.h, ws.q
+			ws.o = grow(ws.o, len(keep)*d)
+			gatherRows(ws.o, ws.x, keep, d)
+			ws.x, ws.o = ws.o, ws.x
+			newPos := make([]int, len(keep))
+			for j, r := range keep {
+				newPos[j] = ws.pos[r]
+			}
+			ws.pos = append(ws.pos[:0], newPos...)
+			copy(qCount, keepCount)
+			n = len(keep)
+		}
+
+		ws.att = grow(ws.att, n*qd)
+		m.attend(ws, l, caches, qCount)
+		ws.o = grow(ws.o, n*d)
+		b.O.Forward(ws.o, ws.att, n)
+		for i := range n {
+			if b.OBias != nil {
+				kernels.Add(ws.o[i*d:(i+1)*d], b.OBias)
+			}
+		}
+		kernels.Add(ws.x[:n*d], ws.o[:n*d])
+
+		ws.h = grow(ws.h, n*d)
+		for i := range n {
+			kernels.RMSNorm(ws.h[i*d:(i+1)*d], ws.x[i*d:(i+1)*d], b.FFNNorm, m.Eps)
+		}
+		ws.gate = grow(ws.gate, n*m.FFN)
+		ws.up = grow(ws.up, n*m.FFN)
+		b.Gate.Forward(ws.gate, ws.h, n)
+		b.Up.Forward(ws.up, ws.h, n)
+		kernels.SiLUMul(ws.gate, ws.up)
+		b.Down.Forward(ws.o, ws.gate, n)
+		kernels.Add(ws.x[:n*d], ws.o[:n*d])
+	}
+
+	n := len(ws.pos)
+	ws.h = grow(ws.h, n*d)
+	for i := range n {
+		kernels.RMSNorm(ws.h[i*d:(i+1)*d], ws.x[i*d:(i+1)*d], m.OutputNorm, m.Eps)
+	}
+	ws.logits = grow(ws.logits, n*m.Vocab)
+	if n > 0 {
+		m.Output.Forward(ws.logits, ws.h, n)
+	}
+	return ws.logits
+}
+
+func gatherRows(dst, src []float32, idx []int, width int) {
+	for j, r := range idx {
+		copy(dst[j*width:(j+1)*width], src[r*width:(r+1)*width])
+	}
+}
+
+// headNorm applies QK-norm: RMSNorm over each head when w has head_dim
+// weights, over the whole vector when it has one per value; nil w is none.
+func headNorm(x, w []float32, hd int, eps float32) {
+	switch len(w) {
+	case 0:
+	case len(x):
+		kernels.RMSNorm(x, x, w, eps)
+	default:
+		for h := 0; h+hd <= len(x); h += hd {
+			kernels.RMSNorm(x[h:h+hd], x[h:h+hd], w, eps)
+		}
+	}
+}
+
+// attend computes bidirectional attention of the query rows in ws.q
+// (qCount[s] rows per sequence, at positions ws.pos) over every position
+// of each sequence's cache at layer l, writing ws.att.
+func (m *Model) attend(ws *workspace, l int, caches []*kvCache, qCount []int) {
+	hd, qd := m.HeadDim, m.Heads*m.HeadDim
+	group := m.Heads / m.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	row := 0
+	for s, c := range caches {
+		nq, T := qCount[s], c.positions
+		if nq == 0 {
+			continue
+		}
+		ws.qh = grow(ws.qh, nq*hd)
+		ws.oh = grow(ws.oh, nq*hd)
+		ws.scores = grow(ws.scores, nq*T)
+		for h := range m.Heads {
+			g := h / group
+			for i := range nq {
+				src := ws.q[(row+i)*qd+h*hd : (row+i)*qd+(h+1)*hd]
+				dst := ws.qh[i*hd : (i+1)*hd]
+				for j, x := range src {
+					dst[j] = x * scale
+				}
+			}
+			keys := c.k[l][g*T*hd : (g+1)*T*hd]
+			vals := c.v[l][g*T*hd : (g+1)*T*hd]
+			kernels.MatMulT(ws.scores, ws.qh, keys, nq, hd, T)
+			for i := range nq {
+				kernels.Softmax(ws.scores[i*T : (i+1)*T])
+			}
+			kernels.MatMul(ws.oh, ws.scores, vals, nq, T, hd)
+			for i := range nq {
+				copy(ws.att[(row+i)*qd+h*hd:(row+i)*qd+(h+1)*hd], ws.oh[i*hd:(i+1)*hd])
+			}
+		}
+		row += nq
+	}
+}

@@ -1,0 +1,160 @@
+package native
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native/builtin"
+	"github.com/dfim/dfim/engine/native/gguf"
+	"github.com/dfim/dfim/engine/native/kernels"
+	"github.com/dfim/dfim/engine/native/tokenizer"
+)
+
+func init() {
+	engine.Register("native", func(cfg engine.Config) (engine.Denoiser, error) {
+		return Open(cfg, DefaultSettings)
+	})
+}
+
+// Settings are the native engine's own knobs, beyond engine.Options.
+type Settings struct {
+	// RefreshEvery is the number of denoising steps between exact forward
+	// passes over the whole canvas. In between, a step recomputes only the
+	// holes' positions and attends to the keys and values the fixed text had
+	// at the last exact pass (Fast-dLLM's DualCache approximation). 1 makes
+	// every step exact.
+	RefreshEvery int
+	// PrefixReuse is how many requests in a row may take the keys and values
+	// of an unchanged prefix from the request before (0: never). See prefixKV.
+	PrefixReuse int
+}
+
+// DefaultSettings is what the "native" engine opens with.
+var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4}
+
+// ErrNoBuiltinModel is returned when Config.Model is empty and this build
+// carries no built-in model.
+var ErrNoBuiltinModel = errors.New("this build has no built-in model; pass --model FILE.gguf")
+
+// A Denoiser is the native engine: a model, its tokenizer and the caches of
+// the requests it served.
+type Denoiser struct {
+	name     string // the model file, for messages
+	file     *gguf.File
+	model    *Model
+	tok      *tokenizer.Tokenizer
+	settings Settings
+
+	mask, pad, eos, bos int32   // special tokens; -1 = none (bos: none added)
+	special             []int32 // tokens a fill may never take
+
+	// mu serializes forward passes and guards the fields below it.
+	mu      sync.Mutex
+	ws      workspace
+	scratch []float32
+	prefix  *prefixKV
+	closed  bool
+}
+
+// Open loads the model cfg names (the built-in one when cfg.Model is "").
+func Open(cfg engine.Config, s Settings) (*Denoiser, error) {
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	kernels.SetThreads(threads)
+	var f *gguf.File
+	var err error
+	if cfg.Model == "" {
+		data, ok := builtin.Model()
+		if !ok {
+			return nil, ErrNoBuiltinModel
+		}
+		f, err = gguf.Parse(builtin.Name, data)
+	} else {
+		f, err = gguf.Open(cfg.Model)
+	}
+	if err != nil {
+		return nil, err
+	}
+	name := cfg.Model
+	if name == "" {
+		name = builtin.Name
+	}
+	d, err := New(name, f, s)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// New makes a Denoiser from a parsed GGUF file, which it owns from then on
+// (Close closes it).
+func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
+	m, err := LoadModel(name, f)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.FromGGUF(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	d := &Denoiser{name: name, file: f, model: m, tok: tok, settings: s,
+		mask: tok.Mask(), pad: tok.Pad(), eos: tok.EOS(), bos: -1}
+	if d.mask < 0 {
+		return nil, fmt.Errorf("%s: the tokenizer has no mask token (tokenizer.ggml.mask_token_id); a diffusion model needs one", name)
+	}
+	if int(d.mask) >= m.Vocab {
+		return nil, fmt.Errorf("%s: mask token %d is outside the model's vocabulary of %d", name, d.mask, m.Vocab)
+	}
+	if d.pad < 0 && d.eos < 0 {
+		return nil, fmt.Errorf("%s: the tokenizer has neither a pad nor an EOS token, so a hole could never end early", name)
+	}
+	if add, ok := f.Bool("tokenizer.ggml.add_bos_token"); ok && add && tok.BOS() >= 0 {
+		d.bos = tok.BOS()
+	}
+	// Special tokens other than the ends never belong in a fill (BOS,
+	// chat markers); the mask is one of them.
+	d.special = []int32{d.mask}
+	for id := range min(tok.VocabSize(), m.Vocab) {
+		if t := int32(id); tok.IsSpecial(t) && t != d.mask && !d.isEnd(t) {
+			d.special = append(d.special, t)
+		}
+	}
+	d.scratch = make([]float32, m.Vocab)
+	return d, nil
+}
+
+// Model returns the loaded transformer (for tools such as `dfim model info`).
+func (d *Denoiser) Model() *Model { return d.model }
+
+// Tokenizer returns the model's tokenizer.
+func (d *Denoiser) Tokenizer() *tokenizer.Tokenizer { return d.tok }
+
+// CountTokens implements engine.TokenCounter.
+func (d *Denoiser) CountTokens(text string) int { return len(d.tok.Encode(text)) }
+
+// ContextLength implements engine.ContextSizer.
+func (d *Denoiser) ContextLength() int { return d.model.Context }
+
+// Describe implements engine.Describer.
+func (d *Denoiser) Describe() string {
+	return fmt.Sprintf("native %s %s (%.1fM parameters, %d layers, d=%d), %d threads, %s",
+		d.model.Arch, d.name, float64(d.model.Params)/1e6, d.model.Layers, d.model.Embd, kernels.Threads(), kernels.Features())
+}
+
+// Close releases the model file. Infill must not be called after.
+func (d *Denoiser) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.prefix = nil
+	return d.file.Close()
+}

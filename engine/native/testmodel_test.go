@@ -1,0 +1,345 @@
+package native
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/dfim/dfim/engine/native/gguf"
+)
+
+// The tiny models of these tests have a byte-level vocabulary: four
+// special tokens, then the 256 bytes (as GPT-2's byte-to-unicode strings),
+// and no merges.
+const (
+	tokPad    = 0
+	tokEOS    = 1
+	tokMask   = 2
+	tokBOS    = 3
+	firstByte = 4
+	tinyVocab = firstByte + 256
+)
+
+type tinyConfig struct {
+	arch                         string
+	embd, layers, heads, kvHeads int
+	ffn, context                 int
+	typ                          gguf.Type // of the weight matrices and token_embd
+	qkNorm                       bool
+	tied                         bool // no output.weight
+	zeroOutput                   bool // output.weight all zeros: every logit ties, so argmax picks pad
+	seed                         uint64
+	omit                         string // a tensor to leave out
+	misshape                     string // a tensor to write one row short
+}
+
+func llada(typ gguf.Type) tinyConfig {
+	return tinyConfig{arch: "llada", embd: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, context: 512, typ: typ, seed: 1}
+}
+
+func dream(typ gguf.Type) tinyConfig {
+	return tinyConfig{arch: "dream", embd: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, context: 512, typ: typ, tied: true, qkNorm: true, seed: 2}
+}
+
+// refModel is the tiny model's weights as the file holds them, decoded to
+// float64, for the reference forward pass.
+type refModel struct {
+	cfg     tinyConfig
+	hd      int
+	tensors map[string][]float64
+	outName string
+}
+
+// gpt2Bytes is GPT-2's byte-to-unicode table: printable bytes stand for
+// themselves, the others for code points from 256 up.
+func gpt2Bytes() [256]string {
+	var t [256]string
+	n := 0
+	for b := range 256 {
+		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
+			t[b] = string(rune(b))
+		} else {
+			t[b] = string(rune(256 + n))
+			n++
+		}
+	}
+	return t
+}
+
+// buildTiny writes a random model of cfg as GGUF bytes and returns them
+// with the reference weights.
+func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(cfg.seed, 99))
+	w := gguf.NewWriter()
+	a := cfg.arch
+	w.SetString("general.architecture", a)
+	w.SetString("general.name", "tiny "+a)
+	w.SetUint32(a+".context_length", uint32(cfg.context))
+	w.SetUint32(a+".embedding_length", uint32(cfg.embd))
+	w.SetUint32(a+".block_count", uint32(cfg.layers))
+	w.SetUint32(a+".feed_forward_length", uint32(cfg.ffn))
+	w.SetUint32(a+".attention.head_count", uint32(cfg.heads))
+	w.SetUint32(a+".attention.head_count_kv", uint32(cfg.kvHeads))
+	w.SetFloat32(a+".attention.layer_norm_rms_epsilon", 1e-5)
+	w.SetFloat32(a+".rope.freq_base", 10000)
+	w.SetUint32(a+".vocab_size", tinyVocab)
+	w.SetBool("diffusion.shift_logits", a == "dream")
+
+	tokens := []string{"<|pad|>", "<|eos|>", "<|mask|>", "<|bos|>"}
+	types := []int32{3, 3, 3, 3}
+	for _, s := range gpt2Bytes() {
+		tokens = append(tokens, s)
+		types = append(types, 1)
+	}
+	w.SetString("tokenizer.ggml.model", "gpt2")
+	w.SetString("tokenizer.ggml.pre", "default")
+	w.SetStrings("tokenizer.ggml.tokens", tokens)
+	w.SetInt32s("tokenizer.ggml.token_type", types)
+	w.SetStrings("tokenizer.ggml.merges", []string{})
+	w.SetUint32("tokenizer.ggml.padding_token_id", tokPad)
+	w.SetUint32("tokenizer.ggml.eos_token_id", tokEOS)
+	w.SetUint32("tokenizer.ggml.mask_token_id", tokMask)
+	w.SetUint32("tokenizer.ggml.bos_token_id", tokBOS)
+	w.SetBool("tokenizer.ggml.add_bos_token", false)
+
+	ref := &refModel{cfg: cfg, hd: cfg.embd / cfg.heads, tensors: map[string][]float64{}}
+	hd := ref.hd
+	qd, kvd := cfg.heads*hd, cfg.kvHeads*hd
+	vec := func(name string, n int, mean, scale float64) {
+		v := make([]float32, n)
+		ref64 := make([]float64, n)
+		for i := range v {
+			v[i] = float32(mean + scale*r.NormFloat64())
+			ref64[i] = float64(v[i])
+		}
+		if name == cfg.omit {
+			return
+		}
+		if err := w.AddF32(name, []uint64{uint64(n)}, v); err != nil {
+			t.Fatal(err)
+		}
+		ref.tensors[name] = ref64
+	}
+	mat := func(name string, out, in int, zero bool) {
+		if name == cfg.omit {
+			return
+		}
+		if name == cfg.misshape {
+			out--
+		}
+		v := make([]float32, out*in)
+		if !zero {
+			s := 1 / math.Sqrt(float64(in))
+			for i := range v {
+				v[i] = float32(s * r.NormFloat64())
+			}
+		}
+		ref.tensors[name] = encode(t, w, name, cfg.typ, []uint64{uint64(in), uint64(out)}, v)
+	}
+	mat("token_embd.weight", tinyVocab, cfg.embd, false)
+	for l := range cfg.layers {
+		p := "blk." + strconv.Itoa(l) + "."
+		vec(p+"attn_norm.weight", cfg.embd, 1, 0.1)
+		mat(p+"attn_q.weight", qd, cfg.embd, false)
+		mat(p+"attn_k.weight", kvd, cfg.embd, false)
+		mat(p+"attn_v.weight", kvd, cfg.embd, false)
+		if a == "dream" {
+			vec(p+"attn_q.bias", qd, 0, 0.1)
+			vec(p+"attn_k.bias", kvd, 0, 0.1)
+			vec(p+"attn_v.bias", kvd, 0, 0.1)
+		}
+		if cfg.qkNorm {
+			vec(p+"attn_q_norm.weight", hd, 1, 0.1)
+			vec(p+"attn_k_norm.weight", hd, 1, 0.1)
+		}
+		mat(p+"attn_output.weight", cfg.embd, qd, false)
+		vec(p+"ffn_norm.weight", cfg.embd, 1, 0.1)
+		mat(p+"ffn_gate.weight", cfg.ffn, cfg.embd, false)
+		mat(p+"ffn_up.weight", cfg.ffn, cfg.embd, false)
+		mat(p+"ffn_down.weight", cfg.embd, cfg.ffn, false)
+	}
+	vec("output_norm.weight", cfg.embd, 1, 0.1)
+	ref.outName = "token_embd.weight"
+	if !cfg.tied {
+		mat("output.weight", tinyVocab, cfg.embd, cfg.zeroOutput)
+		ref.outName = "output.weight"
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), ref
+}
+
+// encode adds a weight matrix in typ and returns the values the file holds.
+func encode(t testing.TB, w *gguf.Writer, name string, typ gguf.Type, dims []uint64, v []float32) []float64 {
+	t.Helper()
+	out := make([]float64, len(v))
+	var err error
+	switch typ {
+	case gguf.TypeF32:
+		err = w.AddF32(name, dims, v)
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+	case gguf.TypeF16:
+		raw := make([]byte, 2*len(v))
+		for i, x := range v {
+			h := gguf.Float32ToFloat16(x)
+			raw[2*i], raw[2*i+1] = byte(h), byte(h>>8)
+			out[i] = float64(gguf.Float16ToFloat32(h))
+		}
+		err = w.AddTensor(name, typ, dims, raw)
+	case gguf.TypeQ8_0:
+		raw := gguf.QuantizeQ8_0(v)
+		deq := make([]float32, len(v))
+		gguf.DequantizeQ8_0(deq, raw)
+		for i, x := range deq {
+			out[i] = float64(x)
+		}
+		err = w.AddTensor(name, typ, dims, raw)
+	default:
+		t.Fatalf("encode: type %v", typ)
+	}
+	if err != nil {
+		t.Fatalf("adding %s: %v", name, err)
+	}
+	return out
+}
+
+// forward is the slow, obvious reference: float64, every position, logits
+// for every position (shifted as the architecture says).
+func (m *refModel) forward(tokens []int32) [][]float64 {
+	cfg := m.cfg
+	T, d, hd := len(tokens), cfg.embd, m.hd
+	qd, kvd := cfg.heads*hd, cfg.kvHeads*hd
+	const eps = 1e-5
+	W := m.tensors
+	rms := func(x, w []float64) []float64 {
+		var ss float64
+		for _, v := range x {
+			ss += v * v
+		}
+		s := 1 / math.Sqrt(ss/float64(len(x))+eps)
+		out := make([]float64, len(x))
+		for i := range x {
+			out[i] = x[i] * s * w[i]
+		}
+		return out
+	}
+	linear := func(x []float64, w []float64, out int) []float64 {
+		in := len(x)
+		y := make([]float64, out)
+		for o := range out {
+			for i := range in {
+				y[o] += x[i] * w[o*in+i]
+			}
+		}
+		return y
+	}
+	rope := func(x []float64, heads, pos int) {
+		for h := range heads {
+			v := x[h*hd : (h+1)*hd]
+			for i := 0; i < hd/2; i++ {
+				theta := float64(pos) * math.Pow(10000, -2*float64(i)/float64(hd))
+				c, s := math.Cos(theta), math.Sin(theta)
+				a, b := 2*i, 2*i+1
+				if cfg.arch == "dream" {
+					a, b = i, i+hd/2
+				}
+				v[a], v[b] = v[a]*c-v[b]*s, v[a]*s+v[b]*c
+			}
+		}
+	}
+	x := make([][]float64, T)
+	for p, tok := range tokens {
+		x[p] = append([]float64(nil), W["token_embd.weight"][int(tok)*d:int(tok+1)*d]...)
+	}
+	for l := range cfg.layers {
+		pre := fmt.Sprintf("blk.%d.", l)
+		q := make([][]float64, T)
+		k := make([][]float64, T)
+		v := make([][]float64, T)
+		for p := range T {
+			h := rms(x[p], W[pre+"attn_norm.weight"])
+			q[p] = linear(h, W[pre+"attn_q.weight"], qd)
+			k[p] = linear(h, W[pre+"attn_k.weight"], kvd)
+			v[p] = linear(h, W[pre+"attn_v.weight"], kvd)
+			if b, ok := W[pre+"attn_q.bias"]; ok {
+				for i := range q[p] {
+					q[p][i] += b[i]
+				}
+				for i := range k[p] {
+					k[p][i] += W[pre+"attn_k.bias"][i]
+					v[p][i] += W[pre+"attn_v.bias"][i]
+				}
+			}
+			if qn, ok := W[pre+"attn_q_norm.weight"]; ok {
+				for h := range cfg.heads {
+					copy(q[p][h*hd:], rms(q[p][h*hd:(h+1)*hd], qn))
+				}
+				for h := range cfg.kvHeads {
+					copy(k[p][h*hd:], rms(k[p][h*hd:(h+1)*hd], W[pre+"attn_k_norm.weight"]))
+				}
+			}
+			rope(q[p], cfg.heads, p)
+			rope(k[p], cfg.kvHeads, p)
+		}
+		group := cfg.heads / cfg.kvHeads
+		for p := range T {
+			att := make([]float64, qd)
+			for h := range cfg.heads {
+				g := h / group
+				scores := make([]float64, T)
+				mx := math.Inf(-1)
+				for j := range T { // bidirectional: every position
+					for i := range hd {
+						scores[j] += q[p][h*hd+i] * k[j][g*hd+i]
+					}
+					scores[j] /= math.Sqrt(float64(hd))
+					mx = math.Max(mx, scores[j])
+				}
+				var z float64
+				for j := range scores {
+					scores[j] = math.Exp(scores[j] - mx)
+					z += scores[j]
+				}
+				for j := range T {
+					for i := range hd {
+						att[h*hd+i] += scores[j] / z * v[j][g*hd+i]
+					}
+				}
+			}
+			o := linear(att, W[pre+"attn_output.weight"], d)
+			for i := range d {
+				x[p][i] += o[i]
+			}
+			h := rms(x[p], W[pre+"ffn_norm.weight"])
+			gate := linear(h, W[pre+"ffn_gate.weight"], cfg.ffn)
+			up := linear(h, W[pre+"ffn_up.weight"], cfg.ffn)
+			for i := range gate {
+				gate[i] = gate[i] / (1 + math.Exp(-gate[i])) * up[i]
+			}
+			down := linear(gate, W[pre+"ffn_down.weight"], d)
+			for i := range d {
+				x[p][i] += down[i]
+			}
+		}
+	}
+	hidden := make([][]float64, T)
+	for p := range T {
+		hidden[p] = linear(rms(x[p], W["output_norm.weight"]), W[m.outName], tinyVocab)
+	}
+	if cfg.arch != "dream" {
+		return hidden
+	}
+	logits := make([][]float64, T)
+	for p := range T {
+		logits[p] = hidden[max(p-1, 0)]
+	}
+	return logits
+}
