@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/eval"
+	"github.com/dfim/dfim/infill"
+)
+
+func init() {
+	register(&command{
+		name:    "eval",
+		summary: "run fill-in-the-middle tasks through the completion pipeline and print metrics JSON",
+		usage:   "--tasks FILE.jsonl [--limit N] [--jobs N] [--out FILE] [--exec]",
+		run:     runEval,
+		common:  true,
+	})
+	register(&command{
+		name:    "eval gen",
+		summary: "make fill-in-the-middle tasks (JSONL) from a source tree",
+		usage:   "--root DIR --lang go|python --kind single-line|multi-line|random-span --n N [--seed S] [--exclude DIR]...",
+		run:     runEvalGen,
+	})
+}
+
+func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
+	tasksFile := fs.String("tasks", "", "tasks: dfim JSONL or HumanEval-Infilling (.jsonl or .jsonl.gz)")
+	limit := fs.Int("limit", 0, "run only the first N tasks (0: all)")
+	jobs := fs.Int("jobs", 1, "tasks run at once (results stay in task order)")
+	out := fs.String("out", "", "also write each task's suggestion and scores as JSON lines to FILE")
+	execTests := fs.Bool("exec", false, "run HumanEval tests in python3 (no network, timeout) and report pass_at_1")
+	execTimeout := fs.Duration("exec-timeout", 10*time.Second, "time limit of one --exec test run")
+	seed := fs.Uint64("seed", 1, "seed of every completion: the same seed gives the same numbers")
+	maxTokens := fs.Int("max-tokens", 0, "most tokens a suggestion may take (0: the pipeline's default)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *tasksFile == "" {
+		return usagef("--tasks FILE is required (e.g. ../shared/eval/dev.jsonl)")
+	}
+	if *limit < 0 || *jobs < 0 {
+		return usagef("--limit and --jobs take numbers ≥ 0")
+	}
+	tasks, bad, err := eval.LoadTasks(*tasksFile)
+	for _, b := range bad {
+		fmt.Fprintf(os.Stderr, "dfim eval: %v (line skipped)\n", b)
+	}
+	if err != nil {
+		return err
+	}
+	if *limit > 0 && *limit < len(tasks) {
+		tasks = tasks[:*limit]
+	}
+	if len(tasks) == 0 {
+		return fmt.Errorf("no task could be read from %s", *tasksFile)
+	}
+	d, err := common.openEngine()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	r := eval.NewRunner(d)
+	r.Jobs = *jobs
+	r.Options = infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), Seed: *seed, MaxTokens: *maxTokens}
+	if *execTests {
+		r.Exec = &eval.Executor{Timeout: *execTimeout}
+	}
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		r.Progress = eval.ProgressBar(os.Stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	results, runErr := r.Run(ctx, tasks)
+	if *out != "" {
+		if err := writeResults(*out, results); err != nil {
+			return err
+		}
+	}
+	rep := eval.Summarize(results)
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("writing metrics: %w", err)
+	}
+	eval.WriteTable(os.Stderr, rep)
+	if r.Exec != nil && !r.Exec.Isolated() && rep.PassAt1 != nil {
+		fmt.Fprintln(os.Stderr, "dfim eval: note: tests ran without network isolation (unshare -n unavailable); proxies were disabled")
+	}
+	for i, res := range results {
+		if res.Err != nil {
+			fmt.Fprintf(os.Stderr, "dfim eval: %v\n", res.Err)
+			if i >= 5 {
+				fmt.Fprintf(os.Stderr, "dfim eval: (%d failures in all; see --out for each)\n", rep.Errors)
+				break
+			}
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if rep.Errors == rep.N {
+		return fmt.Errorf("every completion failed (first: %v); check --engine and --model", results[0].Err)
+	}
+	return nil
+}
+
+// resultLine is one task's outcome in --out.
+type resultLine struct {
+	ID             string  `json:"id"`
+	Lang           string  `json:"lang"`
+	Kind           string  `json:"kind"`
+	Suggestion     string  `json:"suggestion"`
+	Exact          bool    `json:"exact_match"`
+	EditSimilarity float64 `json:"edit_similarity"`
+	SyntaxValid    *bool   `json:"syntax_valid"`
+	SuffixDup      bool    `json:"suffix_duplication"`
+	Empty          bool    `json:"empty"`
+	LatencyMS      float64 `json:"latency_ms"`
+	Tokens         int     `json:"tokens"`
+	Passed         *bool   `json:"passed,omitempty"`
+	ExecDetail     string  `json:"exec_detail,omitempty"`
+	Error          string  `json:"error,omitempty"`
+}
+
+func writeResults(path string, results []eval.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing --out: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, r := range results {
+		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Exact: r.Exact,
+			EditSimilarity: r.EditSimilarity, SyntaxValid: r.SyntaxValid, SuffixDup: r.SuffixDup, Empty: r.Empty,
+			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Tokens: r.Tokens, Passed: r.Passed, ExecDetail: r.ExecDetail}
+		if r.Err != nil {
+			l.Error = r.Err.Error()
+		}
+		if err := enc.Encode(l); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
+	var cfg eval.GenConfig
+	fs.StringVar(&cfg.Root, "root", "", "source tree to draw tasks from")
+	fs.StringVar(&cfg.Lang, "lang", "", "language: go or python")
+	fs.StringVar(&cfg.Kind, "kind", eval.KindSingleLine, "kind: single-line, multi-line or random-span")
+	fs.IntVar(&cfg.N, "n", 100, "number of tasks")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed: the same seed and tree give the same tasks")
+	fs.Var((*stringList)(&cfg.Exclude), "exclude", "folder or file to leave out (relative to --root or absolute); repeatable")
+	out := fs.String("out", "", "write the tasks to FILE instead of stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if cfg.Root == "" || cfg.Lang == "" {
+		return usagef("--root and --lang are required")
+	}
+	switch cfg.Lang {
+	case "go", "python":
+	default:
+		return usagef("--lang must be go or python, not %q", cfg.Lang)
+	}
+	switch cfg.Kind {
+	case eval.KindSingleLine, eval.KindMultiLine, eval.KindRandomSpan:
+	default:
+		return usagef("--kind must be single-line, multi-line or random-span, not %q", cfg.Kind)
+	}
+	if cfg.N <= 0 {
+		return usagef("--n must be positive")
+	}
+	tasks, err := eval.Generate(cfg)
+	if err != nil {
+		return err
+	}
+	w := os.Stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("writing --out: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, t := range tasks {
+		if err := enc.Encode(t); err != nil {
+			return fmt.Errorf("writing tasks: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing tasks: %w", err)
+	}
+	if len(tasks) < cfg.N {
+		fmt.Fprintf(os.Stderr, "dfim eval gen: only %d distinct %s tasks under %s (asked for %d)\n", len(tasks), cfg.Kind, cfg.Root, cfg.N)
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package eval
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Metrics are one group's scores, as DESIGN.md's metrics JSON has them:
+// shares in [0,1], latencies in milliseconds.
+type Metrics struct {
+	N              int     `json:"n"`
+	ExactMatch     float64 `json:"exact_match"`
+	EditSimilarity float64 `json:"edit_similarity"`
+	// SyntaxValid is the share of non-empty suggestions that add no parse
+	// error; null when none was checked (all empty, or no grammar).
+	SyntaxValid       *float64 `json:"syntax_valid"`
+	SuffixDuplication float64  `json:"suffix_duplication"`
+	Empty             float64  `json:"empty"`
+	Latency           Latency  `json:"latency_ms"`
+	TokensPerSecond   float64  `json:"tokens_per_second"`
+	// PassAt1 is HumanEval's share of passed tests, only under --exec.
+	PassAt1 *float64 `json:"pass_at_1,omitempty"`
+	// Errors counts completions that failed (they also count as empty).
+	Errors int `json:"errors,omitempty"`
+}
+
+// Latency is the spread of keystroke-free completion latencies, in ms.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+// A Report is the metrics JSON of `dfim eval`: overall, by kind, by language.
+type Report struct {
+	Metrics
+	ByKind map[string]Metrics `json:"by_kind"`
+	ByLang map[string]Metrics `json:"by_lang"`
+}
+
+// Summarize scores results overall and by kind and language.
+func Summarize(results []Result) Report {
+	rep := Report{Metrics: summarize(results), ByKind: map[string]Metrics{}, ByLang: map[string]Metrics{}}
+	byKind, byLang := map[string][]Result{}, map[string][]Result{}
+	for _, r := range results {
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+		byLang[r.Lang] = append(byLang[r.Lang], r)
+	}
+	for k, rs := range byKind {
+		rep.ByKind[k] = summarize(rs)
+	}
+	for l, rs := range byLang {
+		rep.ByLang[l] = summarize(rs)
+	}
+	return rep
+}
+
+func summarize(results []Result) Metrics {
+	m := Metrics{N: len(results)}
+	if m.N == 0 {
+		return m
+	}
+	var exact, empty, dup, checked, valid, ran, passed, tokens int
+	var sim, engineSec float64
+	lat := make([]float64, 0, len(results))
+	for _, r := range results {
+		sim += r.EditSimilarity
+		exact += b2i(r.Exact)
+		empty += b2i(r.Empty)
+		dup += b2i(r.SuffixDup)
+		if r.SyntaxValid != nil {
+			checked++
+			valid += b2i(*r.SyntaxValid)
+		}
+		if r.Passed != nil {
+			ran++
+			passed += b2i(*r.Passed)
+		}
+		if r.Err != nil {
+			m.Errors++
+		}
+		tokens += r.Tokens
+		engineSec += r.EngineTime.Seconds()
+		lat = append(lat, float64(r.Latency.Microseconds())/1000)
+	}
+	n := float64(m.N)
+	m.ExactMatch = float64(exact) / n
+	m.EditSimilarity = sim / n
+	m.Empty = float64(empty) / n
+	m.SuffixDuplication = float64(dup) / n
+	if checked > 0 {
+		v := float64(valid) / float64(checked)
+		m.SyntaxValid = &v
+	}
+	if ran > 0 {
+		p := float64(passed) / float64(ran)
+		m.PassAt1 = &p
+	}
+	if engineSec > 0 {
+		m.TokensPerSecond = float64(tokens) / engineSec
+	}
+	m.Latency = Latency{P50: Percentile(lat, 50), P95: Percentile(lat, 95), Max: Percentile(lat, 100)}
+	return m
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// WriteTable writes rep as a table for people: one row overall, then one
+// per kind and per language.
+func WriteTable(w io.Writer, rep Report) {
+	withPass := rep.PassAt1 != nil
+	head := fmt.Sprintf("%-16s %5s %6s %6s %6s %6s %6s %8s %8s %8s %7s", "group", "n", "exact", "editsim", "syntax", "dupsuf", "empty", "p50 ms", "p95 ms", "max ms", "tok/s")
+	if withPass {
+		head += fmt.Sprintf(" %6s", "pass@1")
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, strings.Repeat("-", len(head)))
+	row := func(name string, m Metrics) {
+		line := fmt.Sprintf("%-16s %5d %6.3f %7.3f %6s %6.3f %6.3f %8.1f %8.1f %8.1f %7.1f", name, m.N, m.ExactMatch, m.EditSimilarity,
+			optShare(m.SyntaxValid), m.SuffixDuplication, m.Empty, m.Latency.P50, m.Latency.P95, m.Latency.Max, m.TokensPerSecond)
+		if withPass {
+			line += fmt.Sprintf(" %6s", optShare(m.PassAt1))
+		}
+		fmt.Fprintln(w, line)
+	}
+	row("all", rep.Metrics)
+	for _, k := range sortedKeys(rep.ByKind) {
+		row("kind "+k, rep.ByKind[k])
+	}
+	for _, l := range sortedKeys(rep.ByLang) {
+		row("lang "+l, rep.ByLang[l])
+	}
+	if rep.Errors > 0 {
+		fmt.Fprintf(w, "%d completions failed (counted as empty)\n", rep.Errors)
+	}
+}
+
+func optShare(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *p)
+}
+
+func sortedKeys(m map[string]Metrics) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ProgressBar returns a Runner.Progress that redraws one line on w (a
+// terminal) and ends it when the last task is done.
+func ProgressBar(w io.Writer) func(done, total int) {
+	return func(done, total int) {
+		const width = 30
+		filled := width * done / max(total, 1)
+		fmt.Fprintf(w, "\r[%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+		if done == total {
+			fmt.Fprintln(w)
+		}
+	}
+}

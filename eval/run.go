@@ -1,0 +1,146 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill"
+)
+
+// A Result is one task's outcome: the first suggestion and how it scored.
+type Result struct {
+	ID, Lang, Kind string
+	Suggestion     string // "" when the pipeline had nothing to show
+	Err            error  // the completion failed (counted as empty)
+	Latency        time.Duration
+	Tokens         int           // tokens the engine filled for this task
+	EngineTime     time.Duration // wall time spent inside the engine
+	Exact          bool
+	EditSimilarity float64
+	// SyntaxValid is nil when the suggestion is empty or no grammar checked it.
+	SyntaxValid *bool
+	SuffixDup   bool
+	Empty       bool
+	// Passed is HumanEval's verdict under --exec; nil when not run.
+	Passed     *bool
+	ExecDetail string // why a run failed (python's last lines, a timeout)
+}
+
+// A Runner runs tasks through one infill.Completer, as an editor would.
+type Runner struct {
+	completer *infill.Completer
+	// Options are passed to every completion; Seed makes runs repeatable.
+	Options infill.Options
+	// Jobs is how many tasks run at once (≤ 1: one). Results stay in task order.
+	Jobs int
+	// Syntax counts parse errors for syntax_valid; nil leaves it unmeasured.
+	Syntax SyntaxChecker
+	// Exec runs HumanEval tests for pass@1; nil skips them.
+	Exec *Executor
+	// Progress, when set, is called after each task with the count done.
+	Progress func(done, total int)
+}
+
+// NewRunner returns a Runner over d. The engine is wrapped only to measure
+// its time and tokens; the pipeline in between is infill.New(d)'s own.
+func NewRunner(d engine.Denoiser) *Runner {
+	return &Runner{completer: infill.New(metered(d)), Syntax: DefaultSyntax()}
+}
+
+// Run runs every task and returns their results in task order. It stops
+// early only when ctx is done, returning the results so far and ctx's error.
+func (r *Runner) Run(ctx context.Context, tasks []Task) ([]Result, error) {
+	results := make([]Result, len(tasks))
+	jobs := min(max(r.Jobs, 1), max(len(tasks), 1))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards done
+	done := 0
+	for range jobs {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = r.runOne(ctx, &tasks[i])
+				if r.Progress != nil {
+					mu.Lock()
+					done++
+					r.Progress(done, len(tasks))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	n := 0
+feed:
+	for ; n < len(tasks); n++ {
+		select {
+		case next <- n:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return results[:n], fmt.Errorf("evaluation stopped after %d of %d tasks: %w", n, len(tasks), err)
+	}
+	return results, nil
+}
+
+func (r *Runner) runOne(ctx context.Context, t *Task) Result {
+	res := Result{ID: t.ID, Lang: t.Lang, Kind: t.Kind}
+	u := &usage{}
+	doc := infill.Document{Path: t.Path, Text: t.Prefix + t.Suffix}
+	start := time.Now()
+	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), r.Options)
+	res.Latency = time.Since(start)
+	res.Tokens, res.EngineTime = u.tokens, u.engineTime
+	if err != nil {
+		res.Err = fmt.Errorf("task %s: %w", t.ID, err)
+	} else if len(sugs) > 0 {
+		res.Suggestion = insertedText(doc.Text, len(t.Prefix), sugs[0])
+	}
+	if res.EngineTime == 0 && len(sugs) > 0 {
+		// An engine that bypassed the context: fall back to what the suggestion says.
+		res.Tokens, res.EngineTime = sugs[0].Tokens, sugs[0].Elapsed
+	}
+	score(&res, t, r.Syntax)
+	if r.Exec != nil && t.Test != nil {
+		pass, detail := r.Exec.Check(ctx, t, res.Suggestion)
+		res.Passed, res.ExecDetail = &pass, detail
+	}
+	return res
+}
+
+// insertedText is the text a suggestion puts between the task's prefix and
+// suffix. A suggestion normally inserts at the cursor; one that replaces a
+// range around it (Start < pos or End > pos) usually retypes the text it
+// replaces, which is trimmed off so the comparison with the middle stays
+// between the same prefix and suffix.
+func insertedText(text string, pos int, s infill.Suggestion) string {
+	out := s.Text
+	if s.Start >= 0 && s.Start < pos {
+		out = strings.TrimPrefix(out, text[s.Start:pos])
+	}
+	if s.End > pos && s.End <= len(text) {
+		out = strings.TrimSuffix(out, text[pos:s.End])
+	}
+	return out
+}
+
+// score fills in the metrics of res from its suggestion.
+func score(res *Result, t *Task, syntax SyntaxChecker) {
+	s := res.Suggestion
+	res.Empty = strings.TrimSpace(s) == ""
+	res.Exact = ExactMatch(s, t.Middle)
+	res.EditSimilarity = EditSimilarity(s, t.Middle)
+	res.SuffixDup = !res.Empty && SuffixDuplication(s, t.Middle, t.Suffix)
+	if !res.Empty && syntax != nil {
+		if ok, checked := SyntaxValid(syntax, t, s); checked {
+			res.SyntaxValid = &ok
+		}
+	}
+}
