@@ -2,49 +2,484 @@ package infill
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // A Completer fills documents with one engine. It is safe for concurrent use.
 type Completer struct {
 	engine engine.Denoiser
+	stats  stats
+
+	// treesMu guards trees: the last tree parsed for each document path,
+	// from which the next snapshot of that document reparses incrementally.
+	treesMu sync.Mutex
+	trees   map[string]*syntax.Tree
 }
 
+// maxCachedTrees bounds the per-path tree cache.
+const maxCachedTrees = 32
+
 // New returns a Completer over d.
-func New(d engine.Denoiser) *Completer { return &Completer{engine: d} }
+func New(d engine.Denoiser) *Completer {
+	return &Completer{engine: d, trees: map[string]*syntax.Tree{}}
+}
 
 // Engine returns the denoiser the Completer uses.
 func (c *Completer) Engine() engine.Denoiser { return c.engine }
 
-// Complete returns suggestions for the cursor at byte offset pos of doc, best first.
-// (First cut: one hole between prefix and suffix; the full pipeline replaces it.)
+// Close frees the cached syntax trees. The engine is the caller's to close.
+func (c *Completer) Close() {
+	c.treesMu.Lock()
+	defer c.treesMu.Unlock()
+	for k, t := range c.trees {
+		t.Close()
+		delete(c.trees, k)
+	}
+}
+
+// docState is one document snapshot prepared for a request.
+type docState struct {
+	path    string
+	text    string
+	lang    string       // language name, "" when unknown
+	tree    *syntax.Tree // nil: no grammar, suggestions pass unvalidated
+	indent  indentStyle
+	crlf    bool
+	observe func(engine.Step)
+}
+
+func (d *docState) close() { d.tree.Close() }
+
+// prepare detects the document's language and parses it, incrementally
+// from the last tree of the same path when there is one.
+func (c *Completer) prepare(ctx context.Context, doc Document, text string, cache bool) (*docState, error) {
+	d := &docState{path: doc.Path, text: text, lang: syntax.Detect(doc.LanguageID, doc.Path),
+		indent: detectIndent(text), crlf: strings.Count(text, "\r\n") > strings.Count(text, "\n")/2}
+	if strings.IndexByte(text, 0) >= 0 || !utf8.ValidString(text) {
+		return nil, fmt.Errorf("infill: %s is not UTF-8 text (binary file?); dfim fills source code only", doc.Path)
+	}
+	g := syntax.Lookup(d.lang)
+	if g == nil {
+		return d, nil
+	}
+	var err error
+	if cache && doc.Path != "" {
+		c.treesMu.Lock()
+		defer c.treesMu.Unlock()
+		if old := c.trees[doc.Path]; old != nil && old.Language() == g {
+			d.tree, err = old.Reparse(ctx, text)
+		} else {
+			d.tree, err = g.Parse(ctx, text)
+		}
+		if err != nil {
+			return nil, err
+		}
+		keep, err := d.tree.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if old := c.trees[doc.Path]; old != nil {
+			old.Close()
+		} else if len(c.trees) >= maxCachedTrees {
+			for k, t := range c.trees { // evict any one
+				t.Close()
+				delete(c.trees, k)
+				break
+			}
+		}
+		c.trees[doc.Path] = keep
+		return d, nil
+	}
+	if d.tree, err = g.Parse(ctx, text); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Complete returns suggestions for the cursor at byte offset pos of doc,
+// best first. Every suggestion is syntax-valid (or unvalidated, for a
+// language without a grammar); none is empty. It returns no suggestions
+// and no error when no candidate survived.
 func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Options) ([]Suggestion, error) {
 	if pos < 0 || pos > len(doc.Text) {
 		return nil, fmt.Errorf("infill: position %d is outside %s (%d bytes)", pos, doc.Path, len(doc.Text))
 	}
 	start := time.Now()
-	maxTok := opts.MaxTokens
-	if maxTok <= 0 {
-		maxTok = 16
-	}
-	res, err := c.engine.Infill(ctx, engine.Request{
-		Segments: []engine.Segment{{Text: doc.Text[:pos]}, {Hole: true, MaxTok: maxTok}, {Text: doc.Text[pos:]}},
-		Opts:     engine.Options{Steps: opts.Steps, Algorithm: opts.Algorithm, Seed: opts.Seed, Candidates: opts.Candidates},
-		Observe:  opts.Observe,
-	})
+	c.stats.completions.Add(1)
+	d, err := c.prepare(ctx, doc, doc.Text, true)
 	if err != nil {
 		return nil, err
 	}
+	defer d.close()
+	d.observe = opts.Observe
+	end := coverClosers(d.text, pos)
+	var node syntax.Node
+	if d.tree != nil {
+		node = d.tree.NodeAt(pos)
+	}
+	p := planSpan(d.text, pos, end, node, opts)
+	sugs, err := c.fillOne(ctx, d, pos, end, p, opts)
+	for i := range sugs {
+		sugs[i].Elapsed = time.Since(start)
+	}
+	return sugs, err
+}
+
+// engineOptions maps completion options and a plan to a request's options.
+func engineOptions(opts Options, p plan) engine.Options {
+	return engine.Options{Steps: opts.Steps, Algorithm: opts.Algorithm, Temperature: opts.Temperature,
+		Threshold: opts.Threshold, Block: p.block, Seed: opts.Seed, Candidates: opts.Candidates}
+}
+
+// fillOne fills the hole [start, end) of d; when end > start the hole
+// covers closing brackets, and a fill that does not fit them is tried as
+// an insertion before them.
+func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p plan, opts Options) ([]Suggestion, error) {
+	sz := newSizer(c.engine, opts.ContextTokens)
+	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, sz)
+	res, err := c.engine.Infill(ctx, engine.Request{Segments: cv.segments(), Opts: engineOptions(opts, p), Observe: d.observe})
+	if err != nil {
+		return nil, fmt.Errorf("infill: filling %s at byte %d: %w", d.path, start, err)
+	}
 	var out []Suggestion
+	seen := map[string]bool{}
 	for _, f := range res.Candidates {
-		if len(f.Holes) == 0 || f.Holes[0] == "" {
+		if len(f.Holes) == 0 {
 			continue
 		}
-		out = append(out, Suggestion{Text: f.Holes[0], Start: pos, End: pos, Confidence: f.Confidence,
-			Steps: res.Steps, Tokens: res.Tokens, Elapsed: time.Since(start), Syntax: SyntaxUnvalidated})
+		c.stats.candidates.Add(1)
+		tokens := 0
+		if len(f.Tokens) > 0 {
+			tokens = f.Tokens[0]
+		}
+		s, ok := c.finish(ctx, d, cv, p, f.Holes[0], opts, sz)
+		if !ok || seen[s.Text+fmt.Sprint(s.End)] {
+			continue
+		}
+		seen[s.Text+fmt.Sprint(s.End)] = true
+		s.Confidence, s.Tokens = f.Confidence, tokens
+		s.Steps += res.Steps
+		out = append(out, s)
+	}
+	// Best first: confident, then not repaired, then longer.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Confidence != out[j].Confidence {
+			return out[i].Confidence > out[j].Confidence
+		}
+		return !out[i].Repaired && out[j].Repaired
+	})
+	return out, ctx.Err()
+}
+
+// finish post-processes and validates one raw fill, cutting it at a line
+// end or repairing it when it adds syntax errors. ok is false when
+// nothing valid came of it.
+func (c *Completer) finish(ctx context.Context, d *docState, cv canvas, p plan, raw string, opts Options, sz sizer) (Suggestion, bool) {
+	ends := []int{cv.End}
+	if cv.End > cv.Start {
+		ends = append(ends, cv.Start) // keep the closers after all
+	}
+	var firstText string
+	var firstCheck syntax.Check
+	var firstEnd int
+	for i, end := range ends {
+		text, trimmed := postProcess(raw, d.surround(cv.Start, end, p))
+		if text == "" {
+			if i == 0 {
+				c.stats.empty.Add(1)
+			}
+			continue
+		}
+		if trimmed && i == 0 {
+			c.stats.suffixTrimmed.Add(1)
+		}
+		if d.tree == nil {
+			c.stats.valid.Add(1)
+			return Suggestion{Text: text, Start: cv.Start, End: end, Syntax: SyntaxUnvalidated}, true
+		}
+		chk, err := d.tree.Check(ctx, cv.Start, end, text)
+		if err != nil {
+			return Suggestion{}, false
+		}
+		if chk.Valid {
+			c.stats.valid.Add(1)
+			return Suggestion{Text: text, Start: cv.Start, End: end, Syntax: SyntaxValid}, true
+		}
+		if firstText == "" {
+			firstText, firstCheck, firstEnd = text, chk, end
+		}
+	}
+	if firstText == "" {
+		return Suggestion{}, false
+	}
+	c.stats.invalid.Add(1)
+	// The span was too long: keep the longest run of whole lines that parses.
+	if cut, ok := d.truncate(ctx, cv.Start, firstEnd, firstText); ok {
+		c.stats.truncated.Add(1)
+		return Suggestion{Text: cut, Start: cv.Start, End: firstEnd, Syntax: SyntaxValid}, true
+	}
+	rounds := opts.RepairRounds
+	if rounds == 0 {
+		rounds = 2
+	}
+	if rounds < 0 {
+		return Suggestion{}, false
+	}
+	c.stats.repairTried.Add(1)
+	if s, ok := c.repair(ctx, d, cv, p, firstText, firstEnd, firstCheck, rounds, opts, sz); ok {
+		c.stats.repairRescued.Add(1)
+		return s, true
+	}
+	return Suggestion{}, false
+}
+
+// surround is the post-processing context of the hole [start, end).
+func (d *docState) surround(start, end int, p plan) surround {
+	ls := strings.LastIndexByte(d.text[:start], '\n') + 1
+	return surround{linePrefix: d.text[ls:start], suffix: d.text[end:], indent: d.indent,
+		singleLine: p.shape == shapeLine, crlf: d.crlf}
+}
+
+// truncate returns the longest proper prefix of whole lines of text that
+// adds no syntax errors.
+func (d *docState) truncate(ctx context.Context, start, end int, text string) (string, bool) {
+	for cut := strings.LastIndexByte(text, '\n'); cut > 0; cut = strings.LastIndexByte(text[:cut], '\n') {
+		t := strings.TrimRight(text[:cut], " \t\r")
+		if strings.TrimSpace(t) == "" {
+			break
+		}
+		if chk, err := d.tree.Check(ctx, start, end, t); err == nil && chk.Valid {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// repair re-masks the part of text around its first added error and lets
+// the engine fill that region again with the rest of the canvas fixed,
+// widening the region by a line each round.
+func (c *Completer) repair(ctx context.Context, d *docState, cv canvas, p plan, text string, end int,
+	chk syntax.Check, rounds int, opts Options, sz sizer) (Suggestion, bool) {
+	steps := 0
+	for round := 1; round <= rounds && len(chk.Added) > 0; round++ {
+		good, tail := remaskRegion(text, chk.Added[0].Start-cv.Start, chk.Added[0].End-cv.Start, round)
+		bad := text[len(good) : len(text)-len(tail)]
+		maxTok := sz.count(bad) + 8
+		ro := engineOptions(opts, plan{block: lineBlock})
+		ro.Candidates, ro.Seed = 1, opts.Seed+uint64(round)
+		res, err := c.engine.Infill(ctx, engine.Request{Opts: ro, Segments: []engine.Segment{
+			{Text: cv.Extra + d.text[cv.PrefixStart:cv.Start] + good},
+			{Hole: true, MaxTok: maxTok},
+			{Text: tail + d.text[end:cv.SuffixEnd]},
+		}})
+		if err != nil || len(res.Candidates) == 0 || len(res.Candidates[0].Holes) == 0 {
+			return Suggestion{}, false
+		}
+		steps += res.Steps
+		fixed, _ := postProcess(good+res.Candidates[0].Holes[0]+tail, d.surround(cv.Start, end, p))
+		if fixed == "" {
+			return Suggestion{}, false
+		}
+		if chk, err = d.tree.Check(ctx, cv.Start, end, fixed); err != nil {
+			return Suggestion{}, false
+		}
+		if chk.Valid {
+			return Suggestion{Text: fixed, Start: cv.Start, End: end, Syntax: SyntaxValid, Repaired: true, Steps: steps}, true
+		}
+		text = fixed
+	}
+	return Suggestion{}, false
+}
+
+// remaskRegion splits text around the error [es, ee) (offsets in text;
+// outside it when the error lies in the suffix) into the good text before
+// the region to re-mask and the tail after it. The region runs from the
+// start of the word holding the error (round-1 lines further back) to the
+// end of its line; an error past the text re-masks the text's last line.
+func remaskRegion(text string, es, ee, round int) (good, tail string) {
+	if es < 0 || es >= len(text) {
+		es = strings.LastIndexByte(text, '\n') + 1
+		es += len(text[es:]) - len(strings.TrimLeft(text[es:], " \t"))
+		ee = len(text)
+	}
+	ee = min(max(ee, es), len(text))
+	for es > 0 && !strings.ContainsRune(" \t\n", rune(text[es-1])) {
+		es--
+	}
+	for r := 1; r < round && es > 0; r++ {
+		es = strings.LastIndexByte(text[:es-1], '\n') + 1
+	}
+	if i := strings.IndexByte(text[ee:], '\n'); i >= 0 {
+		ee += i
+	} else {
+		ee = len(text)
+	}
+	return text[:es], text[ee:]
+}
+
+// FillHoles fills every hole of doc and returns one Suggestion per hole,
+// in order. The holes go to the engine as one canvas, filled jointly; an
+// engine that cannot (engine.ErrUnsupported) fills them one at a time,
+// each seeing the fills before it. A hole left without a syntax-valid fill
+// gets a Suggestion with empty Text and a Reason. Holes must be in order
+// and must not overlap.
+func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, opts Options) ([]Suggestion, error) {
+	start := time.Now()
+	for i, h := range holes {
+		if h.Start < 0 || h.End < h.Start || h.End > len(doc.Text) {
+			return nil, fmt.Errorf("infill: hole %d (bytes %d-%d) is outside %s (%d bytes)", i, h.Start, h.End, doc.Path, len(doc.Text))
+		}
+		if i > 0 && h.Start < holes[i-1].End {
+			return nil, fmt.Errorf("infill: holes %d and %d of %s overlap or are out of order", i-1, i, doc.Path)
+		}
+	}
+	if len(holes) == 0 {
+		return nil, nil
+	}
+	c.stats.completions.Add(int64(len(holes)))
+	// The document without the holes' text: what fills are compared with.
+	var b strings.Builder
+	at := make([]int, len(holes)) // hole positions in base
+	prev := 0
+	for i, h := range holes {
+		b.WriteString(doc.Text[prev:h.Start])
+		at[i] = b.Len()
+		prev = h.End
+	}
+	b.WriteString(doc.Text[prev:])
+	d, err := c.prepare(ctx, doc, b.String(), false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.close()
+	plans := make([]plan, len(holes))
+	for i, h := range holes {
+		var node syntax.Node
+		if d.tree != nil {
+			node = d.tree.NodeAt(at[i])
+		}
+		plans[i] = planHole(d.text, Hole{Start: at[i], End: at[i], MaxLines: h.MaxLines}, node, opts)
+	}
+	out := make([]Suggestion, len(holes))
+	done := make([]bool, len(holes))
+	if len(holes) > 1 {
+		err := c.fillJointly(ctx, d, at, plans, opts, out, done)
+		if err != nil && !errors.Is(err, engine.ErrUnsupported) {
+			return nil, err
+		}
+	}
+	// One at a time: the holes left, each seeing the fills around it.
+	for i := range holes {
+		if done[i] {
+			continue
+		}
+		text, pos := d.text, at[i]
+		shift := 0
+		for j := range holes {
+			if j != i && done[j] && out[j].Text != "" {
+				text = text[:at[j]+shift] + out[j].Text + text[at[j]+shift:]
+				if j < i {
+					pos += len(out[j].Text)
+				}
+				shift += len(out[j].Text)
+			}
+		}
+		di := d
+		if text != d.text {
+			if di, err = c.prepare(ctx, Document{Path: doc.Path, LanguageID: doc.LanguageID}, text, false); err != nil {
+				return nil, err
+			}
+		}
+		sugs, err := c.fillOne(ctx, di, pos, pos, plans[i], opts)
+		if di != d {
+			di.close()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(sugs) == 0 {
+			out[i].Reason = "no candidate was syntax-valid, even after repair"
+		} else {
+			out[i] = sugs[0]
+		}
+		done[i] = true
+	}
+	for i, h := range holes {
+		out[i].Start, out[i].End = h.Start, h.End
+		out[i].Elapsed = time.Since(start)
 	}
 	return out, nil
+}
+
+// fillJointly sends all holes as one canvas and keeps, for each hole, the
+// first candidate's fill that is valid on its own in the document without
+// the other holes. Holes it cannot fill stay not done.
+func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plans []plan, opts Options, out []Suggestion, done []bool) error {
+	sz := newSizer(c.engine, opts.ContextTokens)
+	total := 0
+	for _, p := range plans {
+		total += p.maxTok
+	}
+	first, last := at[0], at[len(at)-1]
+	if sz.count(d.text[first:last])+total > sz.context*3/4 {
+		return engine.ErrUnsupported // too far apart for one canvas
+	}
+	block := plans[0].block
+	cv := buildCanvas(d.text, first, last, total, opts.ExtraContext, sz)
+	segs := []engine.Segment{{Text: cv.Extra + cv.Prefix}}
+	for i, p := range plans {
+		segs = append(segs, engine.Segment{Hole: true, MaxTok: p.maxTok})
+		if i+1 < len(at) {
+			segs = append(segs, engine.Segment{Text: d.text[at[i]:at[i+1]]})
+		}
+		block = max(block, p.block)
+	}
+	segs = append(segs, engine.Segment{Text: cv.Suffix})
+	res, err := c.engine.Infill(ctx, engine.Request{Segments: segs, Opts: engineOptions(opts, plan{block: block}), Observe: opts.Observe})
+	if err != nil {
+		if errors.Is(err, engine.ErrUnsupported) {
+			return err
+		}
+		return fmt.Errorf("infill: filling %d holes of %s: %w", len(at), d.path, err)
+	}
+	for i := range at {
+		for _, f := range res.Candidates {
+			if i >= len(f.Holes) {
+				continue
+			}
+			c.stats.candidates.Add(1)
+			text, _ := postProcess(f.Holes[i], d.surround(at[i], at[i], plans[i]))
+			if text == "" {
+				c.stats.empty.Add(1)
+				continue
+			}
+			status := SyntaxUnvalidated
+			if d.tree != nil {
+				chk, err := d.tree.Check(ctx, at[i], at[i], text)
+				if err != nil || !chk.Valid {
+					c.stats.invalid.Add(1)
+					continue
+				}
+				status = SyntaxValid
+			}
+			c.stats.valid.Add(1)
+			tokens := 0
+			if i < len(f.Tokens) {
+				tokens = f.Tokens[i]
+			}
+			out[i] = Suggestion{Text: text, Confidence: f.Confidence, Steps: res.Steps, Tokens: tokens, Syntax: status}
+			done[i] = true
+			break
+		}
+	}
+	return nil
 }

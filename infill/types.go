@@ -16,16 +16,19 @@ type Document struct {
 
 // Options steer one completion. Zero values mean defaults.
 type Options struct {
-	MaxTokens    int    // most tokens one hole may take; 0 = default
+	MaxTokens    int    // most tokens one hole may take; 0 = planned from the cursor
 	Shape        string // "auto" (default), "line" (rest of a line) or "block" (several lines)
 	Steps        int
 	Algorithm    engine.Algorithm
-	Block        int
+	Block        int // left-to-right block length in tokens; 0 = planned (4 for a line, 8 for a block)
 	Threshold    float32
 	Temperature  float32
 	Seed         uint64
 	Candidates   int // candidates to ask the engine for; the best come first
 	RepairRounds int // syntax repair rounds; 0 = default (2), -1 = off
+	// ContextTokens caps the canvas (prefix, hole and suffix) in tokens;
+	// 0 = the engine's context length (or 2,048 when it does not say).
+	ContextTokens int
 	// ExtraContext is cross-file context (from index/) placed before the
 	// prefix, already formatted as comments of the document's language.
 	ExtraContext string
@@ -45,11 +48,14 @@ type Suggestion struct {
 	Text       string // text to insert in place of [Start, End)
 	Start, End int    // byte offsets in Document.Text that Text replaces
 	Confidence float64
-	Steps      int           // denoising steps the engine took
+	Steps      int           // denoising steps the engine took (repair rounds included)
 	Tokens     int           // tokens filled
 	Elapsed    time.Duration // wall time of the whole completion
 	Syntax     SyntaxStatus
 	Repaired   bool // syntax repair changed it
+	// Reason says why a hole of FillHoles got no text (Text is then "");
+	// "" when it was filled.
+	Reason string
 }
 
 // A Hole is a span of a document to fill in a multi-hole request: bytes

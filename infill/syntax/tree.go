@@ -320,3 +320,12 @@ func (t *Tree) Point(off int) (line, col int) {
 	ls := off - int(p.Column)
 	return int(p.Row), utf8.RuneCountInString(t.text[ls:off])
 }
+
+// Clone returns an independent handle on the same tree (tree-sitter shares
+// the nodes), for use on another goroutine or after t is closed.
+func (t *Tree) Clone() (*Tree, error) {
+	if t.t == nil {
+		return nil, fmt.Errorf("syntax: cloning a closed tree")
+	}
+	return &Tree{lang: t.lang, text: t.text, t: t.t.Copy(), errs: t.errs, done: t.done}, nil
+}

@@ -1,0 +1,128 @@
+package infill
+
+import (
+	"strings"
+
+	"github.com/dfim/dfim/engine"
+)
+
+// defaultContextTokens sizes a canvas for an engine that does not say.
+const defaultContextTokens = 2048
+
+// bytesPerToken guesses token counts for an engine without a tokenizer.
+const bytesPerToken = 3.5
+
+// A canvas is the text sent around one hole: the prefix window (after any
+// cross-file context), the hole, and the suffix window, all cut at line
+// boundaries, nearest text first.
+type canvas struct {
+	Extra       string // cross-file context before the prefix
+	Prefix      string // document[PrefixStart:Start]
+	Suffix      string // document[End:SuffixEnd]
+	PrefixStart int
+	SuffixEnd   int
+	Start, End  int // the hole's range in the document
+	MaxTok      int
+}
+
+// segments is the canvas as the engine takes it.
+func (c canvas) segments() []engine.Segment {
+	return []engine.Segment{{Text: c.Extra + c.Prefix}, {Hole: true, MaxTok: c.MaxTok}, {Text: c.Suffix}}
+}
+
+// sizer counts tokens the way the engine will.
+type sizer struct {
+	count   func(string) int
+	context int // the most tokens a canvas may hold
+}
+
+func newSizer(d engine.Denoiser, capTokens int) sizer {
+	s := sizer{context: defaultContextTokens, count: func(t string) int { return int(float64(len(t))/bytesPerToken) + 1 }}
+	if cs, ok := d.(engine.ContextSizer); ok && cs.ContextLength() > 0 {
+		s.context = cs.ContextLength()
+	}
+	if capTokens > 0 {
+		s.context = min(s.context, capTokens)
+	}
+	if tc, ok := d.(engine.TokenCounter); ok {
+		s.count = tc.CountTokens
+	}
+	return s
+}
+
+// prefixWindow returns where the prefix window starts: the cursor's own
+// line always, then whole lines backward while they fit budget.
+func prefixWindow(text string, pos, budget int, count func(string) int) (start, used int) {
+	start = strings.LastIndexByte(text[:pos], '\n') + 1
+	used = count(text[start:pos])
+	for start > 0 {
+		ls := strings.LastIndexByte(text[:start-1], '\n') + 1
+		n := count(text[ls:start])
+		if used+n > budget {
+			break
+		}
+		start, used = ls, used+n
+	}
+	return start, used
+}
+
+// suffixWindow returns where the suffix window ends: the rest of the
+// cursor's line always, then whole lines forward while they fit budget.
+func suffixWindow(text string, end, budget int, count func(string) int) (stop, used int) {
+	stop = len(text)
+	if i := strings.IndexByte(text[end:], '\n'); i >= 0 {
+		stop = end + i + 1
+	}
+	used = count(text[end:stop])
+	for stop < len(text) {
+		le := len(text)
+		if i := strings.IndexByte(text[stop:], '\n'); i >= 0 {
+			le = stop + i + 1
+		}
+		n := count(text[stop:le])
+		if used+n > budget {
+			break
+		}
+		stop, used = le, used+n
+	}
+	return stop, used
+}
+
+// buildCanvas cuts the windows around the hole [start, end) of text for a
+// hole of maxTok tokens: a quarter of what is left for the suffix, the rest
+// (and what the suffix did not use) for the prefix, with cross-file
+// context taking at most a third of the prefix's share, its last lines
+// kept.
+func buildCanvas(text string, start, end, maxTok int, extra string, sz sizer) canvas {
+	avail := max(sz.context-maxTok-8, 16)
+	sufEnd, sufUsed := suffixWindow(text, end, avail/4, sz.count)
+	preBudget := avail - sufUsed
+	if extra != "" {
+		eb := preBudget / 3
+		if sz.count(extra) > eb {
+			es, _ := prefixWindow(extra, len(extra), eb, sz.count)
+			extra = extra[es:]
+		}
+		if extra != "" && !strings.HasSuffix(extra, "\n") {
+			extra += "\n"
+		}
+		preBudget -= sz.count(extra)
+	}
+	preStart, _ := prefixWindow(text, start, preBudget, sz.count)
+	return canvas{Extra: extra, Prefix: text[preStart:start], Suffix: text[end:sufEnd],
+		PrefixStart: preStart, SuffixEnd: sufEnd, Start: start, End: end, MaxTok: maxTok}
+}
+
+// coverClosers extends a hole at pos over the rest of its line when that
+// is only closing brackets or quotes, so a suggestion may cover them.
+func coverClosers(text string, pos int) int {
+	eol := len(text)
+	if i := strings.IndexByte(text[pos:], '\n'); i >= 0 {
+		eol = pos + i
+	}
+	rest := strings.TrimRight(text[pos:eol], " \t\r")
+	if rest == "" || strings.Trim(rest, closers+" ;,") != "" {
+		return pos
+	}
+	return pos + len(rest)
+}
