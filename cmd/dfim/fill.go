@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill"
+	"github.com/dfim/dfim/infill/syntax"
+)
+
+func init() {
+	register(&command{name: "fill", common: true, run: runFill,
+		usage: "[--json] [--watch] FILE:LINE:COL",
+		summary: "fill at a position (line and column 1-based, the column in characters) and print the text\n" +
+			"--json prints {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\"}; --watch draws the denoising steps"})
+}
+
+// fillJSON is `dfim fill --json`'s output (DESIGN.md's contract).
+type fillJSON struct {
+	Text       string   `json:"text"`
+	Candidates []string `json:"candidates"`
+	Steps      int      `json:"steps"`
+	LatencyMS  float64  `json:"latency_ms"`
+	Tokens     int      `json:"tokens"`
+}
+
+func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
+	asJSON := fs.Bool("json", false, "print JSON: {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\"}")
+	watch := fs.Bool("watch", false, "draw the denoising steps while they run (when stdout is a terminal)")
+	lang := fs.String("lang", "", "language of the file (LSP languageId, e.g. go, python); default: from its extension")
+	shape := fs.String("shape", "auto", "span to fill: auto, line or block")
+	maxTokens := fs.Int("max-tokens", 0, "most tokens to fill (0: planned from the cursor)")
+	candidates := fs.Int("candidates", 1, "candidates to ask the engine for")
+	repair := fs.Int("repair", 2, "syntax repair rounds (0: off)")
+	seed := fs.Uint64("seed", 0, "random seed")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want one FILE:LINE:COL, got %d arguments", fs.NArg())
+	}
+	switch *shape {
+	case "auto", "line", "block":
+	default:
+		return usagef("unknown --shape %q; use auto, line or block", *shape)
+	}
+	path, line, col, err := parsePosition(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		return usagef("%s is a binary file (not UTF-8 text); dfim fills source code", path)
+	}
+	text := string(data)
+	pos, err := byteOffset(text, line, col)
+	if err != nil {
+		return usagef("%s: %v", path, err)
+	}
+	if syntax.Detect(*lang, path) == "" {
+		if *lang != "" {
+			return usagef("unknown language %q for %s; use an LSP languageId such as go, python, typescript", *lang, path)
+		}
+		return usagef("unknown language of %s (no known extension); pass --lang, e.g. --lang go", path)
+	}
+
+	d, err := common.openEngine()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	rounds := *repair
+	if rounds <= 0 {
+		rounds = -1
+	}
+	opts := infill.Options{Shape: *shape, MaxTokens: *maxTokens, Steps: common.steps,
+		Algorithm: engine.Algorithm(common.algorithm), Candidates: *candidates, RepairRounds: rounds, Seed: *seed}
+	var drawer *stepDrawer
+	if *watch && isTerminal(os.Stdout) {
+		drawer = &stepDrawer{out: os.Stdout}
+		opts.Observe = drawer.draw
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	c := infill.New(d)
+	defer c.Close()
+	start := time.Now()
+	sugs, err := c.Complete(ctx, infill.Document{Path: path, LanguageID: *lang, Text: text}, pos, opts)
+	if drawer != nil {
+		drawer.clear() // only the result stays on the screen
+	}
+	if err != nil {
+		return err
+	}
+	out := fillJSON{Candidates: []string{}, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
+	for i, s := range sugs {
+		if i == 0 {
+			out.Text, out.Steps, out.Tokens = s.Text, s.Steps, s.Tokens
+		}
+		out.Candidates = append(out.Candidates, s.Text)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		return enc.Encode(out)
+	}
+	if len(sugs) == 0 {
+		return errors.New("no suggestion: every candidate was empty or broke the syntax; try --shape, --max-tokens or --candidates")
+	}
+	_, err = io.WriteString(os.Stdout, out.Text+"\n")
+	return err
+}
+
+// parsePosition splits FILE:LINE:COL (the file name may hold colons).
+func parsePosition(arg string) (path string, line, col int, err error) {
+	i := strings.LastIndexByte(arg, ':')
+	j := -1
+	if i > 0 {
+		j = strings.LastIndexByte(arg[:i], ':')
+	}
+	if j <= 0 {
+		return "", 0, 0, usagef("position %q is not FILE:LINE:COL", arg)
+	}
+	line, err1 := strconv.Atoi(arg[j+1 : i])
+	col, err2 := strconv.Atoi(arg[i+1:])
+	if err1 != nil || err2 != nil || line < 1 || col < 1 {
+		return "", 0, 0, usagef("position %q: LINE and COL must be numbers from 1", arg)
+	}
+	return arg[:j], line, col, nil
+}
+
+// byteOffset converts a 1-based line and a 1-based column in characters
+// (runes) to a byte offset; the column may be one past the line's end.
+func byteOffset(text string, line, col int) (int, error) {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(text[off:], '\n')
+		if i < 0 {
+			return 0, fmt.Errorf("line %d is past the end of the file (%d lines)", line, l)
+		}
+		off += i + 1
+	}
+	end := len(text)
+	if i := strings.IndexByte(text[off:], '\n'); i >= 0 {
+		end = off + i
+	}
+	lineText := strings.TrimSuffix(text[off:end], "\r")
+	n := utf8.RuneCountInString(lineText)
+	if col > n+1 {
+		return 0, fmt.Errorf("column %d is past the end of line %d (%d characters)", col, line, n)
+	}
+	for range col - 1 {
+		_, size := utf8.DecodeRuneInString(text[off:])
+		off += size
+	}
+	return off, nil
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// stepDrawer redraws the hole's text in place after every denoising step.
+type stepDrawer struct {
+	out   io.Writer
+	lines int // lines drawn last time, to move back over
+}
+
+func (w *stepDrawer) draw(st engine.Step) {
+	var b strings.Builder
+	if w.lines > 0 {
+		fmt.Fprintf(&b, "\x1b[%dF\x1b[J", w.lines) // up to the first drawn line, clear below
+	}
+	text := ""
+	if len(st.Holes) > 0 {
+		text = st.Holes[0].Text
+	}
+	body := fmt.Sprintf("\x1b[2mstep %d (candidate %d)\x1b[0m\n%s\n", st.Index+1, st.Candidate+1, text)
+	b.WriteString(body)
+	w.lines = strings.Count(body, "\n")
+	io.WriteString(w.out, b.String())
+}
+
+// clear removes the last drawing so only the result stays.
+func (w *stepDrawer) clear() {
+	if w.lines > 0 {
+		fmt.Fprintf(w.out, "\x1b[%dF\x1b[J", w.lines)
+		w.lines = 0
+	}
+}
