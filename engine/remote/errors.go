@@ -66,9 +66,9 @@ func hintForStatus(status int, keyEnv string, keySent bool, model, endpointFlag 
 	switch {
 	case status == 401 || status == 403:
 		if !keySent {
-			return fmt.Sprintf("no API key was sent: set %s or the apiKey setting", keyEnv)
+			return fmt.Sprintf("no API key was sent: set %s", keyEnv)
 		}
-		return fmt.Sprintf("the API key was rejected: check %s or the apiKey setting", keyEnv)
+		return fmt.Sprintf("the API key was rejected: check %s", keyEnv)
 	case status == 404:
 		if model == "" {
 			return fmt.Sprintf("wrong base URL, or the server needs a model name: check %s and pass --remote-model", endpointFlag)

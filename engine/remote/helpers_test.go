@@ -145,3 +145,6 @@ func openaiAt(t *testing.T, url string, tune tuning) *remoteEngine {
 	t.Cleanup(func() { e.Close() })
 	return e
 }
+
+// httptestServer is a plain loopback server.
+func httptestServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

@@ -20,7 +20,7 @@ const maxEventBytes = 4 << 20
 // otherwise the first error from r or from event. Comments, "event:", "id:"
 // and "retry:" fields are ignored: the completion APIs carry all in data.
 func readEvents(r io.Reader, event func(data []byte) error) (sawDone bool, err error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReader(r) // lines longer than its buffer arrive in pieces (readLine)
 	var data []byte
 	dispatch := func() (bool, error) {
 		if data == nil {

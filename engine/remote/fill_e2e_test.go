@@ -1,0 +1,94 @@
+package remote
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// buildDfim builds the dfim command into a temporary folder, or skips when
+// `dfim fill` does not exist yet or the test is short.
+func buildDfim(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the dfim binary; skipped with -short")
+	}
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..", "..")
+	if _, err := os.Stat(filepath.Join(root, "cmd", "dfim", "fill.go")); err != nil {
+		t.Skip("cmd/dfim/fill.go is not there yet")
+	}
+	bin := filepath.Join(t.TempDir(), "dfim")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/dfim")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/dfim: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// `dfim fill --engine inception --endpoint URL FILE:LINE:COL` sends the text
+// around the position to the FIM API and prints the fill.
+func TestFillCommandAgainstInception(t *testing.T) {
+	bin := buildDfim(t)
+	const key = "sk-e2e-0123456789"
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.Header.Get("Authorization") != "Bearer "+key {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":{"message":"invalid api key"}}`))
+			return
+		}
+		writeJSON(w, completion("answer * 2"))
+	})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "main.go")
+	src := "package main\n\nfunc main() {\n\tanswer := 21\n\tx := \n\t_ = x\n}\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(env ...string) (stdout, stderr string, code int) {
+		cmd := exec.Command(bin, "fill", "--engine", "inception", "--endpoint", s.URL, "--timeout", "5s", file+":5:7")
+		cmd.Env = append(os.Environ(), env...)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee):
+			code = ee.ExitCode()
+		case err != nil:
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+
+	out, errOut, code := run(inceptionKeyEnv + "=" + key)
+	if code != 0 {
+		t.Fatalf("dfim fill exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "answer * 2") {
+		t.Errorf("stdout %q does not hold the server's fill", out)
+	}
+	b := s.lastBody()
+	if p, _ := b["prompt"].(string); !strings.HasSuffix(p, "\tx := ") {
+		t.Errorf("prompt %q should end at the position (line 5, column 7)", p)
+	}
+	if sfx, _ := b["suffix"].(string); !strings.HasPrefix(sfx, "\n\t_ = x") {
+		t.Errorf("suffix %q should start after the position", sfx)
+	}
+
+	out, errOut, code = run(inceptionKeyEnv + "=")
+	if code != 1 {
+		t.Errorf("without a key: exit %d, want 1\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	t.Logf("without a key, dfim fill says: %s", strings.TrimSpace(errOut))
+	if !strings.Contains(errOut, inceptionKeyEnv) {
+		t.Errorf("without a key: stderr %q should name %s", errOut, inceptionKeyEnv)
+	}
+}
