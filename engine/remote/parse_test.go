@@ -94,10 +94,10 @@ func TestParseRetryAfter(t *testing.T) {
 func TestServerMessage(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"error":{"message":"bad model","type":"invalid_request_error"}}`: "bad model",
-		`{"error":"quota exceeded"}`:                                        "quota exceeded",
-		`{"object":"error","message":"vllm says no"}`:                       "vllm says no",
-		`{"detail":"Not Found"}`:                                            "Not Found",
-		"plain\n  text  ":                                                   "plain text",
+		`{"error":"quota exceeded"}`:                                       "quota exceeded",
+		`{"object":"error","message":"vllm says no"}`:                      "vllm says no",
+		`{"detail":"Not Found"}`:                                           "Not Found",
+		"plain\n  text  ":                                                  "plain text",
 	} {
 		if got := serverMessage([]byte(body)); got != want {
 			t.Errorf("serverMessage(%q) = %q, want %q", body, got, want)
