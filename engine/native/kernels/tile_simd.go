@@ -85,38 +85,82 @@ func rowPointers(a []float32, lda, nrows int) (p0, p1, p2, p3 unsafe.Pointer) {
 func tileAVX512(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {
 	checkTile(dst, ldd, a, lda, nrows, b, ldb, k, ncols)
 	p0, p1, p2, p3 := rowPointers(a, lda, nrows)
-	pb := unsafe.Pointer(&b[0])
-	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
-	for i := 0; i < k; i++ {
-		off := i * ldb * 4
-		b0 := archsimd.LoadFloat32x16(f32x16at(pb, off))
-		b1 := archsimd.LoadFloat32x16(f32x16at(pb, off+64))
-		a0 := archsimd.BroadcastFloat32x16(f32at(p0, i*4))
-		c00 = b0.MulAdd(a0, c00)
-		c01 = b1.MulAdd(a0, c01)
-		a1 := archsimd.BroadcastFloat32x16(f32at(p1, i*4))
-		c10 = b0.MulAdd(a1, c10)
-		c11 = b1.MulAdd(a1, c11)
-		a2 := archsimd.BroadcastFloat32x16(f32at(p2, i*4))
-		c20 = b0.MulAdd(a2, c20)
-		c21 = b1.MulAdd(a2, c21)
-		a3 := archsimd.BroadcastFloat32x16(f32at(p3, i*4))
-		c30 = b0.MulAdd(a3, c30)
-		c31 = b1.MulAdd(a3, c31)
-	}
-	if nrows == panelRows && ncols == panelCols {
-		pd := unsafe.Pointer(&dst[0])
-		c00.Store(f32x16at(pd, 0))
-		c01.Store(f32x16at(pd, 64))
-		c10.Store(f32x16at(pd, ldd*4))
-		c11.Store(f32x16at(pd, ldd*4+64))
-		c20.Store(f32x16at(pd, 2*ldd*4))
-		c21.Store(f32x16at(pd, 2*ldd*4+64))
-		c30.Store(f32x16at(pd, 3*ldd*4))
-		c31.Store(f32x16at(pd, 3*ldd*4+64))
+	var out [panelRows][panelCols]float32
+	kernel4x32(&out, p0, p1, p2, p3, unsafe.Pointer(&b[0]), ldb*4, k)
+	storeTile(dst, ldd, &out, nrows, ncols)
+}
+
+func storeTile(dst []float32, ldd int, out *[panelRows][panelCols]float32, nrows, ncols int) {
+	if ncols == panelCols {
+		for r := 0; r < nrows; r++ {
+			*(*[panelCols]float32)(dst[r*ldd:]) = out[r]
+		}
 		return
 	}
-	var out [panelRows][panelCols]float32
+	for r := 0; r < nrows; r++ {
+		copy(dst[r*ldd:r*ldd+ncols], out[r][:ncols])
+	}
+}
+
+// kernel4x32 is the inner loop of tileAVX512, kept to few integer values so
+// none of them spill. It is unrolled by two: the FMA's result replaces its
+// first operand, so every step ends with register moves that unrolling
+// halves.
+func kernel4x32(out *[panelRows][panelCols]float32, p0, p1, p2, p3, pb unsafe.Pointer, stride, k int) {
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
+	for ; k >= 2; k -= 2 {
+		b0 := archsimd.LoadFloat32x16(f32x16at(pb, 0))
+		b1 := archsimd.LoadFloat32x16(f32x16at(pb, 64))
+		a0 := archsimd.BroadcastFloat32x16(f32at(p0, 0))
+		a1 := archsimd.BroadcastFloat32x16(f32at(p1, 0))
+		a2 := archsimd.BroadcastFloat32x16(f32at(p2, 0))
+		a3 := archsimd.BroadcastFloat32x16(f32at(p3, 0))
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
+		b0 = archsimd.LoadFloat32x16(f32x16at(pb, stride))
+		b1 = archsimd.LoadFloat32x16(f32x16at(pb, stride+64))
+		a0 = archsimd.BroadcastFloat32x16(f32at(p0, 4))
+		a1 = archsimd.BroadcastFloat32x16(f32at(p1, 4))
+		a2 = archsimd.BroadcastFloat32x16(f32at(p2, 4))
+		a3 = archsimd.BroadcastFloat32x16(f32at(p3, 4))
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
+		if k > 2 { // advance only while still inside the operands
+			pb = unsafe.Add(pb, 2*stride)
+			p0, p1, p2, p3 = unsafe.Add(p0, 8), unsafe.Add(p1, 8), unsafe.Add(p2, 8), unsafe.Add(p3, 8)
+		} else {
+			pb = unsafe.Add(pb, stride)
+			p0, p1, p2, p3 = unsafe.Add(p0, 4), unsafe.Add(p1, 4), unsafe.Add(p2, 4), unsafe.Add(p3, 4)
+		}
+	}
+	if k == 1 {
+		b0 := archsimd.LoadFloat32x16(f32x16at(pb, 0))
+		b1 := archsimd.LoadFloat32x16(f32x16at(pb, 64))
+		a0 := archsimd.BroadcastFloat32x16(f32at(p0, 0))
+		a1 := archsimd.BroadcastFloat32x16(f32at(p1, 0))
+		a2 := archsimd.BroadcastFloat32x16(f32at(p2, 0))
+		a3 := archsimd.BroadcastFloat32x16(f32at(p3, 0))
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
+	}
 	c00.Store((*[16]float32)(out[0][:16]))
 	c01.Store((*[16]float32)(out[0][16:]))
 	c10.Store((*[16]float32)(out[1][:16]))
@@ -125,54 +169,54 @@ func tileAVX512(dst []float32, ldd int, a []float32, lda, nrows int, b []float32
 	c21.Store((*[16]float32)(out[2][16:]))
 	c30.Store((*[16]float32)(out[3][:16]))
 	c31.Store((*[16]float32)(out[3][16:]))
-	for r := 0; r < nrows; r++ {
-		copy(dst[r*ldd:r*ldd+ncols], out[r][:ncols])
-	}
 }
 
 // tileAVX2 covers the 4×32 tile in two 4×16 halves of 8 Float32x8
 // accumulators each (AVX2 has 16 registers of 8 floats).
 func tileAVX2(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {
 	checkTile(dst, ldd, a, lda, nrows, b, ldb, k, ncols)
-	tileAVX2Half(dst, ldd, a, lda, nrows, b, ldb, k, min(ncols, 16), 0)
+	p0, p1, p2, p3 := rowPointers(a, lda, nrows)
+	var out [panelRows][panelCols]float32
+	pb := unsafe.Pointer(&b[0])
+	kernel4x16(&out, 0, p0, p1, p2, p3, pb, ldb*4, k)
 	if ncols > 16 {
-		tileAVX2Half(dst, ldd, a, lda, nrows, b, ldb, k, ncols-16, 16)
+		kernel4x16(&out, 16, p0, p1, p2, p3, unsafe.Add(pb, 64), ldb*4, k)
 	}
+	storeTile(dst, ldd, &out, nrows, ncols)
 }
 
-func tileAVX2Half(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols, col int) {
-	p0, p1, p2, p3 := rowPointers(a, lda, nrows)
-	pb := unsafe.Add(unsafe.Pointer(&b[0]), col*4)
+// kernel4x16 is tileAVX2's inner loop over one 16-column half (col), in
+// the shape of kernel4x32.
+func kernel4x16(out *[panelRows][panelCols]float32, col int, p0, p1, p2, p3, pb unsafe.Pointer, stride, k int) {
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
-	for i := 0; i < k; i++ {
-		off := i * ldb * 4
-		b0 := archsimd.LoadFloat32x8(f32x8at(pb, off))
-		b1 := archsimd.LoadFloat32x8(f32x8at(pb, off+32))
-		a0 := archsimd.BroadcastFloat32x8(f32at(p0, i*4))
-		c00 = b0.MulAdd(a0, c00)
-		c01 = b1.MulAdd(a0, c01)
-		a1 := archsimd.BroadcastFloat32x8(f32at(p1, i*4))
-		c10 = b0.MulAdd(a1, c10)
-		c11 = b1.MulAdd(a1, c11)
-		a2 := archsimd.BroadcastFloat32x8(f32at(p2, i*4))
-		c20 = b0.MulAdd(a2, c20)
-		c21 = b1.MulAdd(a2, c21)
-		a3 := archsimd.BroadcastFloat32x8(f32at(p3, i*4))
-		c30 = b0.MulAdd(a3, c30)
-		c31 = b1.MulAdd(a3, c31)
+	for ; k > 0; k-- {
+		b0 := archsimd.LoadFloat32x8(f32x8at(pb, 0))
+		b1 := archsimd.LoadFloat32x8(f32x8at(pb, 32))
+		a0 := archsimd.BroadcastFloat32x8(f32at(p0, 0))
+		a1 := archsimd.BroadcastFloat32x8(f32at(p1, 0))
+		a2 := archsimd.BroadcastFloat32x8(f32at(p2, 0))
+		a3 := archsimd.BroadcastFloat32x8(f32at(p3, 0))
+		c00 = a0.MulAdd(b0, c00)
+		c01 = a0.MulAdd(b1, c01)
+		c10 = a1.MulAdd(b0, c10)
+		c11 = a1.MulAdd(b1, c11)
+		c20 = a2.MulAdd(b0, c20)
+		c21 = a2.MulAdd(b1, c21)
+		c30 = a3.MulAdd(b0, c30)
+		c31 = a3.MulAdd(b1, c31)
+		if k > 1 { // advance only while still inside the operands
+			pb = unsafe.Add(pb, stride)
+			p0, p1, p2, p3 = unsafe.Add(p0, 4), unsafe.Add(p1, 4), unsafe.Add(p2, 4), unsafe.Add(p3, 4)
+		}
 	}
-	var out [panelRows][16]float32
-	c00.Store((*[8]float32)(out[0][:8]))
-	c01.Store((*[8]float32)(out[0][8:]))
-	c10.Store((*[8]float32)(out[1][:8]))
-	c11.Store((*[8]float32)(out[1][8:]))
-	c20.Store((*[8]float32)(out[2][:8]))
-	c21.Store((*[8]float32)(out[2][8:]))
-	c30.Store((*[8]float32)(out[3][:8]))
-	c31.Store((*[8]float32)(out[3][8:]))
-	for r := 0; r < nrows; r++ {
-		copy(dst[r*ldd+col:r*ldd+col+ncols], out[r][:ncols])
-	}
+	c00.Store((*[8]float32)(out[0][col:]))
+	c01.Store((*[8]float32)(out[0][col+8:]))
+	c10.Store((*[8]float32)(out[1][col:]))
+	c11.Store((*[8]float32)(out[1][col+8:]))
+	c20.Store((*[8]float32)(out[2][col:]))
+	c21.Store((*[8]float32)(out[2][col+8:]))
+	c30.Store((*[8]float32)(out[3][col:]))
+	c31.Store((*[8]float32)(out[3][col+8:]))
 }
 
 func checkDequant(dst []float32, q []int8, scales []float32, k int) {
