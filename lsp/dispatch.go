@@ -23,18 +23,18 @@ var handlers map[string]func(*Server, *request)
 
 func init() {
 	handlers = map[string]func(*Server, *request){
-		protocol.MethodInitialize:                     (*Server).initialize,
-		protocol.MethodInitialized:                    (*Server).initialized,
-		protocol.MethodShutdown:                       (*Server).shutdown,
-		protocol.MethodTextDocumentDidOpen:            (*Server).didOpen,
-		protocol.MethodTextDocumentDidChange:          (*Server).didChange,
-		protocol.MethodTextDocumentDidClose:           (*Server).didClose,
-		protocol.MethodTextDocumentDidSave:            (*Server).didSave,
-		protocol.MethodTextDocumentCompletion:         (*Server).completion,
-		MethodInlineCompletion:                        (*Server).inlineCompletion,
+		protocol.MethodInitialize:                      (*Server).initialize,
+		protocol.MethodInitialized:                     (*Server).initialized,
+		protocol.MethodShutdown:                        (*Server).shutdown,
+		protocol.MethodTextDocumentDidOpen:             (*Server).didOpen,
+		protocol.MethodTextDocumentDidChange:           (*Server).didChange,
+		protocol.MethodTextDocumentDidClose:            (*Server).didClose,
+		protocol.MethodTextDocumentDidSave:             (*Server).didSave,
+		protocol.MethodTextDocumentCompletion:          (*Server).completion,
+		MethodInlineCompletion:                         (*Server).inlineCompletion,
 		protocol.MethodWorkspaceDidChangeConfiguration: (*Server).didChangeConfiguration,
-		protocol.MethodCancelRequest:                  (*Server).cancelRequest,
-		"$/setTrace":                                  func(*Server, *request) {},
+		protocol.MethodCancelRequest:                   (*Server).cancelRequest,
+		"$/setTrace":                                   func(*Server, *request) {},
 	}
 }
 

@@ -75,20 +75,20 @@ type Server struct {
 	cancel context.CancelFunc
 
 	// mu guards the fields below it.
-	mu          sync.Mutex
-	state       lifecycle
+	mu           sync.Mutex
+	state        lifecycle
 	shutdownSeen bool
-	enc         Encoding
-	settings    Settings
-	docs        map[protocol.DocumentURI]*document
-	inflight    map[jsonrpc2.ID]*work
-	reported    map[string]bool // setting errors already shown to the user
-	completer   Completer
-	ready       chan struct{} // closed when completer is set (or failed to load)
-	loadErr     error
-	progressOK  bool // client supports window/workDoneProgress
-	loading     bool
-	progressSeq int
+	enc          Encoding
+	settings     Settings
+	docs         map[protocol.DocumentURI]*document
+	inflight     map[jsonrpc2.ID]*work
+	reported     map[string]bool // setting errors already shown to the user
+	completer    Completer
+	ready        chan struct{} // closed when completer is set (or failed to load)
+	loadErr      error
+	progressOK   bool // client supports window/workDoneProgress
+	loading      bool
+	progressSeq  int
 }
 
 // NewServer returns a server; call Serve to run it on a connection.

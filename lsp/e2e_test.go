@@ -1,0 +1,165 @@
+package lsp
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests build the dfim binary and drive `dfim serve` with two
+// real clients: Node (vscode-languageserver-protocol, what VS Code's client
+// is built on) and headless Neovim. They run against the default engine;
+// DFIM_E2E_ENGINE=e2efake runs them against the test engine compiled in
+// with -tags dfim_e2e_fake instead. Without node_modules or nvim they skip,
+// except under CI=true, where they fail.
+
+var dfimBinary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// e2eEngineArgs are the serve flags selecting the engine under test.
+func e2eEngineArgs() []string {
+	if e := os.Getenv("DFIM_E2E_ENGINE"); e != "" {
+		return []string{"--engine", e}
+	}
+	return nil
+}
+
+func buildDfim(t *testing.T) string {
+	t.Helper()
+	dfimBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "dfim-e2e-")
+		if err != nil {
+			dfimBinary.err = err
+			return
+		}
+		dfimBinary.path = filepath.Join(dir, "dfim")
+		args := []string{"build", "-o", dfimBinary.path}
+		if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" {
+			args = append(args, "-tags", "dfim_e2e_fake")
+		}
+		cmd := exec.Command("go", append(args, "../cmd/dfim")...)
+		dfimBinary.out, dfimBinary.err = cmd.CombinedOutput()
+	})
+	if dfimBinary.err != nil {
+		t.Fatalf("building dfim: %v\n%s", dfimBinary.err, dfimBinary.out)
+	}
+	return dfimBinary.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dfimBinary.path != "" {
+		os.RemoveAll(filepath.Dir(dfimBinary.path))
+	}
+	os.Exit(code)
+}
+
+// needTool skips (or, under CI, fails) when a client is missing.
+func needTool(t *testing.T, missing bool, what string) {
+	t.Helper()
+	if !missing {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (required under CI=true)", what)
+	}
+	t.Skip(what)
+}
+
+func TestE2ENode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	node, err := exec.LookPath("node")
+	needTool(t, err != nil, "node not found on PATH")
+	_, err = os.Stat("testdata/e2e/node_modules/vscode-languageserver-protocol")
+	needTool(t, err != nil, "node_modules missing: run `npm ci --prefix lsp/testdata/e2e`")
+	bin := buildDfim(t)
+	logFile := filepath.Join(t.TempDir(), "dfim.log")
+	args := append([]string{"testdata/e2e/client.js", bin, "--log-file", logFile}, e2eEngineArgs()...)
+	cmd := exec.Command(node, args...)
+	out, err := cmd.Output()
+	logs, _ := os.ReadFile(logFile)
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("node client failed: %v\n%s%s\nserver log:\n%s", err, out, stderr, logs)
+	}
+	var report struct {
+		OK              bool `json:"ok"`
+		CompletionItems int  `json:"completionItems"`
+		InlineItems     int  `json:"inlineItems"`
+	}
+	if err := json.Unmarshal(out, &report); err != nil || !report.OK {
+		t.Fatalf("node client report %q: %v", out, err)
+	}
+	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && (report.CompletionItems == 0 || report.InlineItems == 0) {
+		t.Errorf("the e2efake engine always fills, but the client got %d items and %d inline items", report.CompletionItems, report.InlineItems)
+	}
+	t.Logf("node: %s", strings.TrimSpace(string(out)))
+}
+
+func TestE2ENeovim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	nvim, err := exec.LookPath("nvim")
+	needTool(t, err != nil, "nvim not found on PATH (Debian: apt-get install neovim)")
+	bin := buildDfim(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile("testdata/e2e/main.go.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outFile := filepath.Join(dir, "report.json")
+	logFile := filepath.Join(dir, "dfim.log")
+	script, _ := filepath.Abs("testdata/e2e/nvim.lua")
+	cmd := exec.Command(nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", "luafile "+script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DFIM_BIN="+bin, "DFIM_FILE="+file, "DFIM_OUT="+outFile,
+		"DFIM_ARGS="+strings.Join(append([]string{"--log-file", logFile}, e2eEngineArgs()...), " "))
+	done := make(chan error, 1)
+	var combined []byte
+	go func() {
+		var err error
+		combined, err = cmd.CombinedOutput()
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("nvim did not finish in 3 minutes")
+	}
+	report, _ := os.ReadFile(outFile)
+	logs, _ := os.ReadFile(logFile)
+	var r struct {
+		OK    bool   `json:"ok"`
+		Items int    `json:"items"`
+		Error string `json:"error"`
+		First string `json:"first"`
+	}
+	if jerr := json.Unmarshal(report, &r); err != nil || jerr != nil || !r.OK {
+		t.Fatalf("neovim client failed: %v\nreport: %s\nnvim output: %s\nserver log:\n%s", err, report, combined, logs)
+	}
+	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && r.First != "name)" {
+		// e2efake answers "name)" only after "fmt.Println(": the edit reached the server.
+		t.Errorf("first item %q, want %q: did the typed line reach the server?", r.First, "name)")
+	}
+	t.Logf("neovim: %s", report)
+}

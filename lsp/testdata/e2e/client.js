@@ -1,0 +1,114 @@
+// End-to-end check of `dfim serve` with vscode-jsonrpc and
+// vscode-languageserver-protocol, the libraries VS Code's LSP client is
+// built on. Usage: node client.js DFIM_BINARY [serve flags...]
+// Prints one JSON line with what it saw; exits non-zero on the first failure.
+'use strict';
+const cp = require('child_process');
+const assert = require('assert');
+const rpc = require('vscode-jsonrpc/node');
+const lsp = require('vscode-languageserver-protocol');
+
+const [bin, ...flags] = process.argv.slice(2);
+const uri = 'file:///tmp/dfim-e2e/main.go';
+// A non-BMP character before the cursor line checks UTF-16 positions.
+const text = 'package main\n\nimport "fmt"\n\n// 𝄞 clef\nfunc main() {\n\tname := "dfim"\n}\n';
+
+function fail(msg) {
+  console.error('e2e: ' + msg);
+  process.exit(1);
+}
+
+function checkRange(r, cursor, what) {
+  assert.ok(r && r.start && r.end, `${what}: missing range`);
+  const before = (a, b) => a.line < b.line || (a.line === b.line && a.character <= b.character);
+  assert.ok(before(r.start, r.end), `${what}: range start after end: ${JSON.stringify(r)}`);
+  assert.ok(before(r.start, cursor) && before(cursor, r.end), `${what}: range ${JSON.stringify(r)} does not contain the cursor ${JSON.stringify(cursor)}`);
+}
+
+async function main() {
+  const child = cp.spawn(bin, ['serve', ...flags], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
+  const seen = { progress: [], messages: [] };
+  conn.onRequest(lsp.WorkDoneProgressCreateRequest.type, () => null);
+  conn.onNotification('$/progress', (p) => seen.progress.push(p.value.kind));
+  conn.onNotification(lsp.ShowMessageNotification.type, (p) => seen.messages.push(p.message));
+  conn.onError((e) => fail('connection error: ' + e));
+  conn.listen();
+
+  const init = await conn.sendRequest(lsp.InitializeRequest.type, {
+    processId: process.pid,
+    rootUri: 'file:///tmp/dfim-e2e',
+    capabilities: {
+      general: { positionEncodings: ['utf-16'] },
+      window: { workDoneProgress: true },
+      textDocument: { completion: { completionItem: { snippetSupport: false } }, inlineCompletion: {} },
+    },
+    initializationOptions: { invokedDebounceMs: 0 },
+  });
+  const caps = init.capabilities;
+  assert.strictEqual(caps.positionEncoding, 'utf-16', 'positionEncoding');
+  assert.strictEqual(caps.textDocumentSync.change, lsp.TextDocumentSyncKind.Incremental, 'incremental sync');
+  assert.ok(caps.completionProvider, 'completionProvider');
+  assert.ok(caps.inlineCompletionProvider, 'inlineCompletionProvider');
+  assert.strictEqual(init.serverInfo.name, 'dfim');
+  await conn.sendNotification(lsp.InitializedNotification.type, {});
+
+  await conn.sendNotification(lsp.DidOpenTextDocumentNotification.type, {
+    textDocument: { uri, languageId: 'go', version: 1, text },
+  });
+  // Incremental change: a new line in main's body, typed after `name := "dfim"`.
+  await conn.sendNotification(lsp.DidChangeTextDocumentNotification.type, {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 6, character: 15 }, end: { line: 6, character: 15 } }, text: '\n\tfmt.Println(' }],
+  });
+  const cursor = { line: 7, character: 13 };
+
+  const list = await conn.sendRequest(lsp.CompletionRequest.type, {
+    textDocument: { uri }, position: cursor, context: { triggerKind: lsp.CompletionTriggerKind.Invoked },
+  });
+  assert.ok(list && Array.isArray(list.items), 'completion result is a CompletionList');
+  for (const it of list.items) {
+    assert.strictEqual(typeof it.label, 'string');
+    assert.ok(it.textEdit && typeof it.textEdit.newText === 'string', 'item has a textEdit');
+    checkRange(it.textEdit.range, cursor, 'completion textEdit');
+  }
+
+  const inline = await conn.sendRequest(lsp.InlineCompletionRequest.type, {
+    textDocument: { uri }, position: cursor, context: { triggerKind: lsp.InlineCompletionTriggerKind.Invoked },
+  });
+  assert.ok(inline && Array.isArray(inline.items), 'inline result is an InlineCompletionList');
+  for (const it of inline.items) {
+    assert.strictEqual(typeof it.insertText, 'string');
+    checkRange(it.range, cursor, 'inline range');
+  }
+  // The same engine answers both requests.
+  assert.strictEqual(inline.items.length > 0, list.items.length > 0, 'completion and inline completion disagree on having text');
+
+  // Cancel: a long debounce holds the request until $/cancelRequest arrives.
+  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { invokedDebounceMs: 5000 } } });
+  const source = new rpc.CancellationTokenSource();
+  const pending = conn.sendRequest(lsp.CompletionRequest.type, { textDocument: { uri }, position: cursor }, source.token);
+  setTimeout(() => source.cancel(), 50);
+  let cancelled = false;
+  try {
+    await pending;
+  } catch (e) {
+    cancelled = e instanceof rpc.ResponseError && e.code === lsp.LSPErrorCodes.RequestCancelled;
+    if (!cancelled) throw e;
+  }
+  assert.ok(cancelled, 'cancelled request was answered RequestCancelled');
+  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { invokedDebounceMs: 0 } } });
+
+  const down = await conn.sendRequest(lsp.ShutdownRequest.type);
+  assert.strictEqual(down, null, 'shutdown result');
+  await conn.sendNotification(lsp.ExitNotification.type);
+  const { code } = await exited;
+  assert.strictEqual(code, 0, 'exit code after shutdown+exit');
+  conn.dispose();
+  console.log(JSON.stringify({ ok: true, completionItems: list.items.length, inlineItems: inline.items.length,
+    progress: seen.progress, messages: seen.messages, sample: list.items[0] && list.items[0].textEdit.newText }));
+}
+
+const timer = setTimeout(() => fail('timed out after 120s'), 120000);
+main().then(() => clearTimeout(timer), (e) => fail(e && e.stack || String(e)));
