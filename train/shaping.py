@@ -61,6 +61,7 @@ class Shaper:
         self.cfg.update(cfg or {})
         self.rng = random.Random(seed)
         self.np_rng = np.random.default_rng(seed)
+        self.fallbacks = 0   # infilling rows that found no hole and became diffusion rows
 
     # ---- diffusion rows ----------------------------------------------------
 
@@ -87,9 +88,11 @@ class Shaper:
 
     # ---- infilling rows ----------------------------------------------------
 
-    def choose_holes(self, text):
+    def choose_holes(self, text, limit=None):
         """Non-overlapping (start, end) character spans of editor-like holes,
-        sorted. May return [] when the text has no usable line."""
+        ending before limit, sorted. May return [] when the text has no
+        usable line."""
+        limit = len(text) if limit is None else limit
         rng = self.rng
         k = _pick(rng, self.cfg["holes"]) + 1
         lines = _line_spans(text)
@@ -97,13 +100,15 @@ class Shaper:
         # text after the last hole
         usable = [i for i in range(1, len(lines) - 1) if text[lines[i][0]:lines[i][1]].strip()]
         holes = []
-        for _ in range(k * 4):
+        for _ in range(k * 8):
             if len(holes) >= k:
                 break
-            h = self._one_hole(text, lines, usable)
+            h = self._one_hole(text, lines, usable, limit)
             if h is None:
                 continue
             s, e = h
+            if e > limit:
+                continue
             if "<|" in text[max(0, s - 12):e + 12]:
                 continue
             if any(s <= e2 and s2 <= e for s2, e2 in holes):
@@ -111,7 +116,7 @@ class Shaper:
             holes.append(h)
         return sorted(holes)
 
-    def _one_hole(self, text, lines, usable):
+    def _one_hole(self, text, lines, usable, limit):
         rng = self.rng
         kind = _pick(rng, self.cfg["kinds"])
         if kind == "span" or not usable:
@@ -131,6 +136,8 @@ class Shaper:
             return rng.randrange(content_start + 1, le), le
         n = rng.randint(2, 6) if kind == "lines" else rng.randint(4, 12)
         j = min(i + n - 1, len(lines) - 2)
+        while j > i and lines[j][1] > limit:
+            j -= 1
         return content_start, lines[j][1]
 
     def fim_row(self, window):
@@ -138,8 +145,11 @@ class Shaper:
         the re-encoded text may come out a little shorter)."""
         tok = self.tok
         text = tok.decode_bytes(list(window)).decode("utf-8", errors="ignore")
-        holes = self.choose_holes(text)
+        # holes end well inside the row, so that ctx never cuts an answer
+        limit = len(tok.decode_bytes(list(window[:int(self.ctx * 0.8)])).decode("utf-8", errors="ignore"))
+        holes = self.choose_holes(text, limit)
         if not holes:
+            self.fallbacks += 1
             return self.diffusion_row(window)
         inp, tgt, w = [], [], []
         slots = []   # (start index in row, true length, n slots)
@@ -190,6 +200,7 @@ class Shaper:
         cnt = max(1, int(masked.sum()))
         w = np.where(masked, 1.0 / cnt, 0.0).astype(np.float32)
         if not masked.any():
+            self.fallbacks += 1
             return self.diffusion_row(window)
         return self._fit(inp, tgt, w)
 
