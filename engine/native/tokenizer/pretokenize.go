@@ -242,6 +242,8 @@ func init() {
 	for _, name := range []string{"llama3", "llama-v3", "llama-bpe", "llada", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2"} {
 		preTokenizers[name] = preTokenizer{split: splitLlama3, ignoreMerges: true, addBOS: true}
 	}
+	// llama.cpp's "default" is a looser multi-regexp split; GPT-2's pattern
+	// is what HF tokenizers use for such vocabularies.
 	for _, name := range []string{"gpt2", "gpt-2", "default", "", "mpt", "olmo", "jais", "phi-2", "trillion", "granite-docling"} {
 		preTokenizers[name] = preTokenizer{split: splitGPT2}
 	}

@@ -252,6 +252,9 @@ func specialID(file, name string, ids map[string]int64, n int) (int32, error) {
 // Pre is the pre-tokenizer name (tokenizer.ggml.pre).
 func (t *Tokenizer) Pre() string { return t.pre }
 
+// NumMerges is the number of merges in use (those that make a token).
+func (t *Tokenizer) NumMerges() int { return len(t.merges) }
+
 // VocabSize is the number of tokens.
 func (t *Tokenizer) VocabSize() int { return len(t.texts) }
 
