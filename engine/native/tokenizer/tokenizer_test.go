@@ -302,8 +302,8 @@ func TestSpecialTokens(t *testing.T) {
 	if id, ok := tok.ID("Ġ"); !ok || id != ' ' {
 		t.Errorf("ID(\"Ġ\") = %d, %v", id, ok)
 	}
-	if tok.VocabSize() != len(v.tokens) || tok.Pre() != "qwen2" {
-		t.Errorf("vocab size %d, pre %q", tok.VocabSize(), tok.Pre())
+	if tok.VocabSize() != len(v.tokens) || tok.Pre() != "qwen2" || tok.NumMerges() != len(v.merges) {
+		t.Errorf("vocab size %d, pre %q, %d merges", tok.VocabSize(), tok.Pre(), tok.NumMerges())
 	}
 }
 
