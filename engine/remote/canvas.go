@@ -2,6 +2,7 @@ package remote
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dfim/dfim/engine"
 )
@@ -21,21 +22,14 @@ type fimCanvas struct {
 	maxTok  int
 }
 
+// before is the text before the hole: extra chunks, then the prefix.
+func (c fimCanvas) before() string {
+	return strings.Join(c.extra, "") + c.prefix
+}
+
 // prompt is everything before the generated text, for APIs with no
 // separate field for context: extra chunks, prefix and prefill.
-func (c fimCanvas) prompt() string {
-	n := len(c.prefix) + len(c.prefill)
-	for _, e := range c.extra {
-		n += len(e)
-	}
-	b := make([]byte, 0, n)
-	for _, e := range c.extra {
-		b = append(b, e...)
-	}
-	b = append(b, c.prefix...)
-	b = append(b, c.prefill...)
-	return string(b)
-}
+func (c fimCanvas) prompt() string { return c.before() + c.prefill }
 
 // parseCanvas maps a canvas to one FIM request. Several holes cannot be
 // filled jointly by a left-to-right model: that is engine.ErrUnsupported,

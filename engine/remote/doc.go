@@ -8,7 +8,10 @@
 //   - "openai": OpenAI-compatible POST {base}/v1/completions with a suffix
 //     (vLLM, SGLang, Ollama, llama.cpp's server), or llama.cpp's native
 //     /infill when the endpoint's path ends in /infill. The key, if the
-//     server wants one, comes from Config.APIKey or OPENAI_API_KEY.
+//     server wants one, comes from Config.APIKey or OPENAI_API_KEY. Servers
+//     that refuse the suffix field (vLLM, SGLang) get the FIM prompt written
+//     with the model's sentinel tokens, the template found from the model
+//     name or forced with DFIM_FIM_TEMPLATE (template.go).
 //
 // A canvas [prefix, hole, suffix] is one request; fixed segments before the
 // prefix are cross-file context (input_extra for /infill, the start of the

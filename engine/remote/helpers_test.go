@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -148,3 +149,5 @@ func openaiAt(t *testing.T, url string, tune tuning) *remoteEngine {
 
 // httptestServer is a plain loopback server.
 func httptestServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
+
+func asError(err error, target **Error) bool { return errors.As(err, target) }

@@ -1,6 +1,9 @@
 package remote
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -43,6 +46,10 @@ func newOpenAI(cfg engine.Config, tune tuning) (*remoteEngine, error) {
 	default:
 		u.Path += "/v1/completions"
 	}
+	tmpl, forced, err := forcedTemplate()
+	if err != nil {
+		return nil, err
+	}
 	key := cfg.APIKey
 	if key == "" {
 		key = os.Getenv(openaiKeyEnv)
@@ -53,7 +60,8 @@ func newOpenAI(cfg engine.Config, tune tuning) (*remoteEngine, error) {
 	}
 	return &remoteEngine{
 		name: "openai", api: kind, model: cfg.RemoteModel, shown: u.Redacted(),
-		c: newClient("openai", u.String(), u.Redacted(), cfg.RemoteModel, key, openaiKeyEnv, timeout, tune),
+		c:    newClient("openai", u.String(), u.Redacted(), cfg.RemoteModel, key, openaiKeyEnv, timeout, tune),
+		tmpl: tmpl, tmplSet: forced,
 	}, nil
 }
 
@@ -63,7 +71,7 @@ func newOpenAI(cfg engine.Config, tune tuning) (*remoteEngine, error) {
 type completionsRequest struct {
 	Model       string   `json:"model,omitempty"`
 	Prompt      string   `json:"prompt"`
-	Suffix      string   `json:"suffix"`
+	Suffix      *string  `json:"suffix,omitempty"` // nil when a template wrote the FIM prompt
 	MaxTokens   int      `json:"max_tokens"`
 	N           int      `json:"n,omitempty"`
 	Stream      bool     `json:"stream"`
@@ -73,14 +81,48 @@ type completionsRequest struct {
 	Stop        []string `json:"stop,omitempty"`
 }
 
-// completionsBody asks for n candidates, the first being candidate first.
-func (e *remoteEngine) completionsBody(cv fimCanvas, o engine.Options, n, first int, stream bool) completionsRequest {
-	r := completionsRequest{Model: e.model, Prompt: cv.prompt(), Suffix: cv.suffix, MaxTokens: cv.maxTok,
+// completionsBody asks for n candidates, the first being candidate first,
+// with the suffix field or, given a template, a FIM prompt written out.
+func (e *remoteEngine) completionsBody(cv fimCanvas, o engine.Options, n, first int, stream bool, tmpl *fimTemplate) completionsRequest {
+	r := completionsRequest{Model: e.model, MaxTokens: cv.maxTok,
 		Stream: stream, Temperature: o.Temperature, TopP: topP(o), Seed: seed(o, first)}
+	if tmpl != nil {
+		r.Prompt = tmpl.format(cv.before(), cv.suffix) + cv.prefill
+	} else {
+		r.Prompt, r.Suffix = cv.prompt(), &cv.suffix
+	}
 	if n > 1 {
 		r.N = n
 	}
 	return r
+}
+
+// postCompletions asks /v1/completions for len(cands) candidates starting
+// at candidate first. When the server refuses the suffix field, it learns
+// the model's FIM template (once, for later calls too) and asks again.
+func (e *remoteEngine) postCompletions(ctx context.Context, cv fimCanvas, o engine.Options, first int, stream bool,
+	cands []*candidate, changed func(int)) error {
+	send := func(tmpl *fimTemplate) error {
+		return e.c.post(ctx, e.completionsBody(cv, o, len(cands), first, stream, tmpl), stream, func(r io.Reader) error {
+			return readCompletion(r, stream, cands, changed)
+		})
+	}
+	e.tmplMu.Lock()
+	tmpl, decided := e.tmpl, e.tmplSet
+	e.tmplMu.Unlock()
+	err := send(tmpl)
+	if err == nil || decided || !suffixRefused(err) {
+		return err
+	}
+	t := templateFor(e.model)
+	if t == nil {
+		return fmt.Errorf("%w; this server takes no suffix, and dfim knows no FIM tokens for model %q: pass --remote-model with the model's name (templates: %s), set %s, or use llama.cpp's /infill",
+			err, e.model, templateNames(), templateEnv)
+	}
+	e.tmplMu.Lock()
+	e.tmpl, e.tmplSet = t, true
+	e.tmplMu.Unlock()
+	return send(t)
 }
 
 // infillRequest is the body of llama.cpp's POST /infill.

@@ -33,6 +33,11 @@ type remoteEngine struct {
 	model string // "" = none sent (the server's only model)
 	shown string // the URL as messages show it (no userinfo)
 	c     *client
+
+	// tmplMu guards tmpl and tmplSet (openai /v1/completions only).
+	tmplMu  sync.Mutex
+	tmpl    *fimTemplate // nil: send the suffix field
+	tmplSet bool         // decided: forced, or learned from a refusal
 }
 
 var _ engine.Denoiser = (*remoteEngine)(nil)
@@ -88,18 +93,13 @@ func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.R
 	case apiCompletions:
 		// One request asks for all n; servers that ignore n answer one, and
 		// the rest are asked for one at a time.
-		errs[0] = e.c.post(ctx, e.completionsBody(cv, req.Opts, n, 0, stream), stream, func(r io.Reader) error {
-			return readCompletion(r, stream, cands, observe)
-		})
+		errs[0] = e.postCompletions(ctx, cv, req.Opts, 0, stream, cands, observe)
 		if errs[0] == nil {
 			for i := 1; i < n; i++ {
 				if cands[i].finished {
 					continue
 				}
-				one := []*candidate{cands[i]}
-				errs[i] = e.c.post(ctx, e.completionsBody(cv, req.Opts, 1, i, stream), stream, func(r io.Reader) error {
-					return readCompletion(r, stream, one, func(int) { observe(i) })
-				})
+				errs[i] = e.postCompletions(ctx, cv, req.Opts, i, stream, cands[i:i+1], func(int) { observe(i) })
 			}
 		}
 	default:
