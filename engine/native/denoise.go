@@ -122,7 +122,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 			prob:      make([]float32, T),
 			logProb:   make([]float64, T),
 			rng:       rand.New(rand.NewPCG(req.Opts.Seed, uint64(c))),
-			kv:        d.model.newKV(T),
+			kv:        d.takeKV(T),
 			params:    sample.Params{Temperature: p.temperature, TopP: p.topP, Algorithm: p.algorithm, Banned: p.banned},
 		}
 		for i := range cd.committed {
@@ -238,6 +238,11 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 		res.Candidates = append(res.Candidates, f)
 	}
 	d.savePrefix(lay, cands[0], firstFixed, reused)
+	for _, cd := range cands {
+		if len(d.spare) < maxSpareKV {
+			d.spare = append(d.spare, cd.kv)
+		}
+	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
@@ -426,7 +431,27 @@ func (d *Denoiser) savePrefix(lay *layout, cd *candidate, fixedPrefix int, reuse
 	if reused && d.prefix != nil {
 		uses = d.prefix.uses + 1
 	}
-	kv := d.model.newKV(fixedPrefix)
+	var kv *kvCache
+	if d.prefix != nil && d.prefix.kv.resize(fixedPrefix, d.model.KVHeads, d.model.HeadDim) {
+		kv = d.prefix.kv // reused only after this request copied from it
+	} else {
+		kv = d.model.newKV(fixedPrefix)
+	}
 	kv.copyRows(cd.kv, 0, fixedPrefix, d.model.HeadDim)
 	d.prefix = &prefixKV{tokens: slices.Clone(lay.tokens[:fixedPrefix]), kv: kv, uses: uses}
+}
+
+// maxSpareKV bounds the caches kept for the next requests.
+const maxSpareKV = 4
+
+// takeKV returns a cache for positions rows, reusing a spare one: a cache
+// of a 256-token canvas is megabytes, and requests come per keystroke.
+func (d *Denoiser) takeKV(positions int) *kvCache {
+	for i, c := range d.spare {
+		if c.resize(positions, d.model.KVHeads, d.model.HeadDim) {
+			d.spare = slices.Delete(d.spare, i, i+1)
+			return c
+		}
+	}
+	return d.model.newKV(positions)
 }

@@ -40,7 +40,20 @@ func (c *kvCache) copyRows(src *kvCache, from, to, headDim int) {
 	}
 }
 
-func (c *kvCache) bytes() int { return 2 * len(c.k) * len(c.k[0]) * 4 }
+// resize makes c hold positions rows without allocating when its capacity
+// allows; the content is stale until a pass or copyRows fills it. It
+// reports false when c is too small.
+func (c *kvCache) resize(positions, kvHeads, headDim int) bool {
+	n := kvHeads * positions * headDim
+	if cap(c.k[0]) < n {
+		return false
+	}
+	c.positions = positions
+	for l := range c.k {
+		c.k[l], c.v[l] = c.k[l][:n], c.v[l][:n]
+	}
+	return true
+}
 
 // workspace is scratch memory for forward passes, grown on demand and kept
 // by the Denoiser between requests.

@@ -152,3 +152,5 @@ func TestLoadModelErrors(t *testing.T) {
 		})
 	}
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 17)) }

@@ -56,6 +56,7 @@ type Denoiser struct {
 	ws      workspace
 	scratch []float32
 	prefix  *prefixKV
+	spare   []*kvCache // caches of finished requests, for the next
 	closed  bool
 }
 

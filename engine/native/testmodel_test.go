@@ -31,6 +31,7 @@ type tinyConfig struct {
 	qkNorm                       bool
 	tied                         bool // no output.weight
 	zeroOutput                   bool // output.weight all zeros: every logit ties, so argmax picks pad
+	vocab                        int  // 0 = tinyVocab; more adds filler tokens
 	seed                         uint64
 	omit                         string // a tensor to leave out
 	misshape                     string // a tensor to write one row short
@@ -86,13 +87,18 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 	w.SetUint32(a+".attention.head_count_kv", uint32(cfg.kvHeads))
 	w.SetFloat32(a+".attention.layer_norm_rms_epsilon", 1e-5)
 	w.SetFloat32(a+".rope.freq_base", 10000)
-	w.SetUint32(a+".vocab_size", tinyVocab)
+	vocab := max(cfg.vocab, tinyVocab)
+	w.SetUint32(a+".vocab_size", uint32(vocab))
 	w.SetBool("diffusion.shift_logits", a == "dream")
 
 	tokens := []string{"<|pad|>", "<|eos|>", "<|mask|>", "<|bos|>"}
 	types := []int32{3, 3, 3, 3}
 	for _, s := range gpt2Bytes() {
 		tokens = append(tokens, s)
+		types = append(types, 1)
+	}
+	for i := len(tokens); i < vocab; i++ {
+		tokens = append(tokens, "filler"+strconv.Itoa(i))
 		types = append(types, 1)
 	}
 	w.SetString("tokenizer.ggml.model", "gpt2")
@@ -140,7 +146,7 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 		}
 		ref.tensors[name] = encode(t, w, name, cfg.typ, []uint64{uint64(in), uint64(out)}, v)
 	}
-	mat("token_embd.weight", tinyVocab, cfg.embd, false)
+	mat("token_embd.weight", vocab, cfg.embd, false)
 	for l := range cfg.layers {
 		p := "blk." + strconv.Itoa(l) + "."
 		vec(p+"attn_norm.weight", cfg.embd, 1, 0.1)
@@ -165,7 +171,7 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 	vec("output_norm.weight", cfg.embd, 1, 0.1)
 	ref.outName = "token_embd.weight"
 	if !cfg.tied {
-		mat("output.weight", tinyVocab, cfg.embd, cfg.zeroOutput)
+		mat("output.weight", vocab, cfg.embd, cfg.zeroOutput)
 		ref.outName = "output.weight"
 	}
 	var buf bytes.Buffer
@@ -332,7 +338,7 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 	}
 	hidden := make([][]float64, T)
 	for p := range T {
-		hidden[p] = linear(rms(x[p], W["output_norm.weight"]), W[m.outName], tinyVocab)
+		hidden[p] = linear(rms(x[p], W["output_norm.weight"]), W[m.outName], max(cfg.vocab, tinyVocab))
 	}
 	if cfg.arch != "dream" {
 		return hidden

@@ -1,0 +1,98 @@
+package native
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native/gguf"
+	"github.com/dfim/dfim/engine/native/kernels"
+)
+
+// benchConfig is the model size of issue 3's targets: 6 layers, d=384,
+// 6 heads, feed-forward 1024, 8192 tokens.
+func benchConfig(typ gguf.Type) tinyConfig {
+	return tinyConfig{arch: "llada", embd: 384, layers: 6, heads: 6, kvHeads: 6, ffn: 1024, context: 1024,
+		vocab: 8192, typ: typ, seed: 11}
+}
+
+var benchTypes = []gguf.Type{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0}
+
+// BenchmarkForward is one exact forward pass over a 256-token canvas with
+// logits for 16 masked positions.
+func BenchmarkForward(b *testing.B) {
+	for _, typ := range benchTypes {
+		b.Run(typ.String(), func(b *testing.B) {
+			m, _ := loadTiny(b, benchConfig(typ))
+			toks := randomTokens(newRand(1), 256)
+			rows := allRows(256)
+			want := [][]int{allRows(16)}
+			for i := range want[0] {
+				want[0][i] += 200
+			}
+			kv := m.newKV(256)
+			var ws workspace
+			b.ReportAllocs()
+			for b.Loop() {
+				m.forward(&ws, [][]int32{toks}, []*kvCache{kv}, rows, want)
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/pass")
+			b.ReportMetric(float64(kernels.Threads()), "threads")
+		})
+	}
+}
+
+// BenchmarkInfill fills a 16-token hole in a 256-token canvas with 8 steps
+// of the default decoding (left-to-right blocks of 4, threshold inside),
+// the same canvas each time, as when a user pauses at one place.
+func BenchmarkInfill(b *testing.B) {
+	prefix := strings.Repeat("x := compute(a, b)\n", 10) + "\treturn "
+	suffix := strings.Repeat("}\n", 20)
+	for _, typ := range benchTypes {
+		for _, c := range []struct {
+			name string
+			s    Settings
+		}{{"cached", DefaultSettings}, {"exact", Settings{RefreshEvery: 1}}} {
+			b.Run(typ.String()+"/"+c.name, func(b *testing.B) {
+				d := newTiny(b, benchConfig(typ), c.s)
+				req := engine.Request{Segments: lineCanvas(prefix, suffix, 16),
+					Opts: engine.Options{Steps: 8, ExactLength: true}}
+				lay, _ := d.buildLayout(req.Segments, d.model.Context)
+				filled := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					res, err := d.Infill(context.Background(), req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					filled += res.Tokens
+				}
+				sec := b.Elapsed().Seconds()
+				b.ReportMetric(1000*sec/float64(b.N), "ms/infill")
+				b.ReportMetric(float64(filled)/sec, "tokens/s")
+				b.ReportMetric(float64(len(lay.tokens)), "canvas-tokens")
+				reportMemory(b)
+			})
+		}
+	}
+}
+
+// reportMemory reports the Go heap in use and the process's resident set.
+func reportMemory(b *testing.B) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+	if data, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				if kb, err := strconv.Atoi(f[1]); err == nil {
+					b.ReportMetric(float64(kb)/1024, "rss-MiB")
+				}
+			}
+		}
+	}
+}
