@@ -44,7 +44,7 @@ type msg = map[string]any
 
 // testClient drives a Server over an in-memory pipe with raw JSON frames.
 type testClient struct {
-	t       *testing.T
+	t       testing.TB
 	conn    net.Conn
 	writeMu sync.Mutex
 	in      chan msg
@@ -53,7 +53,7 @@ type testClient struct {
 	autoProgress bool
 }
 
-func startServer(t *testing.T, opts Options) *testClient {
+func startServer(t testing.TB, opts Options) *testClient {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = zaptest.NewLogger(t)
