@@ -126,6 +126,9 @@ func (c *client) post(ctx context.Context, body any, stream bool, read func(io.R
 	for attempt := 0; ; attempt++ {
 		ok, wait, why := c.breaker.allow()
 		if !ok {
+			if last != nil {
+				return last // this request's own failures opened the circuit
+			}
 			return &circuitError{backend: c.backend, url: c.shown, left: wait, last: why}
 		}
 		retryAfter, retry, err := c.attempt(ctx, payload, stream, read)

@@ -559,3 +559,25 @@ func TestInceptionKeyFromEnv(t *testing.T) {
 		t.Errorf("Describe leaks the key: %q", e.Describe())
 	}
 }
+
+// When a request's own retries open the circuit, it reports the server's
+// failure, not the circuit; the next request fails fast.
+func TestBreakerOpensMidRetry(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	})
+	tune := fastTuning(nil)
+	tune.threshold = 2
+	e := inceptionAt(t, s.URL, "k", tune)
+	_, err := e.Infill(context.Background(), canvas("a", "b", 4))
+	var re *Error
+	if !errors.As(err, &re) || re.Status != 503 || errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("err = %v, want the server's 503", err)
+	}
+	if s.hits.Load() != 2 {
+		t.Errorf("%d requests, want 2 (the breaker stops the third attempt)", s.hits.Load())
+	}
+	if _, err := e.Infill(context.Background(), canvas("a", "b", 4)); !errors.Is(err, ErrCircuitOpen) || !strings.Contains(err.Error(), "overloaded") {
+		t.Errorf("next call: err = %v, want the open circuit naming the last failure", err)
+	}
+}
