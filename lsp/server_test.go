@@ -17,6 +17,7 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/infill"
 )
 
@@ -550,4 +551,45 @@ func TestEngineLoadsInBackgroundWithProgress(t *testing.T) {
 		t.Errorf("loaded engine %v, want the one from initializationOptions", loaded.Load())
 	}
 	_ = other
+}
+
+func TestDenoiseStepNotifications(t *testing.T) {
+	f := &fakeCompleter{fn: func(_ context.Context, _ infill.Document, pos int, o infill.Options) ([]infill.Suggestion, error) {
+		if o.Observe != nil {
+			o.Observe(engine.Step{Index: 0, Holes: []engine.HoleState{{Text: "x░"}}})
+		}
+		return nil, nil
+	}}
+	c := startServer(t, Options{Completer: f})
+	c.initialize()
+	c.open("file:///a.go", "go", "package a\n")
+	p := msg{"textDocument": msg{"uri": "file:///a.go"}, "position": posMsg(0, 2)}
+	c.request(1, "textDocument/completion", p)
+	if _, other := c.response(1); countMethod(other, MethodDenoiseStep) != 0 {
+		t.Error("denoiseStep sent without the opt-in setting")
+	}
+	c.notify("workspace/didChangeConfiguration", msg{"settings": msg{"denoiseSteps": true}})
+	c.request(2, "textDocument/completion", p)
+	_, other := c.response(2)
+	if countMethod(other, MethodDenoiseStep) != 1 {
+		t.Fatalf("want one dfim/denoiseStep, got %v", other)
+	}
+	for _, m := range other {
+		if m["method"] == MethodDenoiseStep {
+			want := `{"candidate":0,"holes":["x░"],"position":{"character":2,"line":0},"step":0,"textDocument":{"uri":"file:///a.go","version":1}}`
+			if got := mustJSON(m["params"]); got != want {
+				t.Errorf("params %s\nwant %s", got, want)
+			}
+		}
+	}
+}
+
+func countMethod(ms []msg, method string) int {
+	n := 0
+	for _, m := range ms {
+		if m["method"] == method {
+			n++
+		}
+	}
+	return n
 }
