@@ -116,14 +116,14 @@ func b2i(b bool) int {
 // per kind and per language.
 func WriteTable(w io.Writer, rep Report) {
 	withPass := rep.PassAt1 != nil
-	head := fmt.Sprintf("%-16s %5s %6s %6s %6s %6s %6s %8s %8s %8s %7s", "group", "n", "exact", "editsim", "syntax", "dupsuf", "empty", "p50 ms", "p95 ms", "max ms", "tok/s")
+	head := fmt.Sprintf("%-16s %5s %6s %6s %6s %6s %6s %8s %8s %8s %9s", "group", "n", "exact", "editsim", "syntax", "dupsuf", "empty", "p50 ms", "p95 ms", "max ms", "tok/s")
 	if withPass {
 		head += fmt.Sprintf(" %6s", "pass@1")
 	}
 	fmt.Fprintln(w, head)
 	fmt.Fprintln(w, strings.Repeat("-", len(head)))
 	row := func(name string, m Metrics) {
-		line := fmt.Sprintf("%-16s %5d %6.3f %7.3f %6s %6.3f %6.3f %8.1f %8.1f %8.1f %7.1f", name, m.N, m.ExactMatch, m.EditSimilarity,
+		line := fmt.Sprintf("%-16s %5d %6.3f %7.3f %6s %6.3f %6.3f %8.1f %8.1f %8.1f %9.1f", name, m.N, m.ExactMatch, m.EditSimilarity,
 			optShare(m.SyntaxValid), m.SuffixDuplication, m.Empty, m.Latency.P50, m.Latency.P95, m.Latency.Max, m.TokensPerSecond)
 		if withPass {
 			line += fmt.Sprintf(" %6s", optShare(m.PassAt1))

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/dfim/dfim/eval"
+	"github.com/dfim/dfim/eval/lspbench"
+)
+
+func init() {
+	register(&command{
+		name: "bench lsp",
+		summary: "type a file into `dfim serve` with human pauses and report keystroke-to-suggestion latency\n" +
+			"Arguments after -- go to `dfim serve` (e.g. -- --model FILE.gguf).",
+		usage: "[--file F] [--seed S] [--chars N] [--pace X] [-- SERVE FLAGS]",
+		run:   runBenchLSP,
+	})
+}
+
+func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
+	file := fs.String("file", "", "file to type (default: a Go file built into dfim, unseen by its model)")
+	seed := fs.Uint64("seed", 1, "seed of where typing starts and of the pauses")
+	chars := fs.Int("chars", 400, "characters to type (0: the whole file)")
+	pace := fs.Float64("pace", 1, "multiplies every pause: 1 types like a person (30–200 ms a key), 0.1 is a fast CI run")
+	finalWait := fs.Duration("final-wait", 5*time.Second, "how long to wait for the answer to the last keystroke")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *chars < 0 || *pace < 0 {
+		return usagef("--chars and --pace must not be negative")
+	}
+	serveArgs := append([]string{"serve"}, fs.Args()...)
+
+	path, text := *file, lspbench.Sample
+	if path == "" {
+		// The built-in sample goes in a folder of its own: the server's workspace.
+		dir, err := os.MkdirTemp("", "dfim-bench-lsp-")
+		if err != nil {
+			return fmt.Errorf("making a workspace for the sample file: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, lspbench.SampleName)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("writing the sample file: %w", err)
+		}
+	} else {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading --file: %w", err)
+		}
+		text = string(data)
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the dfim binary to run `dfim serve`: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	srv, err := lspbench.StartServer(context.WithoutCancel(ctx), exe, serveArgs...)
+	if err != nil {
+		return err
+	}
+	pacing := lspbench.HumanPacing()
+	pacing.Scale = *pace
+	cfg := lspbench.Config{Path: path, Text: text, Chars: *chars, Seed: *seed, Pacing: pacing, FinalWait: *finalWait}
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		cfg.Progress = eval.ProgressBar(os.Stderr)
+	}
+	rep, runErr := lspbench.Run(ctx, srv.Client, cfg)
+	closeErr := srv.Close(context.WithoutCancel(ctx))
+	if runErr != nil {
+		if tail := srv.Stderr(); tail != "" {
+			return fmt.Errorf("%w\nthe server's last words on stderr:\n%s", runErr, tail)
+		}
+		return runErr
+	}
+	if path != *file {
+		rep.File = lspbench.SampleName + " (built in)"
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	lspbench.WriteTable(os.Stderr, rep)
+	if closeErr != nil {
+		fmt.Fprintf(os.Stderr, "dfim bench lsp: %v\n", closeErr)
+	}
+	if rep.Answered == 0 && rep.Errors > 0 {
+		return fmt.Errorf("every inline completion failed (first: %s)", rep.FirstError)
+	}
+	return nil
+}
