@@ -426,6 +426,23 @@ func TestExp(t *testing.T) {
 		if worst > 2e-6 {
 			t.Errorf("worst relative error of exp on [-87, 0] = %g, want ≤ 2e-6", worst)
 		}
+		// The ends of the range: finite at the top (SiLU of large negative
+		// inputs divides by it), exactly 0 far below, NaN stays NaN.
+		ends := []float32{88.3762626647949, 88.5, 1000, -88, -1000, float32(math.Inf(-1)), float32(math.NaN())}
+		expInPlace(ends)
+		if v := float64(ends[0]); math.IsInf(v, 0) || math.IsNaN(v) || v < 2e38 {
+			t.Errorf("exp(88.376) = %g, want about 2.4e38", v)
+		}
+		for i, v := range ends[1:3] {
+			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+				t.Errorf("exp of large input %d = %g, want finite", i+1, v)
+			}
+		}
+		for i, v := range ends[3:6] {
+			if v < 0 || v > 1e-38 {
+				t.Errorf("exp of very negative input %d = %g, want about 0", i+3, v)
+			}
+		}
 	})
 }
 

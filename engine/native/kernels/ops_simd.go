@@ -26,19 +26,20 @@ const (
 )
 
 // exp16 is e^x on 16 floats (AVX-512); 2^n comes from VSCALEFPS, which
-// underflows gracefully to 0, so -Inf and large negative x give 0.
+// underflows gracefully to 0, so -Inf and large negative x give 0. It must
+// stay small enough to inline: a call would spill every vector register.
 func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
-	x = x.Max(archsimd.BroadcastFloat32x16(expLo512)).Min(archsimd.BroadcastFloat32x16(expHi))
-	n := x.Mul(archsimd.BroadcastFloat32x16(expLog2e)).RoundToEvenScaled(0)
-	r := n.MulAdd(archsimd.BroadcastFloat32x16(-expC1), x)
-	r = n.MulAdd(archsimd.BroadcastFloat32x16(-expC2), r)
-	p := archsimd.BroadcastFloat32x16(expP0)
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP1))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP2))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP3))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP4))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(expP5))
-	y := p.MulAdd(r.Mul(r), r.Add(archsimd.BroadcastFloat32x16(1)))
+	b := archsimd.BroadcastFloat32x16
+	x = x.Max(b(expLo512)).Min(b(expHi))
+	n := x.Mul(b(expLog2e)).RoundToEvenScaled(0)
+	r := n.MulAdd(b(-expC1), x)
+	r = n.MulAdd(b(-expC2), r)
+	p := b(expP0).MulAdd(r, b(expP1))
+	p = p.MulAdd(r, b(expP2))
+	p = p.MulAdd(r, b(expP3))
+	p = p.MulAdd(r, b(expP4))
+	p = p.MulAdd(r, b(expP5))
+	y := p.MulAdd(r.Mul(r), r.Add(b(1)))
 	return y.Scale(n)
 }
 
@@ -215,14 +216,26 @@ func softmaxAVX512(x []float32) {
 	scaleAVX512(x, 1/sum)
 }
 
+// siluMulAVX512 computes g / (1 + e^-g) * u; the reciprocal is a 14-bit
+// estimate refined by one Newton step (cheaper than a division, as exact in
+// float32). The body is written out twice because a helper would not inline.
 func siluMulAVX512(gate, up []float32) {
 	up = up[:len(gate)]
-	one := archsimd.BroadcastFloat32x16(1)
-	zero := archsimd.BroadcastFloat32x16(0)
-	for i := 0; i < len(gate); i += 16 {
+	zero, one, two := archsimd.BroadcastFloat32x16(0), archsimd.BroadcastFloat32x16(1), archsimd.BroadcastFloat32x16(2)
+	i := 0
+	for ; i+16 <= len(gate); i += 16 {
+		g := archsimd.LoadFloat32x16Slice(gate[i:])
+		d := exp16(zero.Sub(g)).Add(one)
+		r := d.Reciprocal()
+		r = r.Mul(two.Sub(d.Mul(r)))
+		g.Mul(r).Mul(archsimd.LoadFloat32x16Slice(up[i:])).StoreSlice(gate[i:])
+	}
+	if i < len(gate) {
 		g := archsimd.LoadFloat32x16SlicePart(gate[i:])
-		e := exp16(zero.Sub(g))
-		g.Div(one.Add(e)).Mul(archsimd.LoadFloat32x16SlicePart(up[i:])).StoreSlicePart(gate[i:])
+		d := exp16(zero.Sub(g)).Add(one)
+		r := d.Reciprocal()
+		r = r.Mul(two.Sub(d.Mul(r)))
+		g.Mul(r).Mul(archsimd.LoadFloat32x16SlicePart(up[i:])).StoreSlicePart(gate[i:])
 	}
 }
 
@@ -374,5 +387,47 @@ func ropeHalvesAVX2(x, cos, sin []float32) {
 		c, s := archsimd.LoadFloat32x8SlicePart(cos[i:]), archsimd.LoadFloat32x8SlicePart(sin[i:])
 		x0.Mul(c).Sub(x1.Mul(s)).StoreSlicePart(lo[i:])
 		x0.MulAdd(s, x1.Mul(c)).StoreSlicePart(hi[i:])
+	}
+}
+
+// Index vectors for rotating adjacent pairs: dup spreads cos/sin value i
+// over lanes 2i and 2i+1; swap exchanges the two lanes of each pair.
+var (
+	ropeDup16  = [16]uint32{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7}
+	ropeSwap16 = [16]uint32{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14}
+	ropeSign16 = [16]float32{-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1}
+	ropeDup8   = [8]uint32{0, 0, 1, 1, 2, 2, 3, 3}
+	ropeSwap8  = [8]uint32{1, 0, 3, 2, 5, 4, 7, 6}
+)
+
+// ropePairsAVX512 rotates 8 pairs per step: x·cos + swap(x)·(∓sin).
+func ropePairsAVX512(x, cos, sin []float32) {
+	half := len(cos)
+	x, sin = x[:2*half], sin[:half]
+	dup := archsimd.LoadUint32x16(&ropeDup16)
+	swap := archsimd.LoadUint32x16(&ropeSwap16)
+	sign := archsimd.LoadFloat32x16(&ropeSign16)
+	for i := 0; i < half; i += 8 {
+		j := min(i+8, half)
+		c := archsimd.LoadFloat32x16SlicePart(cos[i:j]).Permute(dup)
+		s := archsimd.LoadFloat32x16SlicePart(sin[i:j]).Permute(dup).Mul(sign)
+		v := archsimd.LoadFloat32x16SlicePart(x[2*i:])
+		v.Permute(swap).MulAdd(s, v.Mul(c)).StoreSlicePart(x[2*i:])
+	}
+}
+
+// ropePairsAVX2 rotates 4 pairs per step, as ropePairsAVX512.
+func ropePairsAVX2(x, cos, sin []float32) {
+	half := len(cos)
+	x, sin = x[:2*half], sin[:half]
+	dup := archsimd.LoadUint32x8(&ropeDup8)
+	swap := archsimd.LoadUint32x8(&ropeSwap8)
+	sign := archsimd.LoadFloat32x8((*[8]float32)(ropeSign16[:8]))
+	for i := 0; i < half; i += 4 {
+		j := min(i+4, half)
+		c := archsimd.LoadFloat32x8SlicePart(cos[i:j]).Permute(dup)
+		s := archsimd.LoadFloat32x8SlicePart(sin[i:j]).Permute(dup).Mul(sign)
+		v := archsimd.LoadFloat32x8SlicePart(x[2*i:])
+		v.Permute(swap).MulAdd(s, v.Mul(c)).StoreSlicePart(x[2*i:])
 	}
 }

@@ -32,6 +32,7 @@ func archUse(l level) {
 		softmaxImpl = softmaxAVX512
 		siluMulImpl = siluMulAVX512
 		ropeHalves = ropeHalvesAVX512
+		ropePairs = ropePairsAVX512
 	case levelAVX2:
 		tile = tileAVX2
 		dequantPanel = dequantPanelAVX2
@@ -44,6 +45,7 @@ func archUse(l level) {
 		softmaxImpl = softmaxAVX2
 		siluMulImpl = siluMulAVX2
 		ropeHalves = ropeHalvesAVX2
+		ropePairs = ropePairsAVX2
 	}
 }
 
