@@ -277,7 +277,11 @@ func fillFile(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) (*s
 		h := holes[i]
 		if i >= len(sugs) || sugs[i].Text == "" {
 			line := 1 + strings.Count(text[:h.Start], "\n")
-			res.Problems = append(res.Problems, fmt.Sprintf("line %d: hole not filled: no syntactically valid fill found", line))
+			why := "no syntactically valid fill found"
+			if i < len(sugs) && sugs[i].Reason != "" {
+				why = sugs[i].Reason
+			}
+			res.Problems = append(res.Problems, fmt.Sprintf("line %d: hole not filled: %s", line, why))
 			continue
 		}
 		s := sugs[i]

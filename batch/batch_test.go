@@ -227,3 +227,33 @@ func TestMarkerSyntaxCustom(t *testing.T) {
 		t.Error("blank marker accepted")
 	}
 }
+
+func TestQueryHoles(t *testing.T) {
+	root := tree(t, map[string]string{
+		"a.go": "package a\n\nfunc f() {\n\tpanic(\"unimplemented\")\n}\n\nfunc g() {}\n",
+		"b.py": "def f():\n    pass\n",
+	})
+	run, err := SyntaxQuery("go", `(function_declaration body: (block (expression_statement (call_expression function: (identifier) @f (#eq? @f "panic")))) @fill)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Query: "q", Lang: "go", RunQuery: run}, []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read(t, filepath.Join(root, "a.go")), "package a\n\nfunc f() x := 111\n\nfunc g() {}\n"; got != want {
+		t.Errorf("a.go = %q, want %q", got, want)
+	}
+	if sum.HolesFound != 1 {
+		t.Errorf("summary = %+v", sum)
+	}
+	if _, err := SyntaxQuery("go", "(function_declaration"); err == nil {
+		t.Error("bad query accepted")
+	}
+	if _, err := SyntaxQuery("go", "(function_declaration) @body"); err == nil || !strings.Contains(err.Error(), "@fill") {
+		t.Errorf("query without @fill: err = %v", err)
+	}
+	if _, err := SyntaxQuery("cobol", "(x) @fill"); err == nil {
+		t.Error("unknown language accepted")
+	}
+}
