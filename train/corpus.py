@@ -56,14 +56,32 @@ def go_root():
         return "/usr/local/go"
 
 
+def package_names(list_path=None):
+    list_path = list_path or os.path.join(HERE, "packages.txt")
+    with open(list_path) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
+
+
+def package_files(names):
+    """Paths of the files the named Debian packages installed (dpkg -L), so
+    that the corpus holds the pinned packages and nothing else a machine
+    happens to have installed."""
+    files = set()
+    for k in range(0, len(names), 50):
+        r = subprocess.run(["dpkg", "-L"] + names[k:k + 50], capture_output=True, text=True)
+        files.update(l for l in r.stdout.splitlines() if l.endswith((".go", ".py")))
+    return files
+
+
 def default_roots(packages):
-    """(language, root, reserved-applies) triples. The reserved folders are
-    paths inside GOROOT/src and python3.11 only."""
-    roots = [("go", os.path.join(go_root(), "src"), True),
-             ("python", "/usr/lib/python3.11", True)]
+    """(language, root, reserved-applies, allowed files or None) tuples. The
+    reserved folders are paths inside GOROOT/src and python3.11 only."""
+    roots = [("go", os.path.join(go_root(), "src"), True, None),
+             ("python", "/usr/lib/python3.11", True, None)]
     if packages:
-        roots += [("go", "/usr/share/gocode/src", False),
-                  ("python", "/usr/lib/python3/dist-packages", False)]
+        allowed = package_files(package_names())
+        roots += [("go", "/usr/share/gocode/src", False, allowed),
+                  ("python", "/usr/lib/python3/dist-packages", False, allowed)]
     return roots
 
 
@@ -105,7 +123,7 @@ def walk_sources(roots):
     """Yields (lang, path, text) for every file the filters keep, each
     distinct content once."""
     seen = set()
-    for lang_hint, root, reserved in roots:
+    for lang_hint, root, reserved, allowed in roots:
         if not os.path.isdir(root):
             print(f"corpus: skipping missing root {root}", file=sys.stderr)
             continue
@@ -126,12 +144,12 @@ def walk_sources(roots):
                 lang = EXT_LANG.get(os.path.splitext(fn)[1])
                 if lang is None:
                     continue
-                if fn.endswith("_test.go") and False:
-                    pass  # tests are ordinary code worth learning; keep them
                 path = os.path.join(dirpath, fn)
                 if reserved and is_reserved(lang, rel_dir + fn):
                     continue
                 if is_forbidden(path) or os.path.islink(path):
+                    continue
+                if allowed is not None and path not in allowed:
                     continue
                 try:
                     if os.path.getsize(path) > MAX_FILE_BYTES:
@@ -149,7 +167,7 @@ def walk_sources(roots):
 
 
 def install_packages(list_path):
-    names = [l.strip() for l in open(list_path) if l.strip() and not l.startswith("#")]
+    names = package_names(list_path)
     cmd = ["apt-get", "install", "-y", "--no-install-recommends"] + names
     if os.geteuid() != 0:
         cmd = ["sudo"] + cmd

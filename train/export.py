@@ -101,10 +101,11 @@ def load_stored(m, stored):
 
 
 def load_ckpt(path):
-    ck = torch.load(path, map_location="cpu")
+    from train import load_torch
+    ck = load_torch(path)
     c = ck["config"]["model"]
     m = modellib.Model(c)
-    m.load_state_dict(ck["model"])
+    m.load_state_dict({k: v.float() for k, v in ck["model"].items()})
     m.eval()
     return m, ck
 

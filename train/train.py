@@ -109,6 +109,13 @@ def make_dev(dev, tok, ctx, cfg, n_rows, bs):
     return out
 
 
+def load_torch(path, device="cpu"):
+    try:
+        return torch.load(path, map_location=device, weights_only=False)
+    except TypeError:   # torch < 1.13 has no weights_only
+        return torch.load(path, map_location=device)
+
+
 def save_ckpt(path, m, opt, step, tokens, cfg, tok_path):
     tmp = path + ".tmp"
     sd = {k: v for k, v in (m._orig_mod if hasattr(m, "_orig_mod") else m).state_dict().items()}
@@ -174,9 +181,10 @@ def main():
     step, tokens = 0, 0
     ckpt_path = os.path.join(a.out, "ckpt.pt")
     if a.resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=device)
+        ck = load_torch(ckpt_path, device)
         m.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        if "opt" in ck:   # weights-only checkpoints (KEEP_WEIGHTS) restart the optimizer
+            opt.load_state_dict(ck["opt"])
         step, tokens = ck["step"], ck["tokens"]
         log(f"resumed at step {step}, {tokens/1e6:.2f}M tokens")
 
