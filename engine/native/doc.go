@@ -3,4 +3,26 @@
 // byte-level BPE, runs the bidirectional transformer on the CPU and
 // denoises canvases with the samplers of LLaDA, Dream and Fast-dLLM.
 // It registers itself as the "native" engine.
+//
+// It owns:
+//   - the model (model.go): hyper-parameters from llama.cpp's keys, weights
+//     bound to struct fields by their GGUF tensor names and validated, as
+//     Ollama's engine does; llada (normal RoPE, in-place logits) and dream
+//     (neox RoPE, QKV bias, logits shifted by one position);
+//   - the forward pass (forward.go): bidirectional attention, grouped-query
+//     heads, optional QK-norm, logits only for the positions asked for;
+//   - the denoiser (denoise.go, canvas.go): a canvas becomes tokens (each
+//     fixed segment tokenized on its own, a hole a run of mask tokens), then
+//     steps commit masked slots block by block until every hole is settled
+//     or ends in pad/EOS;
+//   - the caches: within a request the fixed text's keys and values are
+//     reused between exact passes (Settings.RefreshEvery), and across
+//     requests those of an unchanged prefix (Settings.PrefixReuse). Both
+//     are approximations, because attention is bidirectional; see prefixKV
+//     and TestCachedMatchesExact for what they cost.
+//
+// It must not: know about documents, editors or languages (infill does),
+// parse GGUF bytes (gguf does), split text into tokens (tokenizer does) or
+// hold arithmetic kernels (kernels does). Samplers are pure functions in
+// sample.
 package native

@@ -33,8 +33,9 @@ type tinyConfig struct {
 	zeroOutput                   bool // output.weight all zeros: every logit ties, so argmax picks pad
 	vocab                        int  // 0 = tinyVocab; more adds filler tokens
 	seed                         uint64
-	omit                         string // a tensor to leave out
-	misshape                     string // a tensor to write one row short
+	omit                         string  // a tensor to leave out
+	misshape                     string  // a tensor to write one row short
+	outScale                     float64 // scales output.weight: > 1 makes the model confident
 }
 
 func llada(typ gguf.Type) tinyConfig {
@@ -140,6 +141,9 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 		v := make([]float32, out*in)
 		if !zero {
 			s := 1 / math.Sqrt(float64(in))
+			if name == "output.weight" && cfg.outScale > 0 {
+				s *= cfg.outScale
+			}
 			for i := range v {
 				v[i] = float32(s * r.NormFloat64())
 			}
