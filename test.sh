@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of dfim: the Go packages (with the SIMD kernels), the race
+# detector on the LSP server, the trainer's pure-Python parts, and the editor
+# integrations. The end-to-end tests need node, npm and nvim; they skip
+# without them, except under CI=true, where they fail.
+set -euo pipefail
+cd "$(dirname "$0")"
+export GOEXPERIMENT=simd
+
+if command -v npm >/dev/null && [ ! -d lsp/testdata/e2e/node_modules ]; then
+	npm ci --prefix lsp/testdata/e2e --no-audit --no-fund --loglevel=error
+fi
+
+echo "== go vet"
+go vet ./...
+echo "== go test (portable kernels)"
+GOEXPERIMENT= go test -count=1 ./engine/native/kernels/
+echo "== go test ./..."
+go test -count=1 ./...
+echo "== go test -race ./lsp/"
+go test -count=1 -race -short ./lsp/
+echo "== train/ (python unittest)"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+"$PY" -m unittest discover -s train -p 'test_*.py'
+echo "== dfim fill and dfim eval on the built-in model"
+bin="$(mktemp -d)/dfim"
+go build -o "$bin" ./cmd/dfim
+"$bin" fill --json examples/stack.go:11:2
+if [ -f ../shared/eval/dev.jsonl ]; then
+	"$bin" eval --tasks ../shared/eval/dev.jsonl --limit 24 --out "$(dirname "$bin")/metrics.json" >/dev/null
+fi
+if [ -x editors/test.sh ]; then
+	echo "== editors"
+	editors/test.sh
+fi
