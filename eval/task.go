@@ -73,7 +73,7 @@ type humanEvalLine struct {
 func LoadTasks(file string) (tasks []Task, bad []*LineError, err error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening tasks: %w", err)
+		return nil, nil, fmt.Errorf("opening tasks: %w (check --tasks)", err)
 	}
 	defer f.Close()
 	return ReadTasks(f, file)
