@@ -120,3 +120,14 @@ func BenchmarkRowKernels(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkParallelFor is the fixed cost of splitting a kernel over the
+// pool: two empty tasks.
+func BenchmarkParallelFor(b *testing.B) {
+	benchThreads(b, func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			parallelFor(2, func(int) {})
+		}
+	})
+}

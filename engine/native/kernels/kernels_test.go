@@ -246,11 +246,23 @@ func TestLinearQ8_0Errors(t *testing.T) {
 
 func TestMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
+	type shape struct{ m, k, n int }
+	var cases []shape
+	for _, m := range shapes {
+		for _, k := range shapes {
+			for _, n := range shapes {
+				cases = append(cases, shape{m, k, n})
+			}
+		}
+	}
+	// b wider than matMulDirectMaxN: MatMul copies its panels.
+	cases = append(cases, shape{5, 7, matMulDirectMaxN + 77}, shape{9, 40, 2 * matMulDirectMaxN})
 	forEachLevel(t, func(t *testing.T) {
 		withThreads(t, func(t *testing.T) {
-			for _, m := range shapes {
-				for _, k := range shapes {
-					for _, n := range shapes {
+			for _, c := range cases {
+				m, k, n := c.m, c.k, c.n
+				{
+					{
 						a, b := randSlice(r, m*k), randSlice(r, k*n)
 						// b (k×n) is Wᵀ for W (n×k).
 						wt := make([]float32, n*k)

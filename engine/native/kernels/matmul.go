@@ -27,16 +27,24 @@ func MatMul(dst, a, b []float32, m, k, n int) {
 	}
 	gemm(dst, a, m, k, n, func(p int, buf []float32) ([]float32, int) {
 		j0 := p * panelCols
-		if j0+panelCols <= n {
+		if j0+panelCols <= n && n <= matMulDirectMaxN {
 			return b[j0:], n
 		}
-		clear(buf)
+		nc := min(panelCols, n-j0)
+		if nc < panelCols {
+			clear(buf)
+		}
 		for i := 0; i < k; i++ {
-			copy(buf[i*panelCols:], b[i*n+j0:(i+1)*n])
+			copy(buf[i*panelCols:i*panelCols+nc], b[i*n+j0:])
 		}
 		return buf, panelCols
 	})
 }
+
+// matMulDirectMaxN is the widest b that MatMul reads in place. Wider rows
+// are kilobytes apart, so a panel's rows collide in the same cache sets and
+// pages; those panels are copied first.
+const matMulDirectMaxN = 1024
 
 // MatMulT computes dst (m×n) = a (m×k) · bᵀ, where b is n×k row-major (as
 // keys are stored: one row per position).
@@ -60,15 +68,27 @@ func MatMulT(dst, a, b []float32, m, k, n int) {
 		return
 	}
 	gemm(dst, a, m, k, n, func(p int, buf []float32) ([]float32, int) {
-		// Transpose 32 rows of b into a k-major panel.
+		// Transpose 32 rows of b into a k-major panel, four rows at a time
+		// so that each read stream is contiguous.
 		j0 := p * panelCols
 		nc := min(panelCols, n-j0)
 		if nc < panelCols {
 			clear(buf)
 		}
-		for j := 0; j < nc; j++ {
-			row := b[(j0+j)*k : (j0+j+1)*k]
-			for i, v := range row {
+		buf = buf[:k*panelCols]
+		j := 0
+		for ; j+4 <= nc; j += 4 {
+			r0 := b[(j0+j)*k : (j0+j+1)*k]
+			r1 := b[(j0+j+1)*k : (j0+j+2)*k]
+			r2 := b[(j0+j+2)*k : (j0+j+3)*k]
+			r3 := b[(j0+j+3)*k : (j0+j+4)*k]
+			for i := range r0 {
+				q := buf[i*panelCols+j : i*panelCols+j+4]
+				q[0], q[1], q[2], q[3] = r0[i], r1[i], r2[i], r3[i]
+			}
+		}
+		for ; j < nc; j++ {
+			for i, v := range b[(j0+j)*k : (j0+j+1)*k] {
 				buf[i*panelCols+j] = v
 			}
 		}
