@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native/builtin"
 	"github.com/dfim/dfim/engine/native/gguf"
 	"github.com/dfim/dfim/engine/native/kernels"
 )
@@ -130,5 +131,43 @@ func reportMemory(b *testing.B) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkInfillBuiltin fills a 16-slot hole of a Go function with the
+// built-in model and the default decoding; skipped when the build has none.
+func BenchmarkInfillBuiltin(b *testing.B) {
+	if _, ok := builtin.Model(); !ok {
+		b.Skip("no built-in model")
+	}
+	d, err := Open(engine.Config{}, DefaultSettings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	prefix := "package main\n\nimport \"fmt\"\n\n// sum adds the numbers in xs.\nfunc sum(xs []int) int {\n\ttotal := 0\n\tfor _, x := range xs {\n\t\t"
+	suffix := "\n\t}\n\treturn total\n}\n\nfunc main() {\n\tfmt.Println(sum([]int{1, 2, 3}))\n}\n"
+	for _, c := range []struct {
+		name string
+		opts engine.Options
+	}{{"default", engine.Options{}}, {"exact-length", engine.Options{ExactLength: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := engine.Request{Segments: lineCanvas(prefix, suffix, 16), Opts: c.opts}
+			slots, steps := 0, 0
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := d.Infill(context.Background(), req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				slots += 16
+				steps += res.Steps
+			}
+			sec := b.Elapsed().Seconds()
+			b.ReportMetric(1000*sec/float64(b.N), "ms/infill")
+			b.ReportMetric(float64(slots)/sec, "slots/s")
+			b.ReportMetric(float64(steps)/float64(b.N), "steps/infill")
+			reportMemory(b)
+		})
 	}
 }
