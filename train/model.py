@@ -103,11 +103,16 @@ class Model(nn.Module):
         if isinstance(m, (nn.Linear, nn.Embedding)):
             nn.init.normal_(m.weight, std=0.02)
 
-    def forward(self, ids):
+    def hidden(self, ids):
+        """The normed last hidden state [B, T, d], before the output matrix
+        (training applies `out` only where a loss is taken)."""
         x = self.embed(ids)
         for b in self.blocks:
             x = b(x, self.cos, self.sin)
-        return self.out(self.norm(x))
+        return self.norm(x)
+
+    def forward(self, ids):
+        return self.out(self.hidden(ids))
 
     def n_params(self):
         return sum(p.numel() for p in self.parameters())

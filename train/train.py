@@ -52,15 +52,19 @@ class Batches(torch.utils.data.IterableDataset):
             yield torch.from_numpy(inp), torch.from_numpy(tgt), torch.from_numpy(w)
 
 
-def row_loss(logits, tgt, w):
-    """Sum over tokens of w * cross-entropy, averaged over rows."""
-    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1),
-                         ignore_index=shaping.IGNORE, reduction="none").view(tgt.shape)
-    return (ce * w).sum() / tgt.shape[0]
+def row_loss(out, h, tgt, w):
+    """Sum over tokens of w * cross-entropy, averaged over rows. The output
+    matrix is applied only at the positions that have a target (a few per
+    infilling row), which saves most of its cost."""
+    sel = (tgt != shaping.IGNORE).reshape(-1)
+    hs = h.reshape(-1, h.shape[-1])[sel]
+    logits = out(hs).float()
+    ce = F.cross_entropy(logits, tgt.reshape(-1)[sel], reduction="none")
+    return (ce * w.reshape(-1)[sel]).sum() / tgt.shape[0]
 
 
 @torch.no_grad()
-def evaluate(m, dev_batches, tok, device, amp):
+def evaluate(m, hidden, dev_batches, tok, device, amp):
     """Dev losses of infilling holes and diffusion rows, and how often the
     model's argmax is pad on hole slots against how often pad is the truth
     (the pad bias FINDINGS.md measured)."""
@@ -70,7 +74,7 @@ def evaluate(m, dev_batches, tok, device, amp):
     for kind, (inp, tgt, w) in dev_batches:
         inp, tgt = inp.to(device), tgt.to(device)
         with amp():
-            logits = m(inp)
+            logits = m.out(hidden(inp))
         ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1),
                              ignore_index=shaping.IGNORE, reduction="none")
         sel = tgt.reshape(-1) != shaping.IGNORE
@@ -132,6 +136,8 @@ def main():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--smoke", action="store_true", help="a few steps, to check the pipeline")
     ap.add_argument("--time-budget", type=float, help="seconds; overrides the config")
+    ap.add_argument("--lr", type=float, help="peak learning rate; overrides the config "
+                    "(e.g. lower when continuing with --resume)")
     a = ap.parse_args()
 
     cfg = load_config(a.config)
@@ -140,6 +146,8 @@ def main():
         tcfg.update(tcfg.get("smoke", {"steps": 5, "time_budget_s": 60}))
     if a.time_budget:
         tcfg["time_budget_s"] = a.time_budget
+    if a.lr:
+        tcfg["lr"] = a.lr
     os.makedirs(a.out, exist_ok=True)
     logf = open(os.path.join(a.out, "train.log"), "a")
     t0 = time.time()
@@ -191,9 +199,9 @@ def main():
     use_amp = device == "cuda" and tcfg.get("bf16", True)
     amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else \
         (lambda: torch.autocast("cpu", enabled=False))
-    fwd = m
+    hidden = m.hidden
     if device == "cuda" and tcfg.get("compile", True) and hasattr(torch, "compile"):
-        fwd = torch.compile(m)
+        hidden = torch.compile(m.hidden)
 
     bs = tcfg["batch_size"]
     loader = torch.utils.data.DataLoader(
@@ -232,8 +240,7 @@ def main():
             tgt = tgt.to(device, non_blocking=True)
             w = w.to(device, non_blocking=True)
             with amp():
-                logits = fwd(inp)
-            loss = row_loss(logits, tgt, w) / accum
+                loss = row_loss(m.out, hidden(inp), tgt, w) / accum
             loss.backward()
             total += loss.item()
         torch.nn.utils.clip_grad_norm_(m.parameters(), tcfg.get("grad_clip", 1.0))
@@ -255,14 +262,14 @@ def main():
         now = time.time()
         if now - last_eval >= eval_every_s:
             last_eval = now
-            ev = evaluate(fwd, dev_batches, tok, device, amp)
+            ev = evaluate(m, hidden, dev_batches, tok, device, amp)
             metrics.update(ev)
             log("eval " + " ".join(f"{k} {v:.4f}" for k, v in ev.items()))
         if now - last_ckpt >= ckpt_every_s:
             last_ckpt = now
             save_ckpt(ckpt_path, m, opt, step, tokens, cfg, tok_path)
             log(f"checkpoint {ckpt_path}")
-    ev = evaluate(fwd, dev_batches, tok, device, amp)
+    ev = evaluate(m, hidden, dev_batches, tok, device, amp)
     metrics.update(ev)
     metrics.update({"step": step, "tokens": tokens, "params": m.n_params(),
                     "seconds": time.time() - t_start,
