@@ -261,25 +261,21 @@ func TestMatMul(t *testing.T) {
 		withThreads(t, func(t *testing.T) {
 			for _, c := range cases {
 				m, k, n := c.m, c.k, c.n
-				{
-					{
-						a, b := randSlice(r, m*k), randSlice(r, k*n)
-						// b (k×n) is Wᵀ for W (n×k).
-						wt := make([]float32, n*k)
-						for i := 0; i < k; i++ {
-							for j := 0; j < n; j++ {
-								wt[j*k+i] = b[i*n+j]
-							}
-						}
-						want, scale := refLinear(wt, a, m, n, k)
-						got := make([]float32, m*n)
-						MatMul(got, a, b, m, k, n)
-						checkProduct(t, fmt.Sprintf("MatMul m=%d k=%d n=%d", m, k, n), got, want, scale)
-						clear(got)
-						MatMulT(got, a, wt, m, k, n)
-						checkProduct(t, fmt.Sprintf("MatMulT m=%d k=%d n=%d", m, k, n), got, want, scale)
+				a, b := randSlice(r, m*k), randSlice(r, k*n)
+				// b (k×n) is Wᵀ for W (n×k).
+				wt := make([]float32, n*k)
+				for i := 0; i < k; i++ {
+					for j := 0; j < n; j++ {
+						wt[j*k+i] = b[i*n+j]
 					}
 				}
+				want, scale := refLinear(wt, a, m, n, k)
+				got := make([]float32, m*n)
+				MatMul(got, a, b, m, k, n)
+				checkProduct(t, fmt.Sprintf("MatMul m=%d k=%d n=%d", m, k, n), got, want, scale)
+				clear(got)
+				MatMulT(got, a, wt, m, k, n)
+				checkProduct(t, fmt.Sprintf("MatMulT m=%d k=%d n=%d", m, k, n), got, want, scale)
 			}
 		})
 	})
@@ -534,5 +530,43 @@ func TestSetThreads(t *testing.T) {
 	SetThreads(-1)
 	if Threads() < 1 {
 		t.Errorf("Threads() = %d after SetThreads(-1), want the default", Threads())
+	}
+}
+
+// TestConcurrentForward calls one Linear from several goroutines at once,
+// as the engine does when it fills candidates in parallel; each must get
+// the single-goroutine answer.
+func TestConcurrentForward(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(2)
+	r := rand.New(rand.NewPCG(19, 20))
+	const rows, out, in = 37, 70, 96
+	w, x := randSlice(r, out*in), randSlice(r, rows*in)
+	lin, err := NewLinearQ8_0(quantizeQ8(w, out, in), out, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, rows*out)
+	lin.Forward(want, x, rows)
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			got := make([]float32, rows*out)
+			for rep := 0; rep < 20; rep++ {
+				lin.Forward(got, x, rows)
+				for i := range got {
+					if got[i] != want[i] {
+						errs <- fmt.Sprintf("element %d = %g, want %g", i, got[i], want[i])
+						return
+					}
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
 	}
 }
