@@ -36,7 +36,7 @@ func TestEvalCommandEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(exe, "eval", "--engine", "e2efake", "--tasks", tasks, "--jobs", "2", "--out", filepath.Join(dir, "results.jsonl"))
+	cmd := exec.Command(exe, "eval", "--engine", "e2efake", "--tasks", tasks, "--jobs", "2", "--out", filepath.Join(dir, "metrics.json"), "--results", filepath.Join(dir, "results.jsonl"))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("dfim eval: %v\nstderr:\n%s", err, stderr.String())
@@ -53,6 +53,9 @@ func TestEvalCommandEndToEnd(t *testing.T) {
 	}
 	results, err := os.ReadFile(filepath.Join(dir, "results.jsonl"))
 	if err != nil || bytes.Count(results, []byte("\n")) != len(runTasks) {
-		t.Errorf("--out holds %d lines (err %v), want one per task", bytes.Count(results, []byte("\n")), err)
+		t.Errorf("--results holds %d lines (err %v), want one per task", bytes.Count(results, []byte("\n")), err)
+	}
+	if saved, err := os.ReadFile(filepath.Join(dir, "metrics.json")); err != nil || !bytes.Equal(saved, stdout.Bytes()) {
+		t.Errorf("--out file differs from the metrics on stdout (err %v)", err)
 	}
 }

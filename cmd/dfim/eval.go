@@ -20,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "run fill-in-the-middle tasks through the completion pipeline and print metrics JSON",
-		usage:   "--tasks FILE.jsonl [--limit N] [--jobs N] [--out FILE] [--exec]",
+		usage:   "--tasks FILE.jsonl [--limit N] [--jobs N] [--out FILE] [--results FILE] [--exec]",
 		run:     runEval,
 		common:  true,
 	})
@@ -36,7 +36,8 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	tasksFile := fs.String("tasks", "", "tasks: dfim JSONL or HumanEval-Infilling (.jsonl or .jsonl.gz)")
 	limit := fs.Int("limit", 0, "run only the first N tasks (0: all)")
 	jobs := fs.Int("jobs", 1, "tasks run at once (results stay in task order)")
-	out := fs.String("out", "", "also write each task's suggestion and scores as JSON lines to FILE")
+	out := fs.String("out", "", "also write the metrics JSON to FILE")
+	resultsFile := fs.String("results", "", "write each task's suggestion and scores as JSON lines to FILE")
 	execTests := fs.Bool("exec", false, "run HumanEval tests in python3 (no network, timeout) and report pass_at_1")
 	execTimeout := fs.Duration("exec-timeout", 10*time.Second, "time limit of one --exec test run")
 	seed := fs.Uint64("seed", 1, "seed of every completion: the same seed gives the same numbers")
@@ -84,16 +85,24 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	results, runErr := r.Run(ctx, tasks)
-	if *out != "" {
-		if err := writeResults(*out, results); err != nil {
+	if *resultsFile != "" {
+		if err := writeResults(*resultsFile, results); err != nil {
 			return err
 		}
 	}
 	rep := eval.Summarize(results)
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	metrics, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding metrics: %w", err)
+	}
+	metrics = append(metrics, '\n')
+	if _, err := os.Stdout.Write(metrics); err != nil {
 		return fmt.Errorf("writing metrics: %w", err)
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, metrics, 0o644); err != nil {
+			return fmt.Errorf("writing --out: %w", err)
+		}
 	}
 	eval.WriteTable(os.Stderr, rep)
 	if r.Exec != nil && !r.Exec.Isolated() && rep.PassAt1 != nil {
@@ -103,7 +112,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		if res.Err != nil {
 			fmt.Fprintf(os.Stderr, "dfim eval: %v\n", res.Err)
 			if i >= 5 {
-				fmt.Fprintf(os.Stderr, "dfim eval: (%d failures in all; see --out for each)\n", rep.Errors)
+				fmt.Fprintf(os.Stderr, "dfim eval: (%d failures in all; see --results for each)\n", rep.Errors)
 				break
 			}
 		}
@@ -117,7 +126,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	return nil
 }
 
-// resultLine is one task's outcome in --out.
+// resultLine is one task's outcome in --results.
 type resultLine struct {
 	ID             string  `json:"id"`
 	Lang           string  `json:"lang"`
@@ -138,7 +147,7 @@ type resultLine struct {
 func writeResults(path string, results []eval.Result) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("writing --out: %w", err)
+		return fmt.Errorf("writing --results: %w", err)
 	}
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
