@@ -1,14 +1,19 @@
 package lsp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 )
 
+// didChangeConfiguration applies the settings a client pushes and, when
+// the client answers workspace/configuration, pulls them: VS Code pushes
+// `settings: null` and expects to be asked.
 func (s *Server) didChangeConfiguration(r *request) {
 	var p struct {
 		Settings json.RawMessage `json:"settings"`
@@ -18,6 +23,47 @@ func (s *Server) didChangeConfiguration(r *request) {
 		return
 	}
 	s.applySettings(p.Settings)
+	s.mu.Lock()
+	pull := s.configPull
+	s.mu.Unlock()
+	if pull {
+		// Not on the read loop: it must stay free to read the answer.
+		go s.pullSettings()
+	}
+}
+
+// configurationTimeout bounds the wait for a workspace/configuration answer.
+const configurationTimeout = 5 * time.Second
+
+// pullSettings asks the client for section "dfim" with
+// workspace/configuration and applies the answer through applySettings.
+// When several pulls overlap only the latest answer is applied, so settings
+// never go back to an older state.
+func (s *Server) pullSettings() {
+	s.mu.Lock()
+	s.configSeq++
+	seq := s.configSeq
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(s.ctx, configurationTimeout)
+	defer cancel()
+	var items []json.RawMessage
+	params := &protocol.ConfigurationParams{Items: []protocol.ConfigurationItem{{Section: "dfim"}}}
+	if _, err := s.conn.Call(ctx, protocol.MethodWorkspaceConfiguration, params, &items); err != nil {
+		s.log.Warn("workspace/configuration failed; keeping the current settings", zap.Error(err))
+		return
+	}
+	s.mu.Lock()
+	latest := seq == s.configSeq
+	s.mu.Unlock()
+	if !latest {
+		return
+	}
+	if len(items) != 1 {
+		s.log.Warn("workspace/configuration answered with the wrong number of items; keeping the current settings",
+			zap.Int("items", len(items)))
+		return
+	}
+	s.applySettings(items[0])
 }
 
 // applySettings validates and applies a settings object. Each rejected
@@ -25,6 +71,10 @@ func (s *Server) didChangeConfiguration(r *request) {
 // logged) and the old value kept. A new engine or model is loaded in the
 // background; the settings switch to it only once it has loaded.
 func (s *Server) applySettings(raw json.RawMessage) {
+	// Pulled settings arrive on their own goroutine: one apply at a time,
+	// so none is lost between reading and writing s.settings.
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	s.mu.Lock()
 	old := s.settings
 	started := s.loading || s.completer != nil || s.loadErr != nil

@@ -33,6 +33,7 @@ func init() {
 		protocol.MethodTextDocumentCompletion:          (*Server).completion,
 		MethodInlineCompletion:                         (*Server).inlineCompletion,
 		protocol.MethodWorkspaceDidChangeConfiguration: (*Server).didChangeConfiguration,
+		protocol.MethodWorkspaceExecuteCommand:         (*Server).executeCommand,
 		protocol.MethodCancelRequest:                   (*Server).cancelRequest,
 		"$/setTrace":                                   func(*Server, *request) {},
 	}
@@ -128,6 +129,8 @@ type work struct {
 // $/cancelRequest, a newer version of uri, or a newer request of the same
 // method on uri can cancel it. A request cancelled by the client is
 // answered RequestCancelled; one overtaken by the user's typing gets empty.
+// An error of type *jsonrpc2.Error from fn is the reply; other errors are
+// logged and answered with empty.
 func (s *Server) goAsync(r *request, uri protocol.DocumentURI, version int32, empty any, fn func(context.Context) (any, error)) {
 	ctx, cancel := context.WithCancel(s.ctx)
 	w := &work{method: r.method, uri: uri, version: version, cancel: cancel}
@@ -152,9 +155,13 @@ func (s *Server) goAsync(r *request, uri protocol.DocumentURI, version int32, em
 		}()
 		defer r.recoverPanic()
 		res, err := fn(ctx)
+		var rpcErr *jsonrpc2.Error
 		switch {
 		case w.byClient.Load():
 			r.respond(nil, jsonrpc2.NewError(RequestCancelled, "dfim: request cancelled"))
+		case errors.As(err, &rpcErr):
+			// A failure fn words for the user (executeCommand's).
+			r.respond(nil, rpcErr)
 		case ctx.Err() != nil:
 			r.respond(empty, nil)
 		case err != nil:

@@ -21,6 +21,12 @@ type initializeParams struct {
 		Window struct {
 			WorkDoneProgress bool `json:"workDoneProgress"`
 		} `json:"window"`
+		Workspace struct {
+			Configuration bool `json:"configuration"`
+			WorkspaceEdit struct {
+				DocumentChanges bool `json:"documentChanges"`
+			} `json:"workspaceEdit"`
+		} `json:"workspace"`
 	} `json:"capabilities"`
 }
 
@@ -29,6 +35,7 @@ type serverCapabilities struct {
 	TextDocumentSync         *protocol.TextDocumentSyncOptions `json:"textDocumentSync"`
 	CompletionProvider       *protocol.CompletionOptions       `json:"completionProvider"`
 	InlineCompletionProvider *InlineCompletionOptions          `json:"inlineCompletionProvider"`
+	ExecuteCommandProvider   *protocol.ExecuteCommandOptions   `json:"executeCommandProvider"`
 }
 
 type initializeResult struct {
@@ -56,6 +63,8 @@ func (s *Server) initialize(r *request) {
 		s.enc = UTF8
 	}
 	s.progressOK = p.Capabilities.Window.WorkDoneProgress
+	s.docChangesOK = p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges
+	s.configPull = p.Capabilities.Workspace.Configuration
 	enc := s.enc
 	s.state = stateInitialized
 	s.mu.Unlock()
@@ -75,6 +84,7 @@ func (s *Server) initialize(r *request) {
 			},
 			CompletionProvider:       &protocol.CompletionOptions{TriggerCharacters: []string{".", "("}},
 			InlineCompletionProvider: &InlineCompletionOptions{},
+			ExecuteCommandProvider:   &protocol.ExecuteCommandOptions{Commands: commands},
 		},
 		ServerInfo: &protocol.ServerInfo{Name: "dfim", Version: s.opts.Version},
 	}, nil)
@@ -84,4 +94,18 @@ func (s *Server) initialize(r *request) {
 }
 
 // initialized starts loading the engine, with progress the client can show.
-func (s *Server) initialized(*request) { s.ensureLoading() }
+// A client that answers workspace/configuration is asked for its settings
+// first, so that the engine it names is the one loaded.
+func (s *Server) initialized(*request) {
+	s.mu.Lock()
+	pull := s.configPull
+	s.mu.Unlock()
+	if !pull {
+		s.ensureLoading()
+		return
+	}
+	go func() {
+		s.pullSettings()
+		s.ensureLoading()
+	}()
+}

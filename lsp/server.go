@@ -17,10 +17,13 @@ import (
 	"github.com/dfim/dfim/infill"
 )
 
-// A Completer fills a document at a byte offset. *infill.Completer is one;
-// tests use doubles.
+// A Completer fills a document at a byte offset (completions) or at given
+// holes (the fill commands). *infill.Completer is one; tests use doubles.
 type Completer interface {
 	Complete(ctx context.Context, doc infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error)
+	// FillHoles returns one Suggestion per hole, in order; an unfilled
+	// hole gets empty Text and a Reason.
+	FillHoles(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error)
 }
 
 // DefaultMaxDocumentBytes is the size above which a document is not completed.
@@ -74,6 +77,9 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// applyMu serializes applySettings.
+	applyMu sync.Mutex
+
 	// mu guards the fields below it.
 	mu           sync.Mutex
 	state        lifecycle
@@ -87,6 +93,9 @@ type Server struct {
 	ready        chan struct{} // closed when completer is set (or failed to load)
 	loadErr      error
 	progressOK   bool // client supports window/workDoneProgress
+	docChangesOK bool // client supports versioned documentChanges in a WorkspaceEdit
+	configPull   bool // client answers workspace/configuration
+	configSeq    int  // workspace/configuration requests sent; only the latest answer applies
 	loading      bool
 	progressSeq  int
 }

@@ -21,10 +21,25 @@ import (
 	"github.com/dfim/dfim/infill"
 )
 
-// fakeCompleter is the test double for infill: fn decides what it returns.
+// fakeCompleter is the test double for infill: fn decides what Complete
+// returns, fill what FillHoles returns.
 type fakeCompleter struct {
 	calls atomic.Int32
 	fn    func(ctx context.Context, doc infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error)
+	fill  func(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error)
+}
+
+// FillHoles fills each hole with "fill()" unless fill says otherwise.
+func (f *fakeCompleter) FillHoles(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error) {
+	f.calls.Add(1)
+	if f.fill != nil {
+		return f.fill(ctx, doc, holes, opts)
+	}
+	out := make([]infill.Suggestion, len(holes))
+	for i, h := range holes {
+		out[i] = infill.Suggestion{Text: "fill()", Start: h.Start, End: h.End}
+	}
+	return out, nil
 }
 
 func (f *fakeCompleter) Complete(ctx context.Context, doc infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error) {
