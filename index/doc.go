@@ -1,4 +1,24 @@
-// Package index watches the workspace and retrieves cross-file context
-// (definitions of identifiers near the cursor, recently edited chunks) for a
-// completion. It must never block a completion request on I/O.
+// Package index keeps a workspace's symbol table and recent chunks, and
+// retrieves cross-file context for a completion.
+//
+// It owns: walking the workspace root (Walk, honouring .gitignore files and
+// skipping .git, vendor, node_modules, binaries, large files and symlinks
+// out of the tree); watching it with fsnotify, one watch per folder, adding
+// folders as they appear and rescanning when events overflow; extracting
+// definitions and references with tree-sitter tag queries (queries/*.scm,
+// embedded; the tags.scm conventions of the tree-sitter projects) into a
+// symbol table where an editor's unsaved buffer (UpdateBuffer) wins over
+// the file on disk; a ring of recently edited and viewed chunks, as
+// llama.vim keeps; and Index.Context, which ranks definitions and chunks
+// for the identifiers around a cursor and packs them, each headed by a path
+// comment, into a byte budget for infill.Options.ExtraContext.
+//
+// It must never block a completion on I/O or parsing: scans, parses and
+// file events run on background goroutines, and retrieval holds the
+// table's lock only to look names up. It must not know about engines,
+// canvases or the LSP (the server maps Progress to $/progress).
+//
+// Language names are infill/syntax's (syntax.Detect); the grammars used to
+// tag are this package's own small table (lang.go), because infill/syntax
+// does not export its tree-sitter languages.
 package index

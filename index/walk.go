@@ -27,6 +27,18 @@ const (
 type WalkOptions struct {
 	MaxFileSize int64    // 0 = 1 MiB
 	SkipDirs    []string // folder names never entered; nil = .git, vendor, node_modules
+	// Dir, when set, is called for every folder the walk enters, the
+	// root included (the index watches each one).
+	Dir func(path string)
+}
+
+func (o *WalkOptions) defaults() {
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = 1 << 20
+	}
+	if o.SkipDirs == nil {
+		o.SkipDirs = []string{".git", "vendor", "node_modules"}
+	}
 }
 
 // A Skip is one file Walk left out, and why.
@@ -41,12 +53,7 @@ type Skip struct {
 // out are passed to skipped. A root that is a file is visited as it is.
 // Symlinks are followed only when they stay inside root.
 func Walk(root string, opts WalkOptions, visit func(path string, info fs.FileInfo) error, skipped func(Skip)) error {
-	if opts.MaxFileSize <= 0 {
-		opts.MaxFileSize = 1 << 20
-	}
-	if opts.SkipDirs == nil {
-		opts.SkipDirs = []string{".git", "vendor", "node_modules"}
-	}
+	opts.defaults()
 	if skipped == nil {
 		skipped = func(Skip) {}
 	}
@@ -104,6 +111,9 @@ func (w *walker) ignored(path string, isDir bool, stack []rules) bool {
 }
 
 func (w *walker) dir(dir string, stack []rules) error {
+	if w.opts.Dir != nil {
+		w.opts.Dir(dir)
+	}
 	if gi, err := ignore.CompileIgnoreFile(filepath.Join(dir, ".gitignore")); err == nil {
 		stack = append(stack[:len(stack):len(stack)], rules{dir: dir, gi: gi})
 	}

@@ -1,0 +1,663 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	sitter "github.com/smacker/go-tree-sitter"
+)
+
+// Options steer an Index. Zero values mean defaults.
+type Options struct {
+	Walk WalkOptions
+	// Progress, when set, hears how the first scan goes; it is called from
+	// the scanning goroutine and must not block for long.
+	Progress func(Progress)
+	// Logf, when set, hears what went wrong in the background (a folder
+	// that could not be watched, a file that would not parse).
+	Logf func(format string, args ...any)
+	// NoWatch leaves out the file watcher: the index then changes only
+	// through UpdateBuffer and CloseBuffer (benchmarks, one-shot commands).
+	NoWatch bool
+	// Workers parse files in parallel during the first scan; 0 = GOMAXPROCS.
+	Workers int
+	// RingChunks and ChunkLines size the ring of recent chunks; 0 = 16 and 64.
+	RingChunks, ChunkLines int
+}
+
+// Progress is how far the first scan has got.
+type Progress struct {
+	Done, Total int // files
+	Finished    bool
+	Elapsed     time.Duration
+}
+
+// An Index is a workspace's symbol table and ring of recent chunks, kept up
+// to date in the background. Its methods are safe for concurrent use, and
+// none of them waits for I/O or parsing except Flush and WaitReady.
+type Index struct {
+	root    string
+	opts    Options
+	queries map[string]*compiledQuery // by language; closed by Close
+	ignore  *ignoreCache
+	watcher *fsnotify.Watcher // nil with NoWatch
+	seq     atomic.Uint64     // orders reads of a file's text (see fileEntry.seq)
+	ring    *ring
+	work    *queue
+	ready   chan struct{}
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
+
+	// mu guards files, buffers, byName, refFiles and live. Writers hold it
+	// only to swap one file's entries, readers only to look names up.
+	mu       sync.RWMutex
+	files    map[string]*fileEntry
+	buffers  map[string]string // open editor buffers: they win over disk
+	byName   map[string][]*Symbol
+	refFiles map[string]int32 // how many files refer to a name
+	live     int              // files present (not gone)
+}
+
+// fileEntry is what the index knows of one file.
+type fileEntry struct {
+	lang    string
+	seq     uint64 // when its text was read; an older read never replaces a newer one
+	buffer  bool   // from an editor buffer rather than disk
+	gone    bool   // deleted: kept so a late read of the old file cannot resurrect it
+	modTime time.Time
+	size    int64
+	tags
+}
+
+// New makes an index of root and starts its first scan and its watcher in
+// the background; use WaitReady or Ready to know when the scan is done.
+func New(root string, opts Options) (*Index, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("index root %q: %w", root, err)
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("index root: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("index root %s is not a folder; pass the workspace folder", abs)
+	}
+	opts.Walk.defaults()
+	if opts.RingChunks <= 0 {
+		opts.RingChunks = 16
+	}
+	if opts.ChunkLines <= 0 {
+		opts.ChunkLines = 64
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	ix := &Index{root: abs, opts: opts, queries: map[string]*compiledQuery{},
+		ignore: newIgnoreCache(abs, opts.Walk), ring: newRing(opts.RingChunks, opts.ChunkLines),
+		work: newQueue(), ready: make(chan struct{}),
+		files: map[string]*fileEntry{}, buffers: map[string]string{},
+		byName: map[string][]*Symbol{}, refFiles: map[string]int32{}}
+	for i := range taggers {
+		cq, err := compileQuery(&taggers[i])
+		if err != nil {
+			ix.closeQueries()
+			return nil, err
+		}
+		ix.queries[taggers[i].name] = cq
+	}
+	if !opts.NoWatch {
+		if ix.watcher, err = fsnotify.NewWatcher(); err != nil {
+			ix.closeQueries()
+			return nil, fmt.Errorf("watching %s: %w (raise fs.inotify.max_user_instances, or run without watching)", abs, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ix.cancel = cancel
+	ix.done.Add(2)
+	go ix.scan(ctx)
+	go ix.updater(ctx)
+	if ix.watcher != nil {
+		ix.done.Add(1)
+		go ix.watch(ctx)
+	}
+	return ix, nil
+}
+
+// Root is the folder the index covers (absolute).
+func (ix *Index) Root() string { return ix.root }
+
+// Ready is closed when the first scan is done.
+func (ix *Index) Ready() <-chan struct{} { return ix.ready }
+
+// WaitReady waits for the first scan, or for ctx.
+func (ix *Index) WaitReady(ctx context.Context) error {
+	select {
+	case <-ix.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush waits until every update queued so far (saved files, buffer
+// edits) is in the symbol table. File events the watcher has not yet
+// delivered are not waited for.
+func (ix *Index) Flush() { ix.work.waitIdle() }
+
+// Close stops the watcher and the background work and frees the parsers
+// and queries.
+func (ix *Index) Close() error {
+	ix.cancel()
+	ix.work.close()
+	var err error
+	if ix.watcher != nil {
+		err = ix.watcher.Close()
+	}
+	ix.done.Wait()
+	ix.closeQueries()
+	return err
+}
+
+func (ix *Index) closeQueries() {
+	for _, cq := range ix.queries {
+		cq.q.Close()
+	}
+	ix.queries = nil
+}
+
+// UpdateBuffer records an editor's unsaved text for path; it wins over the
+// file on disk until CloseBuffer. The symbols are re-extracted in the
+// background, and the edited lines enter the ring of recent chunks.
+func (ix *Index) UpdateBuffer(path, text string) {
+	path = ix.abs(path)
+	ix.mu.Lock()
+	old, had := ix.buffers[path]
+	ix.buffers[path] = text
+	ix.mu.Unlock()
+	if had {
+		if at, changed := editOffset(old, text); changed {
+			ix.ring.touch(path, langOf(path), text, at)
+		}
+	}
+	ix.work.push(path)
+}
+
+// CloseBuffer forgets an editor buffer; path's symbols come from disk
+// again (or go, when the file was never saved).
+func (ix *Index) CloseBuffer(path string) {
+	path = ix.abs(path)
+	ix.mu.Lock()
+	delete(ix.buffers, path)
+	ix.mu.Unlock()
+	ix.work.push(path)
+}
+
+// Visit records that the user looked at offset in path (a document opened,
+// the cursor jumped): the lines around it enter the ring of recent chunks.
+func (ix *Index) Visit(path, text string, offset int) {
+	path = ix.abs(path)
+	ix.ring.touch(path, langOf(path), text, offset)
+}
+
+// Lookup returns the definitions of name, in no particular order.
+func (ix *Index) Lookup(name string) []Symbol {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]Symbol, 0, len(ix.byName[name]))
+	for _, s := range ix.byName[name] {
+		out = append(out, *s)
+	}
+	return out
+}
+
+// Stats counts what the index holds.
+type Stats struct {
+	Files, Symbols, Names, Buffers int
+}
+
+// Stats says how much the index holds now.
+func (ix *Index) Stats() Stats {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	st := Stats{Files: ix.live, Names: len(ix.byName), Buffers: len(ix.buffers)}
+	for _, defs := range ix.byName {
+		st.Symbols += len(defs)
+	}
+	return st
+}
+
+func (ix *Index) abs(path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
+}
+
+// rel is path as headers show it: relative to the root when inside it.
+func (ix *Index) rel(path string) string {
+	if r, err := filepath.Rel(ix.root, path); err == nil && within(ix.root, path) {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(path)
+}
+
+// parsers holds one tree-sitter parser per language for one goroutine.
+type parsers map[string]*sitter.Parser
+
+func (ps parsers) get(cq *compiledQuery) *sitter.Parser {
+	p := ps[cq.t.name]
+	if p == nil {
+		p = sitter.NewParser()
+		p.SetLanguage(cq.lang)
+		ps[cq.t.name] = p
+	}
+	return p
+}
+
+func (ps parsers) close() {
+	for _, p := range ps {
+		p.Close()
+	}
+}
+
+// loadDisk reads and tags a file from disk, stamped with a fresh sequence
+// number. A file the walk would skip (binary, too large) yields no tags.
+func (ix *Index) loadDisk(ctx context.Context, ps parsers, path string, info fs.FileInfo) *fileEntry {
+	e := &fileEntry{lang: langOf(path), seq: ix.seq.Add(1), modTime: info.ModTime(), size: info.Size()}
+	cq := ix.queries[e.lang]
+	if cq == nil {
+		return e // no tagger: known to exist, nothing to extract
+	}
+	if reason, _ := checkFile(path, info, ix.opts.Walk); reason != "" {
+		return e
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		ix.opts.Logf("index: reading %s: %v", path, err)
+		return e
+	}
+	ix.tag(ctx, ps, cq, path, src, e)
+	return e
+}
+
+func (ix *Index) tag(ctx context.Context, ps parsers, cq *compiledQuery, path string, src []byte, e *fileEntry) {
+	tg, err := extract(ctx, ps.get(cq), cq, path, src)
+	if err != nil {
+		ix.opts.Logf("index: %v", err)
+		return
+	}
+	e.tags = tg
+}
+
+// apply puts a file's new entry in the table unless a newer read, or an
+// open buffer (for a read from disk), is already there.
+func (ix *Index) apply(path string, e *fileEntry) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	old := ix.files[path]
+	if old != nil && old.seq > e.seq {
+		return false
+	}
+	if _, open := ix.buffers[path]; open && !e.buffer {
+		return false
+	}
+	if old != nil {
+		ix.drop(path, old)
+	}
+	ix.files[path] = e
+	if e.gone {
+		return true
+	}
+	ix.live++
+	for _, d := range e.defs {
+		ix.byName[d.Name] = append(ix.byName[d.Name], d)
+	}
+	for _, r := range e.refs {
+		ix.refFiles[r]++
+	}
+	return true
+}
+
+// drop takes old's symbols out of the table. ix.mu is held.
+func (ix *Index) drop(path string, old *fileEntry) {
+	if old.gone {
+		return
+	}
+	ix.live--
+	for _, d := range old.defs {
+		list := ix.byName[d.Name]
+		for i, s := range list {
+			if s == d {
+				list[i] = list[len(list)-1]
+				list = list[:len(list)-1]
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(ix.byName, d.Name)
+		} else {
+			ix.byName[d.Name] = list
+		}
+	}
+	for _, r := range old.refs {
+		if ix.refFiles[r]--; ix.refFiles[r] <= 0 {
+			delete(ix.refFiles, r)
+		}
+	}
+}
+
+// scan is the first walk: it lists the files, watches every folder, then
+// tags the files on opts.Workers goroutines.
+func (ix *Index) scan(ctx context.Context) {
+	defer ix.done.Done()
+	defer close(ix.ready)
+	start := time.Now()
+	type job struct {
+		path string
+		info fs.FileInfo
+	}
+	var jobs []job
+	wopts := ix.opts.Walk
+	wopts.Dir = ix.watchDir
+	err := Walk(ix.root, wopts, func(path string, info fs.FileInfo) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		jobs = append(jobs, job{path, info})
+		return nil
+	}, nil)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		ix.opts.Logf("index: walking %s: %v", ix.root, err)
+	}
+	total := len(jobs)
+	report := func(done int, finished bool) {
+		if ix.opts.Progress != nil {
+			ix.opts.Progress(Progress{Done: done, Total: total, Finished: finished, Elapsed: time.Since(start)})
+		}
+	}
+	report(0, false)
+	var next, done atomic.Int64
+	var lastReport atomic.Int64
+	var wg sync.WaitGroup
+	for range min(ix.opts.Workers, max(total, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ps := parsers{}
+			defer ps.close()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					return
+				}
+				ix.apply(jobs[i].path, ix.loadDisk(ctx, ps, jobs[i].path, jobs[i].info))
+				n := done.Add(1)
+				// Report about every 200 ms, not every file.
+				if now := time.Since(start).Milliseconds(); now-lastReport.Load() >= 200 {
+					lastReport.Store(now)
+					report(int(n), false)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	report(int(done.Load()), true)
+}
+
+// watchDir adds a folder to the watcher (fsnotify is not recursive).
+func (ix *Index) watchDir(dir string) {
+	if ix.watcher == nil {
+		return
+	}
+	if err := ix.watcher.Add(dir); err != nil {
+		ix.opts.Logf("index: watching %s: %v (changes there are seen only when saved in the editor; raise fs.inotify.max_user_watches)", dir, err)
+	}
+}
+
+// rescanJob is the queue item that asks for a full rescan.
+const rescanJob = "\x00rescan"
+
+// updater applies queued changes one at a time: buffer edits, file
+// events, rescans.
+func (ix *Index) updater(ctx context.Context) {
+	defer ix.done.Done()
+	ps := parsers{}
+	defer ps.close()
+	for {
+		path, ok := ix.work.pop()
+		if !ok {
+			return
+		}
+		if path == rescanJob {
+			ix.rescan(ctx, ps)
+		} else {
+			ix.update(ctx, ps, path)
+		}
+		ix.work.finish()
+	}
+}
+
+// update brings one path up to date from its buffer or from disk.
+func (ix *Index) update(ctx context.Context, ps parsers, path string) {
+	ix.mu.RLock()
+	text, open := ix.buffers[path]
+	seq := ix.seq.Add(1) // stamped under the lock, so it orders with buffer writes
+	ix.mu.RUnlock()
+	if open {
+		e := &fileEntry{lang: langOf(path), seq: seq, buffer: true}
+		if cq := ix.queries[e.lang]; cq != nil {
+			ix.tag(ctx, ps, cq, path, []byte(text), e)
+		}
+		ix.apply(path, e)
+		return
+	}
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		ix.remove(path)
+	case info.IsDir():
+		if ix.ignore.ignored(path, true) {
+			return
+		}
+		// A new folder: watch it and everything already in it.
+		opts := ix.opts.Walk
+		opts.Dir = ix.watchDir
+		_ = walkSubtreeWith(ix.ignore, opts, path, func(p string, info fs.FileInfo) error {
+			ix.apply(p, ix.loadDisk(ctx, ps, p, info))
+			return nil
+		})
+	case info.Mode().IsRegular():
+		if ix.ignore.ignored(path, false) {
+			return
+		}
+		ix.apply(path, ix.loadDisk(ctx, ps, path, info))
+	}
+}
+
+// remove marks path, and every file under it when it was a folder, gone.
+func (ix *Index) remove(path string) {
+	seq := ix.seq.Add(1)
+	ix.mu.RLock()
+	var victims []string
+	prefix := path + string(filepath.Separator)
+	for p, e := range ix.files {
+		if !e.gone && (p == path || len(p) > len(prefix) && p[:len(prefix)] == prefix) {
+			victims = append(victims, p)
+		}
+	}
+	ix.mu.RUnlock()
+	for _, p := range victims {
+		ix.apply(p, &fileEntry{seq: seq, gone: true})
+	}
+}
+
+// rescan walks the whole tree again after the watcher lost events: new and
+// changed files are tagged, vanished ones removed.
+func (ix *Index) rescan(ctx context.Context, ps parsers) {
+	ix.ignore.reset()
+	seen := map[string]bool{}
+	opts := ix.opts.Walk
+	opts.Dir = ix.watchDir
+	err := walkSubtreeWith(ix.ignore, opts, ix.root, func(p string, info fs.FileInfo) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		seen[p] = true
+		ix.mu.RLock()
+		e := ix.files[p]
+		ix.mu.RUnlock()
+		if e != nil && !e.gone && !e.buffer && e.modTime.Equal(info.ModTime()) && e.size == info.Size() {
+			return nil
+		}
+		ix.apply(p, ix.loadDisk(ctx, ps, p, info))
+		return nil
+	})
+	if err != nil {
+		ix.opts.Logf("index: rescanning %s: %v", ix.root, err)
+		return
+	}
+	seq := ix.seq.Add(1)
+	ix.mu.RLock()
+	var victims []string
+	for p, e := range ix.files {
+		if !e.gone && !seen[p] {
+			victims = append(victims, p)
+		}
+	}
+	ix.mu.RUnlock()
+	for _, p := range victims {
+		ix.apply(p, &fileEntry{seq: seq, gone: true})
+	}
+}
+
+// watch turns file events into queued updates.
+func (ix *Index) watch(ctx context.Context) {
+	defer ix.done.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-ix.watcher.Events:
+			if !ok {
+				return
+			}
+			if filepath.Base(ev.Name) == ".gitignore" {
+				ix.work.push(rescanJob)
+				continue
+			}
+			if ev.Has(fsnotify.Chmod) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Create) {
+				continue
+			}
+			ix.work.push(filepath.Clean(ev.Name))
+		case err, ok := <-ix.watcher.Errors:
+			if !ok {
+				return
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				ix.opts.Logf("index: file events overflowed; rescanning %s", ix.root)
+				ix.work.push(rescanJob)
+				continue
+			}
+			ix.opts.Logf("index: watching %s: %v", ix.root, err)
+		}
+	}
+}
+
+// queue is the set of paths waiting for the updater, oldest first; a path
+// queued twice is updated once.
+type queue struct {
+	// mu guards the fields below; cond signals pushes, pops and idleness.
+	mu      sync.Mutex
+	cond    *sync.Cond
+	order   []string
+	pending map[string]bool
+	busy    bool
+	closed  bool
+}
+
+func newQueue() *queue {
+	q := &queue{pending: map[string]bool{}}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *queue) push(path string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed || q.pending[path] {
+		return
+	}
+	q.pending[path] = true
+	q.order = append(q.order, path)
+	q.cond.Broadcast()
+}
+
+// pop waits for a path; false once the queue is closed.
+func (q *queue) pop() (string, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.order) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return "", false
+	}
+	p := q.order[0]
+	q.order = q.order[1:]
+	delete(q.pending, p)
+	q.busy = true
+	return p, true
+}
+
+// finish marks the popped path done.
+func (q *queue) finish() {
+	q.mu.Lock()
+	q.busy = false
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+func (q *queue) waitIdle() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for (len(q.order) > 0 || q.busy) && !q.closed {
+		q.cond.Wait()
+	}
+}
+
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// editOffset finds where new differs from old: the end of their common
+// prefix. changed is false when they are equal.
+func editOffset(old, new string) (at int, changed bool) {
+	if old == new {
+		return 0, false
+	}
+	n := min(len(old), len(new))
+	i := 0
+	for i < n && old[i] == new[i] {
+		i++
+	}
+	return i, true
+}

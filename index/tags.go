@@ -1,0 +1,186 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unique"
+
+	sitter "github.com/smacker/go-tree-sitter"
+)
+
+// A Symbol is one definition found by a tag query. It is immutable once
+// made, so retrieval may hold it after the index has moved on.
+type Symbol struct {
+	Name    string
+	Kind    string // the tag query's KIND: function, method, type, class, constant, …
+	Path    string // absolute
+	Lang    string // syntax.Detect's name for Path's language
+	Line    int    // 1-based line of the definition's first line (doc comment excluded)
+	Snippet string // doc comment and definition, cut to what a completion needs (see snippetOf)
+}
+
+// Snippet limits: a definition is shown whole when short; a long function
+// shows its signature, a long type its first lines.
+const (
+	wholeLines   = 8
+	typeLines    = 16
+	docLines     = 4
+	snippetBytes = 1200
+)
+
+// tags is what one file contributes to the symbol table.
+type tags struct {
+	defs []*Symbol
+	refs []string // distinct names the file refers to
+}
+
+// extract parses src with parser (already set to cq's language) and runs
+// cq's tag query over it.
+func extract(ctx context.Context, parser *sitter.Parser, cq *compiledQuery, path string, src []byte) (tags, error) {
+	tree, err := parser.ParseCtx(ctx, nil, src)
+	if err != nil {
+		return tags{}, fmt.Errorf("parsing %s as %s: %w", path, cq.t.name, err)
+	}
+	defer tree.Close()
+	cur := sitter.NewQueryCursor()
+	defer cur.Close()
+	cur.Exec(cq.q, tree.RootNode())
+
+	var out tags
+	seenDef := map[uint32]bool{} // a definition node matched by two patterns counts once
+	seenRef := map[string]bool{}
+	for {
+		m, ok := cur.NextMatch()
+		if !ok {
+			break
+		}
+		var nameNode, tagNode *sitter.Node
+		var tag capture
+		for _, c := range m.Captures {
+			switch k := cq.captures[c.Index]; {
+			case k.name:
+				nameNode = c.Node
+			case k.kind != "":
+				tagNode, tag = c.Node, k
+			}
+		}
+		if nameNode == nil {
+			continue
+		}
+		name := nameNode.Content(src)
+		if name == "" || name == "_" {
+			continue
+		}
+		if !tag.def {
+			if !seenRef[name] {
+				seenRef[name] = true
+				out.refs = append(out.refs, intern(name))
+			}
+			continue
+		}
+		if tagNode == nil {
+			tagNode = nameNode
+		}
+		if seenDef[nameNode.StartByte()] {
+			continue
+		}
+		seenDef[nameNode.StartByte()] = true
+		out.defs = append(out.defs, &Symbol{Name: intern(name), Kind: intern(tag.kind), Path: path, Lang: cq.t.name,
+			Line: int(tagNode.StartPoint().Row) + 1, Snippet: snippetOf(tagNode, tag.kind, src)})
+	}
+	return out, nil
+}
+
+// intern shares one copy of each name among all files.
+func intern(s string) string { return unique.Make(s).Value() }
+
+// snippetOf cuts the text a completion elsewhere needs from a definition:
+// its doc comment, then the whole node when it is short, a function's
+// signature, or a type's first lines. The text is copied so the file's
+// bytes are not kept alive.
+func snippetOf(n *sitter.Node, kind string, src []byte) string {
+	n = declarationOf(n, src)
+	start, end := int(n.StartByte()), int(n.EndByte())
+	// Start at the beginning of the line, so indentation stays consistent.
+	for start > 0 && (src[start-1] == ' ' || src[start-1] == '\t') {
+		start--
+	}
+	body := string(src[start:end])
+	if strings.Count(body, "\n") >= wholeLines {
+		switch kind {
+		case "function", "method":
+			if b := n.ChildByFieldName("body"); b != nil && int(b.StartByte()) > start {
+				body = strings.TrimRight(string(src[start:b.StartByte()]), " \t\n")
+			} else {
+				body = firstLines(body, wholeLines)
+			}
+		default:
+			body = firstLines(body, typeLines)
+		}
+	}
+	doc := docComment(n, src)
+	s := doc + body
+	if len(s) > snippetBytes {
+		s = firstLines(s[:snippetBytes], strings.Count(s[:snippetBytes], "\n"))
+	}
+	return strings.Clone(s)
+}
+
+// declarationOf widens a definition to what belongs with it: a spec
+// inside a declaration with a single spec (Go's `type T struct{…}`) to the
+// declaration, so the snippet keeps its keyword; an exported or decorated
+// definition to the export or the decorators.
+func declarationOf(n *sitter.Node, src []byte) *sitter.Node {
+	if p := n.Parent(); p != nil && (p.Type() == "export_statement" || p.Type() == "decorated_definition") {
+		return p
+	}
+	if !strings.HasSuffix(n.Type(), "_spec") {
+		return n
+	}
+	p := n.Parent()
+	if p == nil || !strings.HasSuffix(p.Type(), "_declaration") || p.NamedChildCount() != 1 {
+		return n
+	}
+	return p
+}
+
+// docComment returns the comment lines directly above n (at most
+// docLines of them), each ending in a newline.
+func docComment(n *sitter.Node, src []byte) string {
+	var lines []string
+	row := n.StartPoint().Row
+	for p := n.PrevSibling(); p != nil && len(lines) < docLines; p = p.PrevSibling() {
+		if !strings.Contains(p.Type(), "comment") || p.EndPoint().Row+1 < row {
+			break
+		}
+		text := string(src[p.StartByte():p.EndByte()])
+		ls := strings.Split(text, "\n")
+		for i := len(ls) - 1; i >= 0 && len(lines) < docLines; i-- {
+			lines = append(lines, ls[i])
+		}
+		row = p.StartPoint().Row
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i := len(lines) - 1; i >= 0; i-- {
+		b.WriteString(lines[i])
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// firstLines keeps the first n lines of s.
+func firstLines(s string, n int) string {
+	i := 0
+	for k := 0; k < n; k++ {
+		j := strings.IndexByte(s[i:], '\n')
+		if j < 0 {
+			return s
+		}
+		i += j + 1
+	}
+	return strings.TrimRight(s[:i], "\n")
+}
