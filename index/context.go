@@ -132,6 +132,7 @@ func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
 		return names[i] < names[j]
 	})
 	dir := filepath.Dir(path)
+	inTest := isTestPath(path)
 	var out []scoredDef
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -162,6 +163,9 @@ func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
 			if _, ok := win.qualifiers[name][filepath.Base(filepath.Dir(d.Path))]; ok {
 				s *= 3
 			}
+			if !inTest && isTestPath(d.Path) {
+				s *= 0.2 // a test's helpers rarely serve the code under test
+			}
 			for i := range best {
 				if best[i].Symbol == nil || s > best[i].score {
 					copy(best[i+1:], best[i:len(best)-1])
@@ -178,6 +182,18 @@ func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// isTestPath reports whether path looks like a test file or lives in a
+// test folder.
+func isTestPath(path string) bool {
+	base := filepath.Base(path)
+	if strings.Contains(base, "_test.") || strings.HasPrefix(base, "test_") ||
+		strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") {
+		return true
+	}
+	dir := filepath.ToSlash(filepath.Dir(path)) + "/"
+	return strings.Contains(dir, "/test/") || strings.Contains(dir, "/tests/") || strings.Contains(dir, "/testdata/")
 }
 
 // folderNearness is 1 for the same folder and falls with each step up or

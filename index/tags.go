@@ -145,31 +145,33 @@ func declarationOf(n *sitter.Node, src []byte) *sitter.Node {
 	return p
 }
 
-// docComment returns the comment lines directly above n (at most
-// docLines of them), each ending in a newline.
+// docComment returns the first docLines lines of the comment block
+// directly above n, each ending in a newline: the summary line comes
+// first in every style of doc comment.
 func docComment(n *sitter.Node, src []byte) string {
-	var lines []string
 	row := n.StartPoint().Row
-	for p := n.PrevSibling(); p != nil && len(lines) < docLines; p = p.PrevSibling() {
+	start := -1
+	for p := n.PrevSibling(); p != nil; p = p.PrevSibling() {
 		if !strings.Contains(p.Type(), "comment") || p.EndPoint().Row+1 < row {
 			break
 		}
-		text := string(src[p.StartByte():p.EndByte()])
-		ls := strings.Split(text, "\n")
-		for i := len(ls) - 1; i >= 0 && len(lines) < docLines; i-- {
-			lines = append(lines, ls[i])
-		}
-		row = p.StartPoint().Row
+		start, row = int(p.StartByte()), p.StartPoint().Row
 	}
-	if len(lines) == 0 {
+	if start < 0 {
 		return ""
 	}
-	var b strings.Builder
-	for i := len(lines) - 1; i >= 0; i-- {
-		b.WriteString(lines[i])
-		b.WriteByte('\n')
+	for start > 0 && (src[start-1] == ' ' || src[start-1] == '\t') {
+		start--
 	}
-	return b.String()
+	end := int(n.StartByte())
+	for end > start && (src[end-1] == ' ' || src[end-1] == '\t') {
+		end--
+	}
+	doc := firstLines(string(src[start:end]), docLines)
+	if !strings.HasSuffix(doc, "\n") {
+		doc += "\n"
+	}
+	return doc
 }
 
 // firstLines keeps the first n lines of s.

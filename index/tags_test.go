@@ -43,8 +43,8 @@ func TestExtractDefinitions(t *testing.T) {
 		defs      []string // name:kind
 		refs      []string // some of the references
 	}{
-		{"go", "package p\n\n// Open opens.\nfunc Open(n int) *File { return nil }\n\ntype File struct{ fd int }\n\nfunc (f *File) Close() error { return close(f.fd) }\n\nconst Max = 3\n\nvar (\n\tA = 1\n\tB = 2\n)\n\nfunc f() { x := 1; _ = x; g.Do() }\n",
-			[]string{"Open:function", "File:type", "Close:method", "Max:constant", "A:variable", "B:variable", "f:function"}, []string{"close", "Do"}},
+		{"go", "package p\n\n// Open opens.\nfunc Open(n int) *File { return nil }\n\ntype File struct{ fd int }\n\nfunc (f *File) Close() error { return close(f.fd) }\n\nconst Max = 3\n\nvar (\n\tA = 1\n\tB = 2\n)\n\nfunc f() { x := 1; _ = x; g.Do() }\n\ntype R interface{ Read(p []byte) int }\n",
+			[]string{"Open:function", "File:type", "Close:method", "R:type", "Read:method", "Max:constant", "A:variable", "B:variable", "f:function"}, []string{"close", "Do"}},
 		{"python", "import os\n\nLIMIT = 4\n\nclass Reader:\n    def read(self, n):\n        return os.read(n)\n\ndef main():\n    r = Reader()\n",
 			[]string{"LIMIT:constant", "Reader:class", "read:function", "main:function"}, []string{"Reader", "read"}},
 		{"javascript", "export const api = (x) => x;\nfunction load(p) { return fetch(p); }\nclass Store { get(k) { return this.m.get(k); } }\n",

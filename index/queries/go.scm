@@ -45,3 +45,7 @@
 
 (parameter_declaration
   type: (type_identifier) @name) @reference.type
+
+; Interface methods: a call through an interface lands here.
+(method_elem
+  name: (field_identifier) @name) @definition.method
