@@ -1,14 +1,19 @@
 // Package lsp is dfim's language server: it speaks the Language Server
 // Protocol over one connection (stdio or TCP) and answers
 // textDocument/completion and textDocument/inlineCompletion with
-// suggestions from a Completer (infill's, in production).
+// suggestions from a Completer (infill's, in production). The commands
+// dfim.fillHoles and dfim.fillSelection (workspace/executeCommand) fill
+// hole markers or a selection with the code `dfim batch` uses and answer
+// with a workspace/applyEdit request, versioned when the client allows.
 //
 // It owns protocol handling (one file per LSP method, unimplemented
 // methods in unimplemented.go), the document store with incremental sync,
 // the Mapper between LSP positions (UTF-16 or UTF-8) and byte offsets,
 // cancellation ($/cancelRequest, newer document versions), per-document
-// debounce, settings, and the LSP 3.18 inline completion types that
-// go.lsp.dev/protocol v0.12.0 lacks (inline_types.go).
+// debounce, settings (pushed by the client, or pulled with
+// workspace/configuration when it offers that), and the LSP 3.18 inline
+// completion types that go.lsp.dev/protocol v0.12.0 lacks
+// (inline_types.go).
 //
 // It must not call an engine directly (completions go through infill), and
 // it must never write anything but LSP messages to its connection: logs go

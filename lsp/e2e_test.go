@@ -97,15 +97,20 @@ func TestE2ENode(t *testing.T) {
 		t.Fatalf("node client failed: %v\n%s%s\nserver log:\n%s", err, out, stderr, logs)
 	}
 	var report struct {
-		OK              bool `json:"ok"`
-		CompletionItems int  `json:"completionItems"`
-		InlineItems     int  `json:"inlineItems"`
+		OK              bool    `json:"ok"`
+		CompletionItems int     `json:"completionItems"`
+		InlineItems     int     `json:"inlineItems"`
+		FillEdits       int     `json:"fillEdits"`
+		FillText        *string `json:"fillText"`
 	}
 	if err := json.Unmarshal(out, &report); err != nil || !report.OK {
 		t.Fatalf("node client report %q: %v", out, err)
 	}
 	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && (report.CompletionItems == 0 || report.InlineItems == 0) {
 		t.Errorf("the e2efake engine always fills, but the client got %d items and %d inline items", report.CompletionItems, report.InlineItems)
+	}
+	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && (report.FillEdits != 1 || report.FillText == nil || *report.FillText != "e2e_fill()") {
+		t.Errorf("dfim.fillHoles with e2efake: %d applyEdit requests, text %v; want one edit with e2e_fill()", report.FillEdits, report.FillText)
 	}
 	t.Logf("node: %s", strings.TrimSpace(string(out)))
 }

@@ -13,8 +13,8 @@ import (
 )
 
 // Settings are what a client may configure, through initializationOptions,
-// workspace/didChangeConfiguration (at the top level or under "dfim"), or a
-// --config file. JSON names are the keys clients send.
+// workspace/didChangeConfiguration (at the top level or under "dfim"), the
+// answer to workspace/configuration for section "dfim", or a --config file. JSON names are the keys clients send.
 type Settings struct {
 	Engine    string `json:"engine"`    // backend name, e.g. "native"
 	Model     string `json:"model"`     // GGUF path for the native engine; "" = built-in

@@ -12,6 +12,10 @@ const [bin, ...flags] = process.argv.slice(2);
 const uri = 'file:///tmp/dfim-e2e/main.go';
 // A non-BMP character before the cursor line checks UTF-16 positions.
 const text = 'package main\n\nimport "fmt"\n\n// 𝄞 clef\nfunc main() {\n\tname := "dfim"\n}\n';
+// dfim.fillHoles fills the marker; "𝄞" before it on its line checks UTF-16.
+const holesUri = 'file:///tmp/dfim-e2e/holes.go';
+const marker = '<<fill>>';
+const holesText = 'package main\n\nfunc f() int {\n\treturn len("𝄞") + ' + marker + '\n}\n';
 
 function fail(msg) {
   console.error('e2e: ' + msg);
@@ -29,7 +33,17 @@ async function main() {
   const child = cp.spawn(bin, ['serve', ...flags], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
-  const seen = { progress: [], messages: [] };
+  const seen = { progress: [], messages: [], configRequests: 0, applyEdits: [] };
+  // The settings this client holds; it pushes them and answers pulls with them.
+  const settings = { invokedDebounceMs: 0 };
+  conn.onRequest(lsp.ConfigurationRequest.type, (p) => {
+    seen.configRequests++;
+    return p.items.map((it) => (it.section === 'dfim' ? { ...settings } : null));
+  });
+  conn.onRequest(lsp.ApplyWorkspaceEditRequest.type, (p) => {
+    seen.applyEdits.push(p);
+    return { applied: true };
+  });
   conn.onRequest(lsp.WorkDoneProgressCreateRequest.type, () => null);
   conn.onNotification('$/progress', (p) => seen.progress.push(p.value.kind));
   conn.onNotification(lsp.ShowMessageNotification.type, (p) => seen.messages.push(p.message));
@@ -42,6 +56,7 @@ async function main() {
     capabilities: {
       general: { positionEncodings: ['utf-16'] },
       window: { workDoneProgress: true },
+      workspace: { configuration: true, applyEdit: true, workspaceEdit: { documentChanges: true } },
       textDocument: { completion: { completionItem: { snippetSupport: false } }, inlineCompletion: {} },
     },
     initializationOptions: { invokedDebounceMs: 0 },
@@ -52,6 +67,8 @@ async function main() {
   assert.ok(caps.completionProvider, 'completionProvider');
   assert.ok(caps.inlineCompletionProvider, 'inlineCompletionProvider');
   assert.strictEqual(init.serverInfo.name, 'dfim');
+  assert.deepStrictEqual(caps.executeCommandProvider && caps.executeCommandProvider.commands,
+    ['dfim.fillHoles', 'dfim.fillSelection'], 'executeCommandProvider');
   await conn.sendNotification(lsp.InitializedNotification.type, {});
 
   await conn.sendNotification(lsp.DidOpenTextDocumentNotification.type, {
@@ -86,7 +103,9 @@ async function main() {
   assert.strictEqual(inline.items.length > 0, list.items.length > 0, 'completion and inline completion disagree on having text');
 
   // Cancel: a long debounce holds the request until $/cancelRequest arrives.
-  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { invokedDebounceMs: 5000 } } });
+  // Pushed with the values (applied at once) and pulled back by the server.
+  settings.invokedDebounceMs = 5000;
+  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { ...settings } } });
   const source = new rpc.CancellationTokenSource();
   const pending = conn.sendRequest(lsp.CompletionRequest.type, { textDocument: { uri }, position: cursor }, source.token);
   setTimeout(() => source.cancel(), 50);
@@ -98,7 +117,43 @@ async function main() {
     if (!cancelled) throw e;
   }
   assert.ok(cancelled, 'cancelled request was answered RequestCancelled');
-  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { invokedDebounceMs: 0 } } });
+  settings.invokedDebounceMs = 0;
+  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { ...settings } } });
+  assert.ok(seen.configRequests >= 1, 'the server never asked workspace/configuration');
+
+  // dfim.fillHoles: the reply comes once the client answered workspace/applyEdit.
+  await conn.sendNotification(lsp.DidOpenTextDocumentNotification.type, {
+    textDocument: { uri: holesUri, languageId: 'go', version: 1, text: holesText },
+  });
+  const fillResult = await conn.sendRequest(lsp.ExecuteCommandRequest.type, { command: 'dfim.fillHoles', arguments: [{ uri: holesUri }] });
+  assert.strictEqual(fillResult, null, 'dfim.fillHoles result');
+  const lines = holesText.split('\n');
+  const markerLine = lines.findIndex((l) => l.includes(marker));
+  const markerRange = { start: { line: markerLine, character: lines[markerLine].indexOf(marker) } };
+  markerRange.end = { line: markerLine, character: markerRange.start.character + marker.length };
+  let fillText = null;
+  if (seen.applyEdits.length === 0) {
+    // A real model may find no valid fill: then the user is told so.
+    assert.ok(seen.messages.some((m) => m.includes('holes not filled')), 'neither an edit nor a "not filled" message');
+  } else {
+    assert.strictEqual(seen.applyEdits.length, 1, 'one workspace/applyEdit per command');
+    const dc = seen.applyEdits[0].edit.documentChanges;
+    assert.ok(Array.isArray(dc) && dc.length === 1, 'documentChanges with one entry: ' + JSON.stringify(seen.applyEdits[0]));
+    assert.deepStrictEqual(dc[0].textDocument, { uri: holesUri, version: 1 }, 'edit names the filled version');
+    assert.strictEqual(dc[0].edits.length, 1, 'one edit for one marker');
+    const e = dc[0].edits[0];
+    assert.deepStrictEqual(e.range, markerRange, 'the edit replaces exactly the marker');
+    assert.ok(typeof e.newText === 'string' && e.newText.length > 0, 'non-empty fill');
+    fillText = e.newText;
+  }
+  let unknown = null;
+  try {
+    await conn.sendRequest(lsp.ExecuteCommandRequest.type, { command: 'dfim.nope', arguments: [] });
+  } catch (e) {
+    unknown = e;
+  }
+  assert.ok(unknown instanceof rpc.ResponseError && unknown.code === rpc.ErrorCodes.InvalidParams && /unknown command/.test(unknown.message),
+    'unknown command answered InvalidParams: ' + unknown);
 
   const down = await conn.sendRequest(lsp.ShutdownRequest.type);
   assert.strictEqual(down, null, 'shutdown result');
@@ -107,7 +162,8 @@ async function main() {
   assert.strictEqual(code, 0, 'exit code after shutdown+exit');
   conn.dispose();
   console.log(JSON.stringify({ ok: true, completionItems: list.items.length, inlineItems: inline.items.length,
-    progress: seen.progress, messages: seen.messages, sample: list.items[0] && list.items[0].textEdit.newText }));
+    progress: seen.progress, messages: seen.messages, sample: list.items[0] && list.items[0].textEdit.newText,
+    configRequests: seen.configRequests, fillEdits: seen.applyEdits.length, fillText }));
 }
 
 const timer = setTimeout(() => fail('timed out after 120s'), 120000);
