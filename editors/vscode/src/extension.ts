@@ -1,0 +1,293 @@
+// The VS Code side of dfim: starts `dfim serve` through
+// vscode-languageclient, which provides inline completions (LSP 3.18
+// textDocument/inlineCompletion) and applies the server's
+// workspace/applyEdit; this file adds the status bar item, the commands and
+// the Show Denoising decoration. Everything that can be decided without
+// VS Code lives in settings.ts, status.ts, denoise.ts and protocol.ts.
+
+import * as os from 'os';
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+
+import { DenoiseTracker, decorationText, stepSummary, type DenoiseFrame } from './denoise';
+import { DenoiseStepNotification, FillHolesCommand, FillSelectionCommand, fillHolesArgs, fillSelectionArgs, isCancellation, runDfimCommand } from './protocol';
+import { documentSelector, engineName, needsRestart, readSettings, serverCommand, serverSettings, type ExtensionSettings } from './settings';
+import { statusView, type Status } from './status';
+
+/** How long the last denoising frame stays drawn after the stream stops. */
+const denoiseLingerMs = 1500;
+
+let dfim: Dfim | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  dfim = new Dfim(context);
+  await dfim.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await dfim?.stop();
+  dfim = undefined;
+}
+
+class Dfim {
+  private client: LanguageClient | undefined;
+  private settings: ExtensionSettings;
+  private readonly status: Status;
+  private readonly item: vscode.StatusBarItem;
+  private readonly output: vscode.LogOutputChannel;
+  private readonly tracker = new DenoiseTracker();
+  private readonly ghost: vscode.TextEditorDecorationType;
+  private showDenoising = false;
+  private denoiseTimer: NodeJS.Timeout | undefined;
+  private drawnUri: string | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('dfim', { log: true });
+    this.settings = this.readSettings();
+    this.status = { state: 'starting', paused: false, engine: engineName(this.settings), model: this.settings.model };
+    this.item = vscode.window.createStatusBarItem('dfim.status', vscode.StatusBarAlignment.Right, 100);
+    this.item.name = 'dfim';
+    this.item.command = 'dfim.editor.togglePause';
+    this.ghost = vscode.window.createTextEditorDecorationType({
+      after: { color: new vscode.ThemeColor('editorGhostText.foreground'), fontStyle: 'italic' },
+      rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+    });
+    context.subscriptions.push(
+      this.output,
+      this.item,
+      this.ghost,
+      vscode.commands.registerCommand('dfim.editor.togglePause', () => this.togglePause()),
+      vscode.commands.registerCommand('dfim.editor.fillSelection', () => this.fillSelection()),
+      vscode.commands.registerCommand('dfim.editor.fillHoles', () => this.fillHoles()),
+      vscode.commands.registerCommand('dfim.editor.showDenoising', () => this.toggleDenoising()),
+      vscode.commands.registerCommand('dfim.editor.restart', () => this.restart()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('dfim') && this.configurationChanged()),
+      vscode.workspace.onDidCloseTextDocument((d) => this.tracker.clear(d.uri.toString())),
+    );
+    this.render();
+    this.item.show();
+  }
+
+  private readSettings(): ExtensionSettings {
+    const config = vscode.workspace.getConfiguration('dfim');
+    const { settings, problems } = readSettings((key) => config.get(key));
+    for (const p of problems) {
+      this.output.warn(p);
+      void vscode.window.showWarningMessage(p);
+    }
+    return settings;
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    const { command, args } = serverCommand(s, os.homedir());
+    const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: documentSelector(s),
+      initializationOptions: serverSettings(s, this.showDenoising),
+      outputChannel: this.output,
+      middleware: {
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          if (this.status.paused) return null;
+          const start = performance.now();
+          const result = await next(document, position, context, token);
+          if (!token.isCancellationRequested) {
+            this.status.lastLatencyMs = performance.now() - start;
+            this.status.lastItems = Array.isArray(result) ? result.length : (result?.items.length ?? 0);
+            this.render();
+          }
+          return result;
+        },
+        // Ghost text is the completion UI here; the server's completion
+        // items would run the model a second time for the suggest widget.
+        provideCompletionItem: () => undefined,
+        workspace: {
+          // The server pulls section "dfim" after each didChangeConfiguration:
+          // answer with what initializationOptions carried (checked and
+          // mapped, Show Denoising included), not VS Code's raw values.
+          configuration: (params, token, next) =>
+            params.items.some((i) => i.section === 'dfim')
+              ? params.items.map((i) => (i.section === 'dfim' ? serverSettings(this.settings, this.showDenoising) : null))
+              : next(params, token),
+        },
+      },
+    };
+    const client = new LanguageClient('dfim', 'dfim', serverOptions, clientOptions);
+    this.client = client;
+    this.status.state = 'starting';
+    this.status.error = undefined;
+    this.render();
+    client.onDidChangeState((e) => {
+      if (this.client !== client) return;
+      if (e.newState === State.Running) {
+        this.status.state = 'ready';
+        const info = client.initializeResult?.serverInfo;
+        this.status.server = info ? `${info.name} ${info.version ?? ''}`.trim() : undefined;
+      } else if (e.newState === State.Stopped && this.status.state !== 'failed') {
+        this.status.state = 'stopped';
+      }
+      this.render();
+    });
+    client.onNotification(DenoiseStepNotification, (p) => this.drawStep(p));
+    try {
+      await client.start();
+    } catch (e) {
+      this.status.state = 'failed';
+      this.status.error = e instanceof Error ? e.message : String(e);
+      this.render();
+      const msg = `dfim: cannot start "${command} ${args.join(' ')}": ${this.status.error}. Install dfim on PATH or set dfim.path.`;
+      this.output.error(msg);
+      const open = await vscode.window.showErrorMessage(msg, 'Open Settings');
+      if (open) void vscode.commands.executeCommand('workbench.action.openSettings', 'dfim.path');
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.clearDenoise();
+    if (client?.isRunning()) await client.stop();
+  }
+
+  private async restart(): Promise<void> {
+    await this.stop();
+    this.settings = this.readSettings();
+    this.status.engine = engineName(this.settings);
+    this.status.model = this.settings.model;
+    await this.start();
+  }
+
+  private async configurationChanged(): Promise<void> {
+    const old = this.settings;
+    const next = this.readSettings();
+    if (needsRestart(old, next)) {
+      await this.restart();
+      return;
+    }
+    this.settings = next;
+    this.status.engine = engineName(next);
+    this.status.model = next.model;
+    this.render();
+    await this.sendSettings();
+  }
+
+  private async sendSettings(): Promise<void> {
+    if (!this.client?.isRunning()) return;
+    await this.client.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: serverSettings(this.settings, this.showDenoising),
+    });
+  }
+
+  private togglePause(): void {
+    this.status.paused = !this.status.paused;
+    this.render();
+  }
+
+  private async toggleDenoising(): Promise<void> {
+    this.showDenoising = !this.showDenoising;
+    if (!this.showDenoising) this.clearDenoise();
+    await this.sendSettings();
+    void vscode.window.showInformationMessage(
+      this.showDenoising
+        ? 'dfim: showing each denoising step at the cursor; type or trigger a suggestion (Alt+\\) to watch the span resolve.'
+        : 'dfim: denoising steps hidden.',
+    );
+  }
+
+  private drawStep(p: Parameters<DenoiseTracker['apply']>[0]): void {
+    if (!this.showDenoising && !this.settings.denoiseSteps) return;
+    const frame = this.tracker.apply(p);
+    if (!frame) return;
+    if (this.drawnUri && this.drawnUri !== frame.uri) this.clearDenoise();
+    this.drawnUri = frame.uri;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.toString() === frame.uri) editor.setDecorations(this.ghost, [this.decoration(frame)]);
+    }
+    this.status.denoising = stepSummary(frame);
+    this.render();
+    if (this.denoiseTimer) clearTimeout(this.denoiseTimer);
+    this.denoiseTimer = setTimeout(() => this.clearDenoise(), denoiseLingerMs);
+  }
+
+  private decoration(f: DenoiseFrame): vscode.DecorationOptions {
+    const at = new vscode.Position(f.position.line, f.position.character);
+    const hover = new vscode.MarkdownString(`**dfim** ${stepSummary(f)}`);
+    f.holes.forEach((h, i) => hover.appendCodeblock(h, `hole ${i + 1}`));
+    return { range: new vscode.Range(at, at), hoverMessage: hover, renderOptions: { after: { contentText: decorationText(f) } } };
+  }
+
+  private clearDenoise(): void {
+    if (this.denoiseTimer) clearTimeout(this.denoiseTimer);
+    this.denoiseTimer = undefined;
+    if (this.drawnUri) {
+      this.tracker.clear(this.drawnUri);
+      for (const editor of vscode.window.visibleTextEditors) {
+        if (editor.document.uri.toString() === this.drawnUri) editor.setDecorations(this.ghost, []);
+      }
+    }
+    this.drawnUri = undefined;
+    if (this.status.denoising) {
+      this.status.denoising = undefined;
+      this.render();
+    }
+  }
+
+  private async fillSelection(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.selection.isEmpty) {
+      void vscode.window.showInformationMessage('dfim: select the code to regenerate, then run Fill Selection again.');
+      return;
+    }
+    const client = this.runningClient();
+    if (!client) return;
+    const range = client.code2ProtocolConverter.asRange(editor.selection);
+    await this.runCommand(FillSelectionCommand, fillSelectionArgs(editor.document.uri.toString(), range), 'filling the selection');
+  }
+
+  private async fillHoles(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage('dfim: open a file with <<fill>> markers, then run Fill Holes in File.');
+      return;
+    }
+    if (!this.runningClient()) return;
+    await this.runCommand(FillHolesCommand, fillHolesArgs(editor.document.uri.toString()), 'filling the holes');
+  }
+
+  private runningClient(): LanguageClient | undefined {
+    if (this.client?.isRunning()) return this.client;
+    void vscode.window.showErrorMessage('dfim: the server is not running; see the dfim output, then run "dfim: Restart Server".');
+    return undefined;
+  }
+
+  /** Runs a server command; the server edits the document itself through workspace/applyEdit. */
+  private async runCommand(command: string, args: unknown[], what: string): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `dfim: ${what}…` }, () =>
+        runDfimCommand(client, command, args),
+      );
+    } catch (e) {
+      if (isCancellation(e)) return;
+      const msg = e instanceof Error ? e.message : String(e);
+      this.output.error(`${command}: ${msg}`);
+      void vscode.window.showErrorMessage(`dfim: ${what} failed: ${msg}`);
+    }
+  }
+
+  private render(): void {
+    const v = statusView(this.status);
+    this.item.text = v.text;
+    this.item.tooltip = v.tooltip;
+    this.item.backgroundColor =
+      v.level === 'normal' ? undefined : new vscode.ThemeColor(v.level === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+  }
+}
