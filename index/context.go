@@ -143,17 +143,21 @@ func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
 			local[d.Name] = true
 		}
 	}
+	kw := keywords[fam]
 	looked := 0
 	for _, name := range names {
 		if looked == maxLookups {
 			break
 		}
 		list := ix.byName[name]
-		if len(list) == 0 || local[name] {
+		// Short names are mostly locals (i, c, ok) unless written pkg.Name.
+		if len(list) == 0 || local[name] || kw[name] || len(name) < 3 && len(win.qualifiers[name]) == 0 {
 			continue
 		}
 		looked++
 		idf := math.Log(1 + float64(ix.live)/float64(1+ix.refFiles[name]))
+		// A name defined in many places is likely none of them.
+		idf /= math.Sqrt(float64(len(list)))
 		var best [defsPerName]scoredDef
 		for _, d := range list {
 			if d.Path == path || family(d.Lang) != fam {

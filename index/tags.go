@@ -124,7 +124,53 @@ func snippetOf(n *sitter.Node, kind string, src []byte) string {
 	if len(s) > snippetBytes {
 		s = firstLines(s[:snippetBytes], strings.Count(s[:snippetBytes], "\n"))
 	}
+	if open, close := containerOf(n, src); open != "" {
+		s = open + "\n" + s + "\n" + close
+		s = strings.TrimRight(s, "\n")
+	}
 	return strings.Clone(s)
+}
+
+// containers are the node types that hold members: a method shown alone
+// is headed by its container's first line, so the reader knows whose it is.
+var containers = map[string]bool{
+	"type_declaration": true, "class_definition": true, "class_declaration": true, "class": true,
+	"abstract_class_declaration": true, "interface_declaration": true, "impl_item": true, "trait_item": true,
+	"class_specifier": true, "struct_specifier": true, "enum_declaration": true, "record_declaration": true,
+	"const_declaration": true, "var_declaration": true, // Go's grouped `const (…)`
+}
+
+// containerOf returns the first line of the class, interface or impl that
+// holds n, and the line that closes it ("}" at its indentation, or "" for
+// Python; ")" for Go's grouped declarations); both "" when n is not a member or starts on that same line.
+func containerOf(n *sitter.Node, src []byte) (open, close string) {
+	p := n.Parent()
+	for depth := 0; p != nil && depth < 3; depth++ {
+		if containers[p.Type()] {
+			break
+		}
+		p = p.Parent()
+	}
+	if p == nil || !containers[p.Type()] || p.StartPoint().Row == n.StartPoint().Row {
+		return "", ""
+	}
+	start := int(p.StartByte())
+	indentStart := start
+	for indentStart > 0 && (src[indentStart-1] == ' ' || src[indentStart-1] == '\t') {
+		indentStart--
+	}
+	line := string(src[indentStart:p.EndByte()])
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	line = strings.TrimRight(line, " \t\r")
+	switch {
+	case strings.HasSuffix(line, "{"):
+		close = string(src[indentStart:start]) + "}"
+	case strings.HasSuffix(line, "("):
+		close = string(src[indentStart:start]) + ")"
+	}
+	return line, close
 }
 
 // declarationOf widens a definition to what belongs with it: a spec

@@ -78,6 +78,29 @@ func TestExtractDefinitions(t *testing.T) {
 	}
 }
 
+func TestSnippetHeadsMembersWithTheirContainer(t *testing.T) {
+	cases := []struct{ lang, src, name, want string }{
+		{"go", "package p\n\ntype Conn interface {\n\t// Read reads.\n\tRead(b []byte) (int, error)\n\tClose() error\n}\n", "Read",
+			"type Conn interface {\n\t// Read reads.\n\tRead(b []byte) (int, error)\n}"},
+		{"python", "class Reader:\n    x = 1\n\n    def read(self, n):\n        return n\n", "read",
+			"class Reader:\n    def read(self, n):\n        return n"},
+		{"go", "package p\n\nconst (\n\tA = 1\n\tB = 2\n)\n", "B", "const (\n\tB = 2\n)"},
+		{"rust", "impl Point {\n    fn norm(&self) -> i32 { 0 }\n}\n", "norm",
+			"impl Point {\n    fn norm(&self) -> i32 { 0 }\n}"},
+	}
+	for _, c := range cases {
+		var got string
+		for _, d := range tagsOf(t, c.lang, c.src).defs {
+			if d.Name == c.name {
+				got = d.Snippet
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s %s snippet = %q, want %q", c.lang, c.name, got, c.want)
+		}
+	}
+}
+
 func TestSnippetKeepsDocAndSignature(t *testing.T) {
 	body := strings.Repeat("\tx++\n", 20)
 	src := "package p\n\n// Grow adds n.\n// It never fails.\nfunc Grow(n int) int {\n" + body + "\treturn n\n}\n\ntype Pair struct{ A, B int }\n"
