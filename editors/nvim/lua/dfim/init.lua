@@ -1,0 +1,418 @@
+-- dfim for Neovim: starts `dfim serve` for the configured filetypes and
+-- offers its completions. Neovim 0.12+ shows them as inline (ghost-text)
+-- completions through vim.lsp.inline_completion; older versions get them as
+-- completion items through 'completefunc' (<C-x><C-u>). Commands:
+--   :DfimFill        fill at the cursor (the first suggestion), or with a
+--                    range (:'<,'>DfimFill) regenerate the selection
+--   :DfimFillHoles   fill every <<fill>> marker of the buffer
+--   :DfimStatus      server, engine, model and the last latency
+-- Works on Neovim 0.7 (vim.lsp.start_client) and later (vim.lsp.start).
+-- The server does the work: this file only wires Neovim to it.
+
+local M = {}
+
+local uv = vim.uv or vim.loop
+-- Neovim 0.11 made client functions methods (client:request()); 0.7 calls them with a dot.
+local methods = vim.fn.has('nvim-0.11') == 1
+local function call(client, name, ...)
+  if methods then
+    return client[name](client, ...)
+  end
+  return client[name](...)
+end
+
+local defaults = {
+  -- The server command; put dfim on PATH or give its full path.
+  cmd = { 'dfim', 'serve' },
+  -- Filetypes to start the server for: those dfim checks with tree-sitter, and Lua.
+  filetypes = {
+    'go', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact',
+    'rust', 'c', 'cpp', 'java', 'ruby', 'sh', 'bash', 'zsh', 'lua',
+  },
+  -- The project root is the nearest directory above the file holding one of these.
+  root_markers = { '.git', 'go.mod', 'pyproject.toml', 'package.json', 'Cargo.toml' },
+  -- Server settings (initializationOptions): engine, model, steps, maxTokens,
+  -- debounceMs, invokedDebounceMs, languages, logLevel, denoiseSteps.
+  settings = {},
+  -- Neovim 0.12+: enable inline completions in attached buffers.
+  inline = true,
+  -- Without inline completions: set 'completefunc' in attached buffers.
+  completefunc = true,
+  -- How long :DfimFill and 'completefunc' wait for the server.
+  timeout_ms = 10000,
+}
+
+M.config = vim.deepcopy(defaults)
+
+-- What :DfimStatus reports.
+local state = {
+  clients = {}, -- root_dir -> client id (Neovim 0.7, which has no vim.lsp.start)
+  server_info = {}, -- client id -> initialize's serverInfo (0.7 does not keep it)
+  last_latency_ms = nil,
+  last_items = nil,
+  last_error = nil,
+}
+
+local MethodNotFound = -32601
+
+local function notify(msg, level)
+  vim.notify('dfim: ' .. msg, level or vim.log.levels.INFO)
+end
+
+--- The dfim client attached to bufnr, or nil.
+function M.client(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  if vim.lsp.get_clients then -- 0.10+
+    return vim.lsp.get_clients({ bufnr = bufnr, name = 'dfim' })[1]
+  end
+  for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    if c.name == 'dfim' then
+      return c
+    end
+  end
+  return nil
+end
+
+local function root_dir(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local dir = name ~= '' and vim.fn.fnamemodify(name, ':p:h') or vim.fn.getcwd()
+  local cur = dir
+  while true do
+    for _, marker in ipairs(M.config.root_markers) do
+      if uv.fs_stat(cur .. '/' .. marker) then
+        return cur
+      end
+    end
+    local parent = vim.fn.fnamemodify(cur, ':h')
+    if parent == cur then
+      return dir
+    end
+    cur = parent
+  end
+end
+
+local function on_attach(client, bufnr)
+  local inline = vim.lsp.inline_completion
+  if M.config.inline and inline and inline.enable then
+    inline.enable(true, { bufnr = bufnr })
+  elseif M.config.completefunc then
+    vim.bo[bufnr].completefunc = "v:lua.require'dfim'.completefunc"
+  end
+end
+
+local function client_config(bufnr)
+  return {
+    name = 'dfim',
+    cmd = M.config.cmd,
+    root_dir = root_dir(bufnr),
+    init_options = M.config.settings,
+    on_attach = on_attach,
+    on_init = function(client, result)
+      state.server_info[client.id] = result and result.serverInfo
+    end,
+    handlers = {
+      -- Streamed only with settings.denoiseSteps; drawn by the VS Code extension.
+      ['dfim/denoiseStep'] = function() end,
+    },
+  }
+end
+
+--- Starts (or reuses) the server for bufnr and attaches it. Returns the client id.
+function M.attach(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  if vim.fn.executable(M.config.cmd[1]) ~= 1 then
+    notify(('cannot run %q: install dfim on PATH or pass cmd = { "/path/to/dfim", "serve" } to setup()'):format(M.config.cmd[1]),
+      vim.log.levels.ERROR)
+    return nil
+  end
+  local config = client_config(bufnr)
+  if vim.lsp.start then
+    return vim.lsp.start(config, { bufnr = bufnr })
+  end
+  -- Neovim 0.7: one client per root, attached buffer by buffer.
+  local id = state.clients[config.root_dir]
+  local client = id and vim.lsp.get_client_by_id(id)
+  if not client or client.is_stopped() then
+    id = vim.lsp.start_client(config)
+    if not id then
+      notify('the server did not start; see :lua vim.cmd("e " .. vim.lsp.get_log_path())', vim.log.levels.ERROR)
+      return nil
+    end
+    state.clients[config.root_dir] = id
+  end
+  vim.lsp.buf_attach_client(bufnr, id)
+  return id
+end
+
+-- Byte column in line `row` (0-based) of an LSP position, in the client's encoding.
+local function byte_col(bufnr, position, encoding)
+  return vim.lsp.util._get_line_byte_from_position(bufnr, position, encoding)
+end
+
+local function position_params(client)
+  return vim.lsp.util.make_position_params(0, client.offset_encoding)
+end
+
+-- Completion items at the cursor, synchronously. Returns items, client (or nil, why).
+local function request_items(bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    return nil, 'no dfim server attached to this buffer'
+  end
+  local params = position_params(client)
+  params.context = { triggerKind = 1 } -- Invoked
+  local start = uv.hrtime()
+  local res, err = call(client, 'request_sync', 'textDocument/completion', params, M.config.timeout_ms, bufnr)
+  if not res then
+    state.last_error = err or 'no answer'
+    return nil, ('no answer in %d ms (%s)'):format(M.config.timeout_ms, tostring(err))
+  end
+  if res.err then
+    state.last_error = res.err.message
+    return nil, res.err.message
+  end
+  local result = res.result or {}
+  local items = result.items or result
+  state.last_latency_ms = (uv.hrtime() - start) / 1e6
+  state.last_items = #items
+  state.last_error = nil
+  return items, client
+end
+
+-- Pending multi-line or suffix-replacing items of the last completefunc call,
+-- finished on CompleteDone (a completion word cannot hold a line break).
+local pending = {}
+
+--- 'completefunc' (older Neovim): the server's suggestions as completion items.
+function M.completefunc(findstart, base)
+  local bufnr = vim.api.nvim_get_current_buf()
+  if findstart == 1 then
+    pending = { items = {} }
+    local items, client = request_items(bufnr)
+    if not items then
+      notify(client, vim.log.levels.WARN)
+      return -3 -- cancel silently
+    end
+    local row, cursor = unpack(vim.api.nvim_win_get_cursor(0))
+    row = row - 1
+    local start = cursor
+    for _, it in ipairs(items) do
+      local edit = it.textEdit
+      if edit and edit.range.start.line == row and edit.range['end'].line == row then
+        local s = byte_col(bufnr, edit.range.start, client.offset_encoding)
+        local e = byte_col(bufnr, edit.range['end'], client.offset_encoding)
+        if s <= cursor and e >= cursor then
+          table.insert(pending.items, { text = edit.newText, start = s, stop = e })
+          start = math.min(start, s)
+        end
+      end
+    end
+    pending.row, pending.cursor, pending.start = row, cursor, start
+    return #pending.items > 0 and start or -3
+  end
+  local words = {}
+  local line = vim.api.nvim_buf_get_lines(bufnr, pending.row, pending.row + 1, false)[1] or ''
+  for i, it in ipairs(pending.items) do
+    -- Items may start before `start` only if they share its text.
+    local text = line:sub(pending.start + 1, it.start) .. it.text
+    local first = vim.split(text, '\n', { plain = true })[1]
+    table.insert(words, {
+      word = first,
+      abbr = first,
+      menu = '[dfim]',
+      info = text,
+      icase = 1,
+      dup = 1,
+      empty = 1,
+      user_data = { dfim = i },
+    })
+  end
+  return words
+end
+
+-- Finishes an accepted item: the rest of a multi-line text, and the text
+-- after the cursor that the item replaces.
+local function complete_done()
+  local item = vim.v.completed_item
+  local ud = type(item) == 'table' and item.user_data
+  if type(ud) ~= 'table' or not ud.dfim or not pending.items then
+    return
+  end
+  local it = pending.items[ud.dfim]
+  if not it then
+    return
+  end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local word_end = pending.start + #item.word
+  local stop = word_end + (it.stop - pending.cursor)
+  local text = vim.api.nvim_buf_get_lines(bufnr, pending.row, pending.row + 1, false)[1] or ''
+  local lines = vim.split(text:sub(pending.start + 1, it.start) .. it.text, '\n', { plain = true })
+  if #lines == 1 and stop == word_end then
+    return -- the word was the whole item
+  end
+  stop = math.min(stop, #text)
+  vim.api.nvim_buf_set_text(bufnr, pending.row, pending.start, pending.row, stop, lines)
+  local last = lines[#lines]
+  local col = (#lines == 1 and pending.start or 0) + #last
+  vim.api.nvim_win_set_cursor(0, { pending.row + #lines, col })
+  pending = {}
+end
+
+--- :DfimFill without a range: applies the first suggestion at the cursor.
+function M.fill()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local items, client = request_items(bufnr)
+  if not items then
+    notify(client, vim.log.levels.WARN)
+    return false
+  end
+  local it = items[1]
+  if not it or not it.textEdit then
+    notify('no suggestion here')
+    return false
+  end
+  vim.lsp.util.apply_text_edits({ it.textEdit }, bufnr, client.offset_encoding)
+  return true
+end
+
+-- Runs a dfim command; the server edits the buffer with workspace/applyEdit.
+local function run_command(bufnr, command, args, on_done)
+  local client = M.client(bufnr)
+  if not client then
+    notify('no dfim server attached to this buffer', vim.log.levels.WARN)
+    return false
+  end
+  local start = uv.hrtime()
+  call(client, 'request', 'workspace/executeCommand', { command = command, arguments = args }, function(err)
+    state.last_latency_ms = (uv.hrtime() - start) / 1e6
+    if err then
+      state.last_error = err.message
+      if err.code == MethodNotFound then
+        notify(('this dfim server does not run %s: update dfim'):format(command), vim.log.levels.ERROR)
+      else
+        notify(err.message, vim.log.levels.ERROR)
+      end
+    else
+      state.last_error = nil
+    end
+    if on_done then
+      on_done(err)
+    end
+  end, bufnr)
+  return true
+end
+
+--- :DfimFillHoles: fills every <<fill>> (or <<fill:N>>) marker of the buffer.
+function M.fill_holes(bufnr, on_done)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  return run_command(bufnr, 'dfim.fillHoles', { { uri = vim.uri_from_bufnr(bufnr) } }, on_done)
+end
+
+--- :'<,'>DfimFill: regenerates lines line1..line2 (1-based), or the
+--- characterwise visual selection when it spans exactly those lines.
+function M.fill_selection(line1, line2, bufnr, on_done)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local client = M.client(bufnr)
+  if not client then
+    notify('no dfim server attached to this buffer', vim.log.levels.WARN)
+    return false
+  end
+  local lines = vim.api.nvim_buf_get_lines(bufnr, line1 - 1, line2, false)
+  local scol, ecol = 0, #(lines[#lines] or '')
+  local vs, ve = vim.fn.getpos("'<"), vim.fn.getpos("'>")
+  if vim.fn.visualmode() == 'v' and vs[2] == line1 and ve[2] == line2 then
+    scol = vs[3] - 1
+    ecol = math.min(ve[3], #lines[#lines]) -- '> is inclusive: move past its last byte
+    local last = lines[#lines]
+    while ecol < #last and last:byte(ecol + 1) >= 0x80 and last:byte(ecol + 1) < 0xC0 do
+      ecol = ecol + 1
+    end
+  end
+  local enc = client.offset_encoding
+  local range = {
+    start = { line = line1 - 1, character = vim.lsp.util.character_offset(bufnr, line1 - 1, scol, enc) },
+    ['end'] = { line = line2 - 1, character = vim.lsp.util.character_offset(bufnr, line2 - 1, ecol, enc) },
+  }
+  return run_command(bufnr, 'dfim.fillSelection', { { uri = vim.uri_from_bufnr(bufnr), range = range } }, on_done)
+end
+
+--- A short status for a statusline: "dfim 84 ms", or "" when not attached.
+function M.status(bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    return ''
+  end
+  if state.last_latency_ms then
+    return ('dfim %d ms'):format(state.last_latency_ms)
+  end
+  return 'dfim'
+end
+
+--- The lines :DfimStatus prints.
+function M.status_lines(bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    return { 'dfim: no server attached to this buffer (filetype ' .. vim.bo.filetype .. ')' }
+  end
+  local info = state.server_info[client.id] or client.server_info or {}
+  local settings = M.config.settings
+  local out = {
+    ('dfim: client %d, server %s %s, root %s'):format(client.id, info.name or '?', info.version or '',
+      client.config.root_dir or '?'),
+    ('engine %s, model %s'):format(settings.engine or 'native (default)',
+      (settings.model == nil or settings.model == '') and 'built-in' or settings.model),
+  }
+  local inline = vim.lsp.inline_completion and M.config.inline and 'inline completions'
+    or "completion items ('completefunc', <C-x><C-u>)"
+  table.insert(out, 'mode: ' .. inline)
+  if state.last_latency_ms then
+    table.insert(out, ('last request: %d ms, %s item(s)'):format(state.last_latency_ms, tostring(state.last_items or '-')))
+  end
+  if state.last_error then
+    table.insert(out, 'last error: ' .. state.last_error)
+  end
+  return out
+end
+
+local function define_commands()
+  local cmd = vim.api.nvim_create_user_command
+  cmd('DfimFill', function(o)
+    if o.range > 0 then
+      M.fill_selection(o.line1, o.line2)
+    else
+      M.fill()
+    end
+  end, { range = true, desc = 'dfim: fill at the cursor, or regenerate the range' })
+  cmd('DfimFillHoles', function()
+    M.fill_holes()
+  end, { desc = 'dfim: fill every <<fill>> marker of the buffer' })
+  cmd('DfimStatus', function()
+    print(table.concat(M.status_lines(), '\n'))
+  end, { desc = 'dfim: server, engine, model, last latency' })
+end
+
+--- setup{cmd=, filetypes=, root_markers=, settings=, inline=, completefunc=, timeout_ms=}
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+  if opts and opts.filetypes then
+    M.config.filetypes = opts.filetypes -- a list replaces, not merges
+  end
+  define_commands()
+  local group = vim.api.nvim_create_augroup('dfim', { clear = true })
+  vim.api.nvim_create_autocmd('FileType', {
+    group = group,
+    pattern = M.config.filetypes,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  vim.api.nvim_create_autocmd('CompleteDone', { group = group, callback = complete_done })
+  -- Buffers opened before setup.
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and vim.tbl_contains(M.config.filetypes, vim.bo[b].filetype) then
+      M.attach(b)
+    end
+  end
+end
+
+return M
