@@ -39,7 +39,7 @@ func BenchmarkIndexGoroot(b *testing.B) {
 	var heap float64
 	for b.Loop() {
 		base := heapMB()
-		ix, err := New(root, Options{NoWatch: true, Progress: func(p Progress) { files = p.Total }})
+		ix, err := New(root, Options{NoWatch: true, Workers: runtime.GOMAXPROCS(0), Progress: func(p Progress) { files = p.Total }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -75,7 +75,7 @@ var shared struct {
 func sharedIndex(b *testing.B) *Index {
 	root := goroot(b)
 	shared.once.Do(func() {
-		shared.ix, shared.err = New(root, Options{NoWatch: true})
+		shared.ix, shared.err = New(root, Options{NoWatch: true, Workers: runtime.GOMAXPROCS(0)})
 		if shared.err == nil {
 			shared.err = shared.ix.WaitReady(context.Background())
 		}

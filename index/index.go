@@ -28,8 +28,13 @@ type Options struct {
 	// NoWatch leaves out the file watcher: the index then changes only
 	// through UpdateBuffer and CloseBuffer (benchmarks, one-shot commands).
 	NoWatch bool
-	// Workers parse files in parallel during the first scan; 0 = GOMAXPROCS.
+	// Workers parse files in parallel during the first scan; 0 = half the
+	// cores (at least one), leaving the rest to completions.
 	Workers int
+	// BufferDelay is how long an edited buffer must stay quiet before it
+	// is parsed again, so typing does not reparse on every keystroke;
+	// 0 = 250 ms, negative = at once.
+	BufferDelay time.Duration
 	// RingChunks and ChunkLines size the ring of recent chunks; 0 = 16 and 64.
 	RingChunks, ChunkLines int
 }
@@ -55,7 +60,9 @@ type Index struct {
 	work    *queue
 	ready   chan struct{}
 	cancel  context.CancelFunc
-	done    sync.WaitGroup
+	// quiet delays buffer reparses until typing pauses.
+	quiet *debouncer
+	done  sync.WaitGroup
 
 	// mu guards files, buffers, byName, refFiles and live. Writers hold it
 	// only to swap one file's entries, readers only to look names up.
@@ -100,12 +107,15 @@ func New(root string, opts Options) (*Index, error) {
 		opts.ChunkLines = 64
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+		opts.Workers = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	if opts.BufferDelay == 0 {
+		opts.BufferDelay = 250 * time.Millisecond
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
-	ix := &Index{root: abs, opts: opts, queries: map[string]*compiledQuery{},
+	ix := &Index{root: abs, opts: opts, queries: map[string]*compiledQuery{}, quiet: newDebouncer(opts.BufferDelay),
 		ignore: newIgnoreCache(abs, opts.Walk), ring: newRing(opts.RingChunks, opts.ChunkLines),
 		work: newQueue(), ready: make(chan struct{}),
 		files: map[string]*fileEntry{}, buffers: map[string]string{},
@@ -153,13 +163,19 @@ func (ix *Index) WaitReady(ctx context.Context) error {
 }
 
 // Flush waits until every update queued so far (saved files, buffer
-// edits) is in the symbol table. File events the watcher has not yet
-// delivered are not waited for.
-func (ix *Index) Flush() { ix.work.waitIdle() }
+// edits, even those still waiting for typing to pause) is in the symbol
+// table. File events the watcher has not yet delivered are not waited for.
+func (ix *Index) Flush() {
+	for _, p := range ix.quiet.fireAll() {
+		ix.work.push(p)
+	}
+	ix.work.waitIdle()
+}
 
 // Close stops the watcher and the background work and frees the parsers
 // and queries.
 func (ix *Index) Close() error {
+	ix.quiet.fireAll()
 	ix.cancel()
 	ix.work.close()
 	var err error
@@ -192,7 +208,7 @@ func (ix *Index) UpdateBuffer(path, text string) {
 			ix.ring.touch(path, langOf(path), text, at)
 		}
 	}
-	ix.work.push(path)
+	ix.quiet.after(path, func() { ix.work.push(path) })
 }
 
 // CloseBuffer forgets an editor buffer; path's symbols come from disk
@@ -202,6 +218,7 @@ func (ix *Index) CloseBuffer(path string) {
 	ix.mu.Lock()
 	delete(ix.buffers, path)
 	ix.mu.Unlock()
+	ix.quiet.cancel(path)
 	ix.work.push(path)
 }
 
@@ -660,4 +677,62 @@ func editOffset(old, new string) (at int, changed bool) {
 		i++
 	}
 	return i, true
+}
+
+// debouncer runs an action for a key once calls for it pause for delay.
+type debouncer struct {
+	delay time.Duration
+	// mu guards timers.
+	mu     sync.Mutex
+	timers map[string]*time.Timer
+}
+
+func newDebouncer(delay time.Duration) *debouncer {
+	return &debouncer{delay: delay, timers: map[string]*time.Timer{}}
+}
+
+// after (re)starts key's timer; f runs when it fires.
+func (d *debouncer) after(key string, f func()) {
+	if d.delay < 0 {
+		f()
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.timers[key]; t != nil {
+		t.Stop()
+	}
+	d.timers[key] = time.AfterFunc(d.delay, func() {
+		d.mu.Lock()
+		delete(d.timers, key)
+		d.mu.Unlock()
+		f()
+	})
+}
+
+// cancel drops key's pending action.
+func (d *debouncer) cancel(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.timers[key]; t != nil {
+		t.Stop()
+		delete(d.timers, key)
+	}
+}
+
+// fireAll stops every pending timer and returns their keys, for the caller
+// to act on now.
+func (d *debouncer) fireAll() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var keys []string
+	for k, t := range d.timers {
+		// A timer that fired already may not have queued its key yet:
+		// the caller queues it too (a path queued twice is updated once,
+		// or once more from the same text).
+		t.Stop()
+		keys = append(keys, k)
+		delete(d.timers, k)
+	}
+	return keys
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"time"
 	"unicode/utf8"
 
@@ -60,7 +61,7 @@ func runContext(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	ix, err := index.New(*root, index.Options{NoWatch: true})
+	ix, err := index.New(*root, index.Options{NoWatch: true, Workers: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		return fmt.Errorf("indexing %s: %w", *root, err)
 	}
