@@ -1,0 +1,79 @@
+#!/bin/sh
+# Builds and tests every editor integration: the VS Code extension (npm ci,
+# type check, bundle, node --test, .vsix) and the Neovim plugin (headless
+# nvim). The end-to-end tests run against the real `dfim serve` with the
+# default engine (the built-in model), then again against a build with the
+# test-only e2efake engine, whose known fills let them check exact text.
+#
+# Usage: editors/test.sh            (from anywhere in the checkout)
+#   DFIM_BIN=path   test this binary instead of building one
+#   NO_FAKE=1       skip the e2efake pass
+#   CI=true         missing node/npm/nvim or built-in model fail instead of skip
+# Needs: go, node >= 20 with npm, nvim (Debian's 0.7 or later), unzip.
+set -eu
+editors=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$editors")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+need() {
+	if command -v "$1" >/dev/null 2>&1; then
+		return 0
+	fi
+	if [ "${CI:-}" = true ]; then
+		echo "editors/test.sh: $1 not found: $2 (required under CI=true)" >&2
+		exit 1
+	fi
+	echo "editors/test.sh: SKIP: $1 not found: $2"
+	return 1
+}
+
+step() { echo "== $*"; }
+
+bin=${DFIM_BIN:-}
+if [ -z "$bin" ]; then
+	step "go build dfim"
+	bin=$work/dfim
+	(cd "$root" && GOEXPERIMENT=simd go build -o "$bin" ./cmd/dfim)
+fi
+fake=
+if [ -z "${NO_FAKE:-}" ]; then
+	step "go build dfim -tags dfim_e2e_fake"
+	fake=$work/dfim-fake
+	(cd "$root" && go build -tags dfim_e2e_fake -o "$fake" ./cmd/dfim)
+fi
+
+if need node "install Node.js 20 or later" && need npm "install npm"; then
+	cd "$editors/vscode"
+	step "vscode: npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
+	step "vscode: type check"
+	npx tsc --noEmit -p .
+	step "vscode: bundle and unit tests"
+	node build.mjs --tests
+	node --test out/test/settings.test.js out/test/status.test.js out/test/denoise.test.js
+	step "vscode: client against dfim serve (default engine)"
+	DFIM_BIN=$bin node --test out/test/server.test.js
+	if [ -n "$fake" ]; then
+		step "vscode: client against dfim serve (e2efake engine)"
+		DFIM_BIN=$fake DFIM_ENGINE=e2efake node --test out/test/server.test.js
+	fi
+	step "vscode: package dfim.vsix"
+	npx vsce package --no-dependencies -o dfim.vsix
+	# The .vsix must carry the bundle and nothing of the sources.
+	unzip -l dfim.vsix | grep -q 'extension/dist/extension.js' || { echo "dfim.vsix has no extension/dist/extension.js" >&2; exit 1; }
+	if unzip -l dfim.vsix | grep -Eq 'extension/(src|test|node_modules)/'; then
+		echo "dfim.vsix carries sources or node_modules: check .vscodeignore" >&2
+		exit 1
+	fi
+fi
+
+if need nvim "Debian: apt-get install neovim"; then
+	step "nvim: plugin against dfim serve (default engine)"
+	DFIM_BIN=$bin "$editors/nvim/test/run.sh"
+	if [ -n "$fake" ]; then
+		step "nvim: plugin against dfim serve (e2efake engine)"
+		DFIM_BIN=$fake DFIM_ENGINE=e2efake "$editors/nvim/test/run.sh"
+	fi
+fi
+step "editors: ok"
