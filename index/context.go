@@ -51,7 +51,7 @@ func (ix *Index) Context(path, text string, offset, budgetBytes int) string {
 	cursorLine := strings.Count(text[:offset], "\n")
 	win := cursorWindow(text, offset)
 
-	defs := ix.rankDefinitions(path, fam, win)
+	defs := ix.rankDefinitions(path, fam, win, qualifiedAt(text, offset))
 	chunks := ix.rankChunks(path, fam, cursorLine, win.idents)
 	return ix.pack(lang, defs, chunks, budgetBytes)
 }
@@ -120,7 +120,81 @@ type scoredDef struct {
 	score float64
 }
 
-func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
+// qualified is the `module.part` the cursor ends, if any: the module's
+// definitions are what the user is choosing from.
+type qualified struct{ module, part string }
+
+func qualifiedAt(text string, offset int) qualified {
+	p := offset
+	for p > 0 && isIdentByte(text[p-1]) {
+		p--
+	}
+	if p == 0 || text[p-1] != '.' {
+		return qualified{}
+	}
+	q := p - 1
+	for q > 0 && isIdentByte(text[q-1]) {
+		q--
+	}
+	return qualified{module: text[q : p-1], part: text[p:offset]}
+}
+
+// Member limits for a `module.` at the cursor: those matching what is
+// typed so far, or else any of the module's.
+const (
+	membersMatching = 8
+	membersAny      = 6
+	memberScore     = 100 // above any name's score: the user is choosing among these
+)
+
+// moduleMembers offers the definitions of the module written before the
+// cursor that start with what follows the dot. ix.mu is held.
+func (ix *Index) moduleMembers(path, fam string, q qualified) []scoredDef {
+	files := ix.modules[q.module]
+	if len(files) == 0 || q.module == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	inTest := isTestPath(path)
+	var out []scoredDef
+	for f := range files {
+		e := ix.files[f]
+		if f == path || e == nil || e.gone || family(e.lang) != fam || !inTest && isTestPath(f) {
+			continue
+		}
+		near := folderNearness(dir, filepath.Dir(f))
+		for _, d := range e.defs {
+			if !strings.HasPrefix(d.Name, q.part) || strings.HasPrefix(d.Name, "_") {
+				continue
+			}
+			// Go code elsewhere sees only exported names.
+			if d.Lang == "go" && filepath.Dir(f) != dir && !(d.Name[0] >= 'A' && d.Name[0] <= 'Z') {
+				continue
+			}
+			s := memberScore * (1 + near)
+			if q.part != "" {
+				s *= 2
+			}
+			out = append(out, scoredDef{d, s})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Line < out[j].Line
+	})
+	limit := membersAny
+	if q.part != "" {
+		limit = membersMatching
+	}
+	return out[:min(len(out), limit)]
+}
+
+func (ix *Index) rankDefinitions(path, fam string, win window, q qualified) []scoredDef {
 	names := make([]string, 0, len(win.weight))
 	for n := range win.weight {
 		names = append(names, n)
@@ -142,6 +216,11 @@ func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
 		for _, d := range e.defs {
 			local[d.Name] = true
 		}
+	}
+	out = ix.moduleMembers(path, fam, q)
+	offered := map[*Symbol]bool{}
+	for _, d := range out {
+		offered[d.Symbol] = true
 	}
 	kw := keywords[fam]
 	looked := 0
@@ -179,7 +258,7 @@ func (ix *Index) rankDefinitions(path, fam string, win window) []scoredDef {
 			}
 		}
 		for _, b := range best {
-			if b.Symbol != nil {
+			if b.Symbol != nil && !offered[b.Symbol] {
 				out = append(out, b)
 			}
 		}

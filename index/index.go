@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,13 +65,17 @@ type Index struct {
 	quiet *debouncer
 	done  sync.WaitGroup
 
-	// mu guards files, buffers, byName, refFiles and live. Writers hold it
+	// mu guards files, buffers, byName, refFiles, modules and live. Writers hold it
 	// only to swap one file's entries, readers only to look names up.
 	mu       sync.RWMutex
 	files    map[string]*fileEntry
 	buffers  map[string]string // open editor buffers: they win over disk
 	byName   map[string][]*Symbol
 	refFiles map[string]int32 // how many files refer to a name
+	// modules maps the names code qualifies with (a Go or Java package's
+	// folder name, a Python or JavaScript module's file name) to the files
+	// with definitions that go by it.
+	modules map[string]map[string]struct{}
 	live     int              // files present (not gone)
 }
 
@@ -119,7 +124,8 @@ func New(root string, opts Options) (*Index, error) {
 		ignore: newIgnoreCache(abs, opts.Walk), ring: newRing(opts.RingChunks, opts.ChunkLines),
 		work: newQueue(), ready: make(chan struct{}),
 		files: map[string]*fileEntry{}, buffers: map[string]string{},
-		byName: map[string][]*Symbol{}, refFiles: map[string]int32{}}
+		byName: map[string][]*Symbol{}, refFiles: map[string]int32{},
+		modules: map[string]map[string]struct{}{}}
 	for i := range taggers {
 		cq, err := compileQuery(&taggers[i])
 		if err != nil {
@@ -274,6 +280,13 @@ func (ix *Index) rel(path string) string {
 	return filepath.ToSlash(path)
 }
 
+// moduleNames are the names code elsewhere may qualify path's definitions
+// with: its folder's name and its own name without the extension.
+func moduleNames(path string) [2]string {
+	base := filepath.Base(path)
+	return [2]string{filepath.Base(filepath.Dir(path)), strings.TrimSuffix(base, filepath.Ext(base))}
+}
+
 // parsers holds one tree-sitter parser per language for one goroutine.
 type parsers map[string]*sitter.Parser
 
@@ -348,6 +361,14 @@ func (ix *Index) apply(path string, e *fileEntry) bool {
 	for _, r := range e.refs {
 		ix.refFiles[r]++
 	}
+	if len(e.defs) > 0 {
+		for _, m := range moduleNames(path) {
+			if ix.modules[m] == nil {
+				ix.modules[m] = map[string]struct{}{}
+			}
+			ix.modules[m][path] = struct{}{}
+		}
+	}
 	return true
 }
 
@@ -375,6 +396,14 @@ func (ix *Index) drop(path string, old *fileEntry) {
 	for _, r := range old.refs {
 		if ix.refFiles[r]--; ix.refFiles[r] <= 0 {
 			delete(ix.refFiles, r)
+		}
+	}
+	for _, m := range moduleNames(path) {
+		if set := ix.modules[m]; set != nil {
+			delete(set, path)
+			if len(set) == 0 {
+				delete(ix.modules, m)
+			}
 		}
 	}
 }
