@@ -76,7 +76,7 @@ type Index struct {
 	// folder name, a Python or JavaScript module's file name) to the files
 	// with definitions that go by it.
 	modules map[string]map[string]struct{}
-	live     int              // files present (not gone)
+	live    int // files present (not gone)
 }
 
 // fileEntry is what the index knows of one file.
