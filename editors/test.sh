@@ -1,15 +1,17 @@
 #!/bin/sh
 # Builds and tests every editor integration: the VS Code extension (npm ci,
-# type check, bundle, node --test, .vsix) and the Neovim plugin (headless
-# nvim). The end-to-end tests run against the real `dfim serve` with the
-# default engine (the built-in model), then again against a build with the
+# type check, bundle, node --test, .vsix), the Neovim plugin (headless
+# nvim) and, when Emacs is installed, the Eglot setup in emacs/dfim.el.
+# The end-to-end tests run against the real `dfim serve` with the default
+# engine (the built-in model), then again against a build with the
 # test-only e2efake engine, whose known fills let them check exact text.
 #
 # Usage: editors/test.sh            (from anywhere in the checkout)
 #   DFIM_BIN=path   test this binary instead of building one
 #   NO_FAKE=1       skip the e2efake pass
 #   CI=true         missing node/npm/nvim or built-in model fail instead of skip
-# Needs: go, node >= 20 with npm, nvim (Debian's 0.7 or later), unzip.
+# Needs: go, node >= 20 with npm, nvim (Debian's 0.7 or later), unzip;
+# optional: emacs with Eglot (Debian: emacs-nox elpa-eglot).
 set -eu
 editors=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$editors")
@@ -75,5 +77,12 @@ if need nvim "Debian: apt-get install neovim"; then
 		step "nvim: plugin against dfim serve (e2efake engine)"
 		DFIM_BIN=$fake DFIM_ENGINE=e2efake "$editors/nvim/test/run.sh"
 	fi
+fi
+# Emacs is optional: run.sh skips without it, under CI too.
+step "emacs: dfim.el with Eglot against dfim serve (default engine)"
+DFIM_BIN=$bin "$editors/emacs/run.sh"
+if [ -n "$fake" ]; then
+	step "emacs: dfim.el with Eglot against dfim serve (e2efake engine)"
+	DFIM_BIN=$fake DFIM_ENGINE=e2efake "$editors/emacs/run.sh"
 fi
 step "editors: ok"
