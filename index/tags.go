@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -159,11 +160,11 @@ func containerOf(n *sitter.Node, src []byte) (open, close string) {
 	for indentStart > 0 && (src[indentStart-1] == ' ' || src[indentStart-1] == '\t') {
 		indentStart--
 	}
-	line := string(src[indentStart:p.EndByte()])
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
+	first := src[indentStart:p.EndByte()]
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
 	}
-	line = strings.TrimRight(line, " \t\r")
+	line := strings.TrimRight(string(first), " \t\r")
 	switch {
 	case strings.HasSuffix(line, "{"):
 		close = string(src[indentStart:start]) + "}"
