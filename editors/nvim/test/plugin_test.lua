@@ -132,6 +132,24 @@ test("'completefunc' offers the server's completion items at the cursor", functi
   report('# first item: ' .. vim.inspect(words[1].word))
 end)
 
+test('<C-x><C-u> in insert mode completes and replaces the text the item covers', function()
+  if not client then
+    skip('no client')
+  end
+  local buf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_win_set_cursor(0, { 7, 13 }) -- on the ")"; "i" inserts before it
+  local before = vim.api.nvim_buf_get_lines(buf, 6, 7, false)[1]
+  local keys = vim.api.nvim_replace_termcodes('i<C-x><C-u><C-y><Esc>', true, false, true)
+  vim.api.nvim_feedkeys(keys, 'x', false)
+  local after = vim.api.nvim_buf_get_lines(buf, 6, 7, false)[1]
+  if fake then
+    -- The item "name)" replaces the ")" after the cursor: CompleteDone removed it.
+    eq(after, '\tfmt.Println(name)', 'line 7 after accepting the completion')
+  end
+  report('# line 7: ' .. vim.inspect(after))
+  vim.api.nvim_buf_set_lines(buf, 6, 7, false, { before })
+end)
+
 test(':DfimFill applies the first suggestion at the cursor', function()
   if not client then
     skip('no client')
