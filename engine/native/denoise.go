@@ -123,7 +123,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 			logProb:   make([]float64, T),
 			rng:       rand.New(rand.NewPCG(req.Opts.Seed, uint64(c))),
 			kv:        d.takeKV(T),
-			params:    sample.Params{Temperature: p.temperature, TopP: p.topP, Algorithm: p.algorithm, Banned: p.banned},
+			params:    sample.Params{Temperature: p.temperature, TopP: p.topP, Algorithm: p.algorithm, Banned: p.banned, Bias: d.endBiases()},
 		}
 		for i := range cd.committed {
 			cd.committed[i] = true
@@ -307,6 +307,20 @@ func (d *Denoiser) holeRows(lay *layout) []int {
 }
 
 func (d *Denoiser) isEnd(t int32) bool { return t >= 0 && (t == d.pad || t == d.eos) }
+
+// endBiases is the calibrated offset on the end tokens' logits, as sampler biases.
+func (d *Denoiser) endBiases() []sample.Bias {
+	if d.endBias == 0 {
+		return nil
+	}
+	var out []sample.Bias
+	for _, t := range []int32{d.pad, d.eos} {
+		if t >= 0 && (len(out) == 0 || out[0].Token != t) {
+			out = append(out, sample.Bias{Token: t, Logit: d.endBias})
+		}
+	}
+	return out
+}
 
 // padToken is what slots after a hole's end become.
 func (d *Denoiser) padToken() int32 {

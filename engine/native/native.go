@@ -3,7 +3,9 @@ package native
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"sync"
 
 	"github.com/dfim/dfim/engine"
@@ -30,7 +32,17 @@ type Settings struct {
 	// PrefixReuse is how many requests in a row may take the keys and values
 	// of an unchanged prefix from the request before (0: never). See prefixKV.
 	PrefixReuse int
+	// EndBias is added to the logits of the end tokens (pad, EOS) on top of
+	// the model's own calibrated offset, the GGUF key EndBiasKey. A
+	// negative value makes fills longer. The environment variable
+	// DFIM_END_BIAS, when set, replaces the sum (for tuning on dev tasks).
+	EndBias float32
 }
+
+// EndBiasKey is the GGUF metadata key with a model's calibrated end-token
+// logit offset (train/ measures it on dev rows: how much more often the
+// model predicts pad than pad is true).
+const EndBiasKey = "dfim.end_logit_bias"
 
 // DefaultSettings is what the "native" engine opens with.
 var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4}
@@ -50,6 +62,7 @@ type Denoiser struct {
 
 	mask, pad, eos, bos int32   // special tokens; -1 = none (bos: none added)
 	special             []int32 // tokens a fill may never take
+	endBias             float32 // added to the end tokens' logits
 
 	// mu serializes forward passes and guards the fields below it.
 	mu      sync.Mutex
@@ -127,6 +140,17 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 		}
 	}
 	d.scratch = make([]float32, m.Vocab)
+	if b, ok := f.Float(EndBiasKey); ok {
+		d.endBias = float32(b)
+	}
+	d.endBias += s.EndBias
+	if env := os.Getenv("DFIM_END_BIAS"); env != "" {
+		b, err := strconv.ParseFloat(env, 32)
+		if err != nil {
+			return nil, fmt.Errorf("DFIM_END_BIAS=%q is not a number", env)
+		}
+		d.endBias = float32(b)
+	}
 	return d, nil
 }
 

@@ -16,6 +16,16 @@ type Params struct {
 	// Banned tokens may not be picked (pad and EOS when a hole's length is
 	// fixed). A position whose every token is banned picks the best banned one.
 	Banned []int32
+	// Bias is added to the logits of some tokens before anything else: a
+	// calibrated offset on the end (pad/EOS) tokens corrects a model that
+	// predicts the end of a hole more often than it happens.
+	Bias []Bias
+}
+
+// A Bias is an offset added to one token's logit.
+type Bias struct {
+	Token int32
+	Logit float32
 }
 
 // A Pick is the token a masked position would take now, and how sure the
@@ -47,6 +57,17 @@ func Choose(logits []float32, p Params, rng *rand.Rand, scratch []float32) Pick 
 		probs = make([]float32, n)
 	}
 	probs = probs[:n]
+	if len(p.Bias) > 0 {
+		// The biased logits are the model's distribution from here on.
+		biased := make([]float32, n)
+		copy(biased, logits)
+		for _, b := range p.Bias {
+			if b.Token >= 0 && int(b.Token) < n {
+				biased[b.Token] += b.Logit
+			}
+		}
+		logits = biased
+	}
 	copy(probs, logits)
 	ninf := float32(math.Inf(-1))
 	banned := 0

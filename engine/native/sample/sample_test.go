@@ -227,3 +227,22 @@ func BenchmarkChoose(b *testing.B) {
 		}
 	}
 }
+
+func TestChooseBias(t *testing.T) {
+	logits := []float32{3, 1, 0}
+	if p := Choose(logits, Params{}, rng(1), nil); p.Token != 0 {
+		t.Fatalf("unbiased pick = %d, want 0", p.Token)
+	}
+	p := Choose(logits, Params{Bias: []Bias{{Token: 0, Logit: -4}}}, rng(1), nil)
+	if p.Token != 1 {
+		t.Errorf("biased pick = %d, want 1", p.Token)
+	}
+	// Prob is under the biased distribution: softmax(-1, 1, 0)[1].
+	want := math.Exp(1) / (math.Exp(-1) + math.Exp(1) + 1)
+	if math.Abs(float64(p.Prob)-want) > 1e-5 {
+		t.Errorf("prob = %v, want %v", p.Prob, want)
+	}
+	if logits[0] != 3 {
+		t.Error("Choose modified the logits")
+	}
+}
