@@ -5,8 +5,12 @@
 // middle starts — and scores the first suggestion against the middle: exact
 // match, edit similarity, syntax validity, suffix duplication, empty
 // answers, latency and engine throughput, overall and by kind and language.
-// With an executor it runs HumanEval's tests in python3 for pass@1. It also
-// makes new tasks from any Go or Python source tree (Generate).
+// With an executor it runs HumanEval's tests in python3 for pass@1. With a
+// Workspace (an index.Index of the folder the task paths are relative to)
+// each task gets the cross-file context an editor open on that folder would
+// send (Runner.ExtraContext). It also makes new tasks from any Go or Python
+// source tree (Generate), optionally only those whose middle uses a name
+// that another file defines (GenConfig.CrossFile).
 //
 // It owns the task formats, the metric definitions and their report. It
 // must not reach into an engine or the infill pipeline beyond their public

@@ -37,13 +37,22 @@ type GenConfig struct {
 	N       int      // tasks to make
 	Seed    uint64   // same seed and tree: same tasks
 	Exclude []string // folders or files to leave out (absolute, or relative to Root)
+	// RootPaths writes each task's path relative to Root ("lsp/server.go")
+	// instead of under its language ("go/lsp/server.go"), so that
+	// `dfim eval --workspace Root` finds the file in its index.
+	RootPaths bool
+	// CrossFile keeps only spans that use a name defined in another file
+	// of the tree (in at most three files) and nowhere in the task's
+	// prefix or suffix: tasks where cross-file context can matter.
+	CrossFile bool
 }
 
 // Generate makes cfg.N tasks from the source files under cfg.Root, at most
 // one per file per pass over the (shuffled) files, so tasks spread over the
 // tree. It skips tests (test files, test/ and testdata/ folders), hidden
-// folders, generated files and files that do not parse. It returns fewer tasks than asked, without error, only
-// when the tree holds no more distinct ones.
+// folders, generated files and files that do not parse. It returns fewer
+// tasks than asked, without error, only when the tree holds no more
+// distinct ones (with CrossFile: none found in a few draws per file).
 func Generate(cfg GenConfig) ([]Task, error) {
 	var ext string
 	switch cfg.Lang {
@@ -68,6 +77,18 @@ func Generate(cfg GenConfig) ([]Task, error) {
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("eval gen: no %s files under %s", ext, cfg.Root)
+	}
+	absRoot, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, fmt.Errorf("eval gen: root %s: %w", cfg.Root, err)
+	}
+	var defs defTable
+	module := ""
+	tries := 8
+	if cfg.CrossFile {
+		defs = buildDefTable(files, cfg.Lang)
+		module = modulePath(absRoot)
+		tries = 64 // most spans use no cross-file name
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	order := rng.Perm(len(files))
@@ -98,9 +119,13 @@ func Generate(cfg GenConfig) ([]Task, error) {
 				dead[fi] = true
 				continue
 			}
-			rel, _ := filepath.Rel(cfg.Root, files[fi])
+			rel, _ := filepath.Rel(absRoot, files[fi])
+			var foreign map[string]bool
+			if cfg.CrossFile && cfg.Lang == "go" {
+				foreign = foreignImports(files[fi], src, module)
+			}
 			// A few tries: a drawn body may hold no span of the kind.
-			for try := 0; try < 8; try++ {
+			for try := 0; try < tries; try++ {
 				b := bodies[rng.IntN(len(bodies))]
 				start, end, ok := drawSpan(rng, src, b, cfg.Kind)
 				key := fmt.Sprintf("%d:%d:%d", fi, start, end)
@@ -108,7 +133,11 @@ func Generate(cfg GenConfig) ([]Task, error) {
 					continue
 				}
 				seen[key] = true
-				tasks = append(tasks, makeTask(src, start, end, cfg, filepath.ToSlash(rel), len(tasks)))
+				t := makeTask(src, start, end, cfg, filepath.ToSlash(rel), len(tasks))
+				if cfg.CrossFile && crossFileName(defs, files[fi], foreign, &t) == "" {
+					continue
+				}
+				tasks = append(tasks, t)
 				added = true
 				break
 			}
@@ -142,10 +171,14 @@ func makeTask(src []byte, start, end int, cfg GenConfig, rel string, i int) Task
 			}
 		}
 	}
+	path := cfg.Lang + "/" + rel
+	if cfg.RootPaths {
+		path = rel
+	}
 	return Task{
 		ID:     fmt.Sprintf("%s/%s/%d", cfg.Lang, cfg.Kind, i),
 		Lang:   cfg.Lang,
-		Path:   cfg.Lang + "/" + rel,
+		Path:   path,
 		Prefix: string(src[from:start]),
 		Middle: string(src[start:end]),
 		Suffix: string(src[end:to]),

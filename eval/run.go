@@ -17,6 +17,7 @@ type Result struct {
 	Suggestion     string // "" when the pipeline had nothing to show
 	Err            error  // the completion failed (counted as empty)
 	Latency        time.Duration
+	ContextBytes   int           // cross-file context the task was given
 	Tokens         int           // tokens the engine filled for this task
 	EngineTime     time.Duration // wall time spent inside the engine
 	Exact          bool
@@ -43,6 +44,10 @@ type Runner struct {
 	Exec *Executor
 	// Progress, when set, is called after each task with the count done.
 	Progress func(done, total int)
+	// ExtraContext, when set, gives each task its cross-file context
+	// (infill.Options.ExtraContext), e.g. Workspace.Context; it runs before
+	// the task's latency is measured.
+	ExtraContext func(*Task) string
 }
 
 // NewRunner returns a Runner over d. The engine is wrapped only to measure
@@ -94,8 +99,13 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 	res := Result{ID: t.ID, Lang: t.Lang, Kind: t.Kind}
 	u := &usage{}
 	doc := infill.Document{Path: t.Path, Text: t.Prefix + t.Suffix}
+	opts := r.Options
+	if r.ExtraContext != nil {
+		opts.ExtraContext = r.ExtraContext(t)
+		res.ContextBytes = len(opts.ExtraContext)
+	}
 	start := time.Now()
-	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), r.Options)
+	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), opts)
 	res.Latency = time.Since(start)
 	res.Tokens, res.EngineTime = u.tokens, u.engineTime
 	if err != nil {

@@ -20,14 +20,14 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "run fill-in-the-middle tasks through the completion pipeline and print metrics JSON",
-		usage:   "--tasks FILE.jsonl [--limit N] [--jobs N] [--out FILE] [--results FILE] [--exec]",
+		usage:   "--tasks FILE.jsonl [--workspace DIR [--no-context] [--context-bytes N]] [--limit N] [--jobs N] [--out FILE] [--results FILE] [--exec]",
 		run:     runEval,
 		common:  true,
 	})
 	register(&command{
 		name:    "eval gen",
 		summary: "make fill-in-the-middle tasks (JSONL) from a source tree",
-		usage:   "--root DIR --lang go|python --kind single-line|multi-line|random-span --n N [--seed S] [--exclude DIR]...",
+		usage:   "--root DIR --lang go|python --kind single-line|multi-line|random-span --n N [--seed S] [--exclude DIR]... [--root-paths] [--cross-file]",
 		run:     runEvalGen,
 	})
 }
@@ -42,6 +42,9 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	execTimeout := fs.Duration("exec-timeout", 10*time.Second, "time limit of one --exec test run")
 	seed := fs.Uint64("seed", 1, "seed of every completion: the same seed gives the same numbers")
 	maxTokens := fs.Int("max-tokens", 0, "most tokens a suggestion may take (0: the pipeline's default)")
+	workspace := fs.String("workspace", "", "index `DIR` and give each task whose path is a file under DIR cross-file context, as the editor would")
+	noContext := fs.Bool("no-context", false, "with --workspace: give no cross-file context (the baseline to compare with)")
+	contextBytes := fs.Int("context-bytes", eval.DefaultContextBytes, "with --workspace: most bytes of cross-file context per task")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,8 +54,11 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *tasksFile == "" {
 		return usagef("--tasks FILE is required (e.g. ../shared/eval/dev.jsonl)")
 	}
-	if *limit < 0 || *jobs < 0 {
-		return usagef("--limit and --jobs take numbers ≥ 0")
+	if *limit < 0 || *jobs < 0 || *contextBytes < 0 {
+		return usagef("--limit, --jobs and --context-bytes take numbers ≥ 0")
+	}
+	if *noContext && *workspace == "" {
+		return usagef("--no-context only makes sense with --workspace DIR")
 	}
 	tasks, bad, err := eval.LoadTasks(*tasksFile)
 	for _, b := range bad {
@@ -84,6 +90,32 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *workspace != "" {
+		ws, err := eval.OpenWorkspace(ctx, *workspace, *contextBytes)
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		inside := 0
+		for i := range tasks {
+			if ws.File(&tasks[i]) != "" {
+				inside++
+			}
+		}
+		st := ws.Stats()
+		fmt.Fprintf(os.Stderr, "dfim eval: workspace %s: %d files, %d symbols; %d of %d tasks name a file in it",
+			*workspace, st.Files, st.Symbols, inside, len(tasks))
+		if *noContext {
+			fmt.Fprintln(os.Stderr, " (cross-file context off: --no-context)")
+		} else {
+			fmt.Fprintf(os.Stderr, " and get up to %d bytes of cross-file context\n", *contextBytes)
+			r.ExtraContext = ws.Context
+		}
+		if inside == 0 {
+			fmt.Fprintf(os.Stderr, "dfim eval: warning: no task path is a file under %s; make tasks with `dfim eval gen --root %s --root-paths`\n",
+				*workspace, *workspace)
+		}
+	}
 	results, runErr := r.Run(ctx, tasks)
 	if *resultsFile != "" {
 		if err := writeResults(*resultsFile, results); err != nil {
@@ -139,6 +171,7 @@ type resultLine struct {
 	Empty          bool    `json:"empty"`
 	LatencyMS      float64 `json:"latency_ms"`
 	Tokens         int     `json:"tokens"`
+	ContextBytes   int     `json:"context_bytes,omitempty"`
 	Passed         *bool   `json:"passed,omitempty"`
 	ExecDetail     string  `json:"exec_detail,omitempty"`
 	Error          string  `json:"error,omitempty"`
@@ -154,7 +187,8 @@ func writeResults(path string, results []eval.Result) error {
 	for _, r := range results {
 		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Exact: r.Exact,
 			EditSimilarity: r.EditSimilarity, SyntaxValid: r.SyntaxValid, SuffixDup: r.SuffixDup, Empty: r.Empty,
-			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Tokens: r.Tokens, Passed: r.Passed, ExecDetail: r.ExecDetail}
+			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Tokens: r.Tokens, ContextBytes: r.ContextBytes,
+			Passed: r.Passed, ExecDetail: r.ExecDetail}
 		if r.Err != nil {
 			l.Error = r.Err.Error()
 		}
@@ -184,6 +218,8 @@ func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	fs.IntVar(&cfg.N, "n", 100, "number of tasks")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed: the same seed and tree give the same tasks")
 	fs.Var((*stringList)(&cfg.Exclude), "exclude", "folder or file to leave out (relative to --root or absolute); repeatable")
+	fs.BoolVar(&cfg.RootPaths, "root-paths", false, "task paths relative to --root (for dfim eval --workspace ROOT) instead of LANG/PATH")
+	fs.BoolVar(&cfg.CrossFile, "cross-file", false, "only spans that use a name defined in another file under --root and nowhere in the task's window")
 	out := fs.String("out", "", "write the tasks to FILE instead of stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
