@@ -3,64 +3,70 @@ package eval
 import (
 	"go/ast"
 	"go/parser"
-	"go/scanner"
 	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
-// maxDefiningFiles leaves out names defined in more files than this
-// (String, Close, New): a definition from another file cannot tell the
-// model which one a line means, so such a line tests nothing cross-file.
+// maxDefiningFiles leaves out names defined in more files of the package
+// a use points to than this (build-tagged variants aside, a name is
+// defined once per package).
 const maxDefiningFiles = 3
 
 // minCrossName is the shortest name a cross-file line is chosen for.
 const minCrossName = 3
 
 // A defTable maps each name defined at the top level of a tree's files
-// (functions, methods, types, package-level constants and variables;
-// Python's classes and functions) to the files that define it. It is what
-// the workspace index calls definitions, made with the standard library
-// so that task generation needs no grammar.
-type defTable map[string]map[string]bool
+// (Go's functions, types, constants and variables; Python's top-level
+// classes, functions and assignments) to the files that define it: what
+// a line can use bare or qualified by its package. Methods are left out:
+// a use through a variable (x.Close) cannot be told apart without types.
+type defTable map[string][]string
 
 // buildDefTable reads the definitions of files; a file that does not parse
 // adds nothing.
 func buildDefTable(files []string, lang string) defTable {
 	defs := defTable{}
-	add := func(name, file string) {
-		if name == "_" || name == "" {
-			return
-		}
-		if defs[name] == nil {
-			defs[name] = map[string]bool{}
-		}
-		defs[name][file] = true
-	}
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			continue
 		}
+		var names []string
 		if lang == "go" {
-			for _, name := range goDefinitions(file, src) {
-				add(name, file)
-			}
+			names = goDefinitions(file, src)
 		} else {
 			for _, re := range []*regexp.Regexp{pyDefRE, pyGlobalRE} {
 				for _, m := range re.FindAllSubmatch(src, -1) {
-					add(string(m[1]), file)
+					names = append(names, string(m[1]))
 				}
+			}
+		}
+		for _, name := range names {
+			if name != "_" && name != "" && !slices.Contains(defs[name], file) {
+				defs[name] = append(defs[name], file)
 			}
 		}
 	}
 	return defs
 }
 
-// goDefinitions lists the names a Go file defines at package level, with
-// methods and interface methods (a call through an interface lands there).
+// in returns the files defining name whose folder satisfies dir.
+func (defs defTable) in(name string, dir func(string) bool) []string {
+	var out []string
+	for _, f := range defs[name] {
+		if dir(filepath.Dir(f)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// goDefinitions lists the names a Go file defines at package level
+// (functions, types, constants, variables; no methods).
 func goDefinitions(name string, src []byte) []string {
 	f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.SkipObjectResolution)
 	if err != nil {
@@ -70,19 +76,14 @@ func goDefinitions(name string, src []byte) []string {
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
-			names = append(names, d.Name.Name)
+			if d.Recv == nil {
+				names = append(names, d.Name.Name)
+			}
 		case *ast.GenDecl:
 			for _, sp := range d.Specs {
 				switch sp := sp.(type) {
 				case *ast.TypeSpec:
 					names = append(names, sp.Name.Name)
-					if it, ok := sp.Type.(*ast.InterfaceType); ok {
-						for _, m := range it.Methods.List {
-							for _, n := range m.Names {
-								names = append(names, n.Name)
-							}
-						}
-					}
 				case *ast.ValueSpec:
 					for _, n := range sp.Names {
 						names = append(names, n.Name)
@@ -94,88 +95,132 @@ func goDefinitions(name string, src []byte) []string {
 	return names
 }
 
-// pyDefRE finds Python classes and functions at any depth; pyGlobalRE
-// module-level assignments (annotated or not).
-var (
-	pyDefRE    = regexp.MustCompile(`(?m)^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)`)
-	pyGlobalRE = regexp.MustCompile(`(?m)^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[^=]`)
-)
-
-// pyIdentRE finds Python identifiers (strings and comments included: a
-// rough cut that only chooses tasks).
-var pyIdentRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
-
-// A use is one identifier in code, with the identifier written before it
-// and a dot ("strings" for strings.Cut), if any.
-type use struct{ name, qualifier string }
-
-// uses lists the identifiers in code of lang, skipping Go's strings and
-// comments.
-func uses(code, lang string) []use {
-	if lang != "go" {
-		var out []use
-		for _, m := range pyIdentRE.FindAllStringIndex(code, -1) {
-			u := use{name: code[m[0]:m[1]]}
-			if m[0] > 0 && code[m[0]-1] == '.' {
-				if q := pyIdentRE.FindAllString(code[:m[0]-1], -1); len(q) > 0 {
-					u.qualifier = q[len(q)-1]
-				}
-			}
-			out = append(out, u)
-		}
-		return out
-	}
-	var s scanner.Scanner
-	fset := token.NewFileSet()
-	src := []byte(code)
-	s.Init(fset.AddFile("", -1, len(src)), src, func(token.Position, string) {}, 0)
-	var out []use
-	prev, dot := "", false
-	for {
-		_, tok, lit := s.Scan()
-		switch tok {
-		case token.EOF:
-			return out
-		case token.IDENT:
-			u := use{name: lit}
-			if dot {
-				u.qualifier = prev
-			}
-			out = append(out, u)
-			prev, dot = lit, false
-		case token.PERIOD:
-			dot = prev != ""
-		default:
-			prev, dot = "", false
-		}
-	}
+// A crossUse is where a file uses a name that only another file defines.
+type crossUse struct {
+	start, end int // byte offsets of the name
+	name       string
 }
 
-// foreignImports returns the names under which a Go file imports packages
-// from outside the tree (the standard library, other modules): a name
-// qualified by one of them (strings.Cut) is not the tree's own even when
-// the tree defines a Cut. module is the tree's module path ("" when it has
-// no go.mod: then only paths without a dot in their first element, the
-// standard library's, count as foreign).
-func foreignImports(name string, src []byte, module string) map[string]bool {
-	f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ImportsOnly)
+// goCrossUses lists where the Go file path uses a package-level name that
+// other files of the tree define and it does not: written bare, defined
+// in another file of the same folder (package), or qualified by the
+// import name of one of the tree's own packages (module's), defined in
+// that package's folder. Locals, fields, methods, builtins and other
+// modules' names are left out: the parser's object resolution tells a
+// bare name of this file (resolved) from one of another file (not).
+func goCrossUses(path string, src []byte, defs defTable, module string) []crossUse {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, 0)
 	if err != nil {
 		return nil
 	}
-	out := map[string]bool{}
+	tf := fset.File(f.Pos())
+	imports := map[string]string{} // import name → path
 	for _, im := range f.Imports {
-		path := strings.Trim(im.Path.Value, "`\"")
-		local := module != "" && (path == module || strings.HasPrefix(path, module+"/"))
-		if local || module == "" && strings.Contains(strings.SplitN(path, "/", 2)[0], ".") {
-			continue
-		}
-		n := path[strings.LastIndexByte(path, '/')+1:]
+		ip := strings.Trim(im.Path.Value, "`\"")
+		n := ip[strings.LastIndexByte(ip, '/')+1:]
 		if im.Name != nil {
 			n = im.Name.Name
 		}
-		out[n] = true
+		imports[n] = ip
+	}
+	ours := func(ip string) bool {
+		if module == "" { // no go.mod: a path with a dot in its first element is no standard package
+			return strings.Contains(strings.SplitN(ip, "/", 2)[0], ".")
+		}
+		return ip == module || strings.HasPrefix(ip, module+"/")
+	}
+	dir := filepath.Dir(path)
+	var out []crossUse
+	add := func(id *ast.Ident, files []string) {
+		if len(id.Name) >= minCrossName && len(files) > 0 && len(files) <= maxDefiningFiles && !slices.Contains(files, path) {
+			start := tf.Offset(id.Pos())
+			out = append(out, crossUse{start: start, end: start + len(id.Name), name: id.Name})
+		}
+	}
+	skip := map[*ast.Ident]bool{} // names that are not uses: selectors, keys, declarations
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ImportSpec:
+			return false
+		case *ast.FuncDecl:
+			skip[n.Name] = true
+		case *ast.Field:
+			for _, id := range n.Names {
+				skip[id] = true
+			}
+		case *ast.KeyValueExpr:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				skip[id] = true // a struct field's name, most often
+			}
+		case *ast.LabeledStmt:
+			skip[n.Label] = true
+		case *ast.BranchStmt:
+			if n.Label != nil {
+				skip[n.Label] = true
+			}
+		case *ast.SelectorExpr:
+			skip[n.Sel] = true
+			x, ok := n.X.(*ast.Ident)
+			if !ok || x.Obj != nil {
+				return true
+			}
+			if ip, ok := imports[x.Name]; ok {
+				skip[x] = true
+				if ours(ip) {
+					pkg := ip[strings.LastIndexByte(ip, '/')+1:]
+					add(n.Sel, defs.in(n.Sel.Name, func(d string) bool { return filepath.Base(d) == pkg }))
+				}
+			}
+		case *ast.Ident:
+			if skip[n] || n.Obj != nil || goBuiltins[n.Name] || imports[n.Name] != "" {
+				return true
+			}
+			add(n, defs.in(n.Name, func(d string) bool { return d == dir }))
+		}
+		return true
+	})
+	return out
+}
+
+// goBuiltins are Go's predeclared names.
+var goBuiltins = map[string]bool{
+	"append": true, "cap": true, "clear": true, "close": true, "complex": true, "copy": true, "delete": true,
+	"imag": true, "len": true, "make": true, "max": true, "min": true, "new": true, "panic": true,
+	"print": true, "println": true, "real": true, "recover": true, "any": true, "bool": true, "byte": true,
+	"comparable": true, "error": true, "float32": true, "float64": true, "int": true, "int8": true,
+	"int16": true, "int32": true, "int64": true, "rune": true, "string": true, "uint": true, "uint8": true,
+	"uint16": true, "uint32": true, "uint64": true, "uintptr": true, "true": true, "false": true,
+	"iota": true, "nil": true,
+}
+
+// pyCrossUses lists where a Python file uses, bare, a top-level name that
+// only other files define. Without scopes it cannot tell a local of the
+// same name; it is a rough cut for choosing tasks.
+func pyCrossUses(path string, src []byte, defs defTable) []crossUse {
+	var out []crossUse
+	for _, m := range pyIdentRE.FindAllIndex(src, -1) {
+		name := string(src[m[0]:m[1]])
+		files := defs[name]
+		if len(name) < minCrossName || len(files) == 0 || len(files) > maxDefiningFiles || slices.Contains(files, path) {
+			continue
+		}
+		if m[0] > 0 && src[m[0]-1] == '.' {
+			continue
+		}
+		out = append(out, crossUse{start: m[0], end: m[1], name: name})
 	}
 	return out
+}
+
+// crossName returns the name of the first use inside [start, end), or "".
+func crossName(uses []crossUse, start, end int) string {
+	for _, u := range uses {
+		if u.start >= start && u.end <= end {
+			return u.name
+		}
+	}
+	return ""
 }
 
 // modulePath reads the module path of root/go.mod; "" when there is none.
@@ -192,41 +237,12 @@ func modulePath(root string) string {
 	return ""
 }
 
-// crossFileName returns a name the middle of t uses that only other files
-// of the tree define (in at most maxDefiningFiles files), that is not
-// qualified by a foreign package, and that appears nowhere in the task's
-// prefix or suffix: without cross-file context the model has never seen
-// it. "" when the middle has none.
-func crossFileName(defs defTable, file string, foreign map[string]bool, t *Task) string {
-	window := t.Prefix + "\n" + t.Suffix
-	for _, u := range uses(t.Middle, t.Lang) {
-		files := defs[u.name]
-		if len(u.name) < minCrossName || len(files) == 0 || files[file] || len(files) > maxDefiningFiles {
-			continue
-		}
-		if foreign[u.qualifier] || containsWord(window, u.name) {
-			continue
-		}
-		return u.name
-	}
-	return ""
-}
+// pyDefRE finds Python's top-level classes and functions; pyGlobalRE
+// module-level assignments (annotated or not).
+var (
+	pyDefRE    = regexp.MustCompile(`(?m)^(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)`)
+	pyGlobalRE = regexp.MustCompile(`(?m)^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]*)?=[^=]`)
+)
 
-// containsWord reports whether name occurs in text as a whole identifier.
-func containsWord(text, name string) bool {
-	isIdent := func(b byte) bool {
-		return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b >= 0x80
-	}
-	for i := 0; ; {
-		j := strings.Index(text[i:], name)
-		if j < 0 {
-			return false
-		}
-		j += i
-		end := j + len(name)
-		if (j == 0 || !isIdent(text[j-1])) && (end == len(text) || !isIdent(text[end])) {
-			return true
-		}
-		i = j + 1
-	}
-}
+// pyIdentRE finds Python identifiers (strings and comments included).
+var pyIdentRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)

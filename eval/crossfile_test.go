@@ -22,11 +22,14 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return root
 }
 
-// crossTree has one line (in b/use.go) that uses a name only another file
-// defines and that appears nowhere else in its window; the other lines use
-// local names, a name of their own file, a standard-library function whose
-// name the tree also defines (strings.Cut), or a cross-file name written
-// twice.
+// crossTree's b/use.go has lines that use names only another file defines
+// (a.Frobnicate, a.Twice, a.Wheel, and helperB and pair of its own
+// package) and
+// lines that do not count: a name of their own file, a standard-library
+// function whose name the tree also defines (strings.Cut), a method called
+// through a variable (w.Spin), a builtin the tree also defines (len), a
+// local that shadows a package-level name of another file (total), a
+// struct field key (Cut:).
 var crossTree = map[string]string{
 	"go.mod": "module example.com/m\n",
 	"a/def.go": `package a
@@ -39,6 +42,21 @@ func Cut(s string) string { return s }
 
 // Twice is used twice in b/use.go.
 func Twice() int { return 2 }
+
+// A Wheel spins.
+type Wheel struct{}
+
+func (Wheel) Spin() int { return 1 }
+
+func len(s string) int { return 0 }
+`,
+	"b/helper.go": `package b
+
+var total = 0
+
+func helperB() int { return 4 }
+
+type pair struct{ Cut int }
 `,
 	"b/use.go": `package b
 
@@ -57,6 +75,14 @@ func Use(s string) int {
 	n += a.Frobnicate(n)
 	n += a.Twice()
 	n -= a.Twice()
+	w := a.Wheel{}
+	n += w.Spin()
+	n += len(s)
+	total := n
+	n += total
+	p := pair{Cut: 1}
+	n += p.Cut
+	n += helperB()
 	return n
 }
 `,
@@ -70,12 +96,17 @@ func TestGenerateCrossFileKeepsLinesThatNeedAnotherFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tasks) != 1 {
-		t.Fatalf("got %d tasks, want only the a.Frobnicate line: %+v", len(tasks), tasks)
+	want := map[string]bool{"n += a.Frobnicate(n)": true, "n += a.Twice()": true, "n -= a.Twice()": true,
+		"w := a.Wheel{}": true, "p := pair{Cut: 1}": true, "n += helperB()": true}
+	got := map[string]bool{}
+	for _, tk := range tasks {
+		got[tk.Middle] = true
+		if tk.Path != "b/use.go" {
+			t.Errorf("task %s has path %q, want b/use.go (relative to the root)", tk.ID, tk.Path)
+		}
 	}
-	tk := tasks[0]
-	if tk.Middle != "n += a.Frobnicate(n)" || tk.Path != "b/use.go" {
-		t.Errorf("task middle %q path %q, want %q in b/use.go (relative to the root)", tk.Middle, tk.Path, "n += a.Frobnicate(n)")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cross-file lines %v, want %v", got, want)
 	}
 	again, _ := Generate(cfg)
 	if !reflect.DeepEqual(tasks, again) {
@@ -105,45 +136,44 @@ func TestGenerateRelativeRoot(t *testing.T) {
 	}
 }
 
-func TestUsesAndQualifiers(t *testing.T) {
-	got := uses(`x := strings.Cut(s, "a.Fake") // a.Comment`, "go")
-	want := []use{{"x", ""}, {"strings", ""}, {"Cut", "strings"}, {"s", ""}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("uses = %v, want %v (strings and comments skipped)", got, want)
-	}
-	py := uses("y = os.path.join(a, b)", "python")
-	if py[3] != (use{"join", "path"}) {
-		t.Errorf("python uses = %v, want join qualified by path", py)
-	}
-}
-
-func TestContainsWord(t *testing.T) {
-	for _, tt := range []struct {
-		text, name string
-		want       bool
-	}{
-		{"a.Frobnicate(1)", "Frobnicate", true},
-		{"Frobnicated", "Frobnicate", false},
-		{"xFrobnicate Frobnicate", "Frobnicate", true},
-		{"", "x", false},
-	} {
-		if got := containsWord(tt.text, tt.name); got != tt.want {
-			t.Errorf("containsWord(%q, %q) = %v, want %v", tt.text, tt.name, got, tt.want)
+func TestGoCrossUses(t *testing.T) {
+	root := writeFiles(t, crossTree)
+	var files []string
+	for name := range crossTree {
+		if filepath.Ext(name) == ".go" {
+			files = append(files, filepath.Join(root, name))
 		}
+	}
+	defs := buildDefTable(files, "go")
+	use := filepath.Join(root, "b/use.go")
+	var got []string
+	for _, u := range goCrossUses(use, []byte(crossTree["b/use.go"]), defs, "example.com/m") {
+		if crossTree["b/use.go"][u.start:u.end] != u.name {
+			t.Errorf("use %q at %d-%d covers %q", u.name, u.start, u.end, crossTree["b/use.go"][u.start:u.end])
+		}
+		got = append(got, u.name)
+	}
+	want := []string{"Frobnicate", "Twice", "Twice", "Wheel", "pair", "helperB"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cross-file uses %v, want %v", got, want)
+	}
+	// Without go.mod, a dotted import path is the tree's own.
+	if n := len(goCrossUses(use, []byte(crossTree["b/use.go"]), defs, "")); n != len(want) {
+		t.Errorf("without a module path: %d uses, want %d", n, len(want))
 	}
 }
 
 func TestPythonDefinitions(t *testing.T) {
 	root := writeFiles(t, map[string]string{
-		"m.py": "LIMIT: int = 3\nname = 'x'\nif LIMIT == 3:\n    pass\n\nclass Box:\n    async def fill(self):\n        return helper()\n",
+		"m.py": "LIMIT: int = 3\nname = 'x'\nif LIMIT == 3:\n    pass\n\nclass Box:\n    async def fill(self):\n        return helper()\n\nasync def run():\n    pass\n",
 	})
 	defs := buildDefTable([]string{filepath.Join(root, "m.py")}, "python")
-	for _, name := range []string{"LIMIT", "name", "Box", "fill"} {
+	for _, name := range []string{"LIMIT", "name", "Box", "run"} {
 		if len(defs[name]) != 1 {
 			t.Errorf("%s not found as a definition: %v", name, defs)
 		}
 	}
-	if len(defs["helper"]) != 0 || len(defs["if"]) != 0 {
-		t.Errorf("a call or a comparison counted as a definition: %v", defs)
+	if len(defs["helper"]) != 0 || len(defs["if"]) != 0 || len(defs["fill"]) != 0 {
+		t.Errorf("a call, a comparison or a method counted as a definition: %v", defs)
 	}
 }

@@ -41,9 +41,10 @@ type GenConfig struct {
 	// instead of under its language ("go/lsp/server.go"), so that
 	// `dfim eval --workspace Root` finds the file in its index.
 	RootPaths bool
-	// CrossFile keeps only spans that use a name defined in another file
-	// of the tree (in at most three files) and nowhere in the task's
-	// prefix or suffix: tasks where cross-file context can matter.
+	// CrossFile keeps only spans that use a package-level name that
+	// another file of the tree defines: bare (same package) or qualified by
+	// one of the tree's own packages (engine.Register). Tasks where
+	// cross-file context can matter.
 	CrossFile bool
 }
 
@@ -120,9 +121,16 @@ func Generate(cfg GenConfig) ([]Task, error) {
 				continue
 			}
 			rel, _ := filepath.Rel(absRoot, files[fi])
-			var foreign map[string]bool
-			if cfg.CrossFile && cfg.Lang == "go" {
-				foreign = foreignImports(files[fi], src, module)
+			var uses []crossUse
+			switch {
+			case cfg.CrossFile && cfg.Lang == "go":
+				uses = goCrossUses(files[fi], src, defs, module)
+			case cfg.CrossFile:
+				uses = pyCrossUses(files[fi], src, defs)
+			}
+			if cfg.CrossFile && len(uses) == 0 {
+				dead[fi] = true
+				continue
 			}
 			// A few tries: a drawn body may hold no span of the kind.
 			for try := 0; try < tries; try++ {
@@ -133,11 +141,10 @@ func Generate(cfg GenConfig) ([]Task, error) {
 					continue
 				}
 				seen[key] = true
-				t := makeTask(src, start, end, cfg, filepath.ToSlash(rel), len(tasks))
-				if cfg.CrossFile && crossFileName(defs, files[fi], foreign, &t) == "" {
+				if cfg.CrossFile && crossName(uses, start, end) == "" {
 					continue
 				}
-				tasks = append(tasks, t)
+				tasks = append(tasks, makeTask(src, start, end, cfg, filepath.ToSlash(rel), len(tasks)))
 				added = true
 				break
 			}

@@ -219,7 +219,7 @@ func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed: the same seed and tree give the same tasks")
 	fs.Var((*stringList)(&cfg.Exclude), "exclude", "folder or file to leave out (relative to --root or absolute); repeatable")
 	fs.BoolVar(&cfg.RootPaths, "root-paths", false, "task paths relative to --root (for dfim eval --workspace ROOT) instead of LANG/PATH")
-	fs.BoolVar(&cfg.CrossFile, "cross-file", false, "only spans that use a name defined in another file under --root and nowhere in the task's window")
+	fs.BoolVar(&cfg.CrossFile, "cross-file", false, "only spans that use a name defined in another file under --root (bare, or qualified by a package of the tree)")
 	out := fs.String("out", "", "write the tasks to FILE instead of stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
