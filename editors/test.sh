@@ -54,11 +54,13 @@ if need node "install Node.js 20 or later" && need npm "install npm"; then
 	step "vscode: bundle and unit tests"
 	node build.mjs --tests
 	node --test out/test/settings.test.js out/test/status.test.js out/test/denoise.test.js
-	step "vscode: client against dfim serve (default engine)"
-	DFIM_BIN=$bin node --test out/test/server.test.js
+	# server.test.js: the client code over vscode-jsonrpc; extension.test.js:
+	# the bundle, activated against a stand-in vscode module.
+	step "vscode: client and extension against dfim serve (default engine)"
+	DFIM_BIN=$bin node --test out/test/server.test.js out/test/extension.test.js
 	if [ -n "$fake" ]; then
-		step "vscode: client against dfim serve (e2efake engine)"
-		DFIM_BIN=$fake DFIM_ENGINE=e2efake node --test out/test/server.test.js
+		step "vscode: client and extension against dfim serve (e2efake engine)"
+		DFIM_BIN=$fake DFIM_ENGINE=e2efake node --test out/test/server.test.js out/test/extension.test.js
 	fi
 	step "vscode: package dfim.vsix"
 	npx vsce package --no-dependencies -o dfim.vsix

@@ -11,7 +11,6 @@ import {
   DidChangeConfigurationNotification,
   LanguageClient,
   State,
-  TransportKind,
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
@@ -88,7 +87,9 @@ class Dfim {
   async start(): Promise<void> {
     const s = this.settings;
     const { command, args } = serverCommand(s, os.homedir());
-    const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
+    // No `transport`: with TransportKind.stdio the client appends --stdio,
+    // which `dfim serve` rejects; an Executable speaks stdio by default.
+    const serverOptions: ServerOptions = { command, args };
     const clientOptions: LanguageClientOptions = {
       documentSelector: documentSelector(s),
       initializationOptions: serverSettings(s, this.showDenoising),
