@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.lsp.dev/protocol"
@@ -68,8 +67,9 @@ func (s *Server) pullSettings() {
 
 // applySettings validates and applies a settings object. Each rejected
 // value is shown to the user once (the same mistake sent again is only
-// logged) and the old value kept. A new engine or model is loaded in the
-// background; the settings switch to it only once it has loaded.
+// logged) and the old value kept. A new engine (engine, model, endpoint,
+// remoteModel, timeoutMs) is loaded in the background; the settings switch
+// to it only once it has loaded.
 func (s *Server) applySettings(raw json.RawMessage) {
 	// Pulled settings arrive on their own goroutine: one apply at a time,
 	// so none is lost between reading and writing s.settings.
@@ -88,15 +88,15 @@ func (s *Server) applySettings(raw json.RawMessage) {
 			errs = []error{err}
 		}
 	}
-	engineChanged := next.Engine != old.Engine || next.Model != old.Model
+	engineChanged := next.EngineSettings() != old.EngineSettings()
 	if engineChanged && started {
 		if s.opts.Load == nil {
-			errs = append(errs, &SettingError{Key: "engine", Value: fmt.Sprintf("%q/%q", next.Engine, next.Model),
-				Msg: "this server cannot switch engines while running; restart it with --engine/--model"})
+			errs = append(errs, &SettingError{Key: "engine", Value: next.EngineSettings().String(),
+				Msg: "this server cannot switch engines while running; restart it with --engine, --model, --endpoint, --remote-model, --timeout"})
 		} else {
 			s.startLoad(next, true)
 		}
-		next.Engine, next.Model = old.Engine, old.Model
+		next.setEngine(old.EngineSettings())
 	}
 	s.mu.Lock()
 	s.settings = next

@@ -2,8 +2,16 @@ package lsp
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/dfim/dfim/infill"
 )
@@ -83,5 +91,81 @@ func TestConfigurationNotPulledWithoutCapability(t *testing.T) {
 	c.call(2, "textDocument/completion", msg{"textDocument": msg{"uri": "file:///a.go"}, "position": posMsg(0, 0)})
 	if got := steps.Load(); got != 4 {
 		t.Errorf("steps %d, want 4 from the pushed settings", got)
+	}
+}
+
+func TestRemoteEngineSettingsReloadWithoutLoggingKeys(t *testing.T) {
+	const secret = "sk-SECRET123"
+	core, logs := observer.New(zapcore.DebugLevel)
+	var mu sync.Mutex
+	var loads []EngineSettings
+	load := func(_ context.Context, s Settings) (Completer, error) {
+		mu.Lock()
+		loads = append(loads, s.EngineSettings())
+		mu.Unlock()
+		if s.RemoteModel == "missing" {
+			return nil, errors.New("404: no such model")
+		}
+		return &fakeCompleter{}, nil
+	}
+	c := startServer(t, Options{Load: load, Engines: []string{"native", "openai"}, Logger: zap.New(core)})
+	var shown []string
+	c.initialize()
+	c.open("file:///a.go", "go", "package a\n")
+	c.call(1, "textDocument/completion", msg{"textDocument": msg{"uri": "file:///a.go"}, "position": posMsg(0, 0)})
+
+	endpoint := "http://user:" + secret + "@127.0.0.1:8080/v1"
+	c.notify("workspace/didChangeConfiguration", msg{"settings": msg{"engine": "openai", "endpoint": endpoint,
+		"remoteModel": "qwen", "timeoutMs": 1500}})
+	want := EngineSettings{Engine: "openai", Endpoint: endpoint, RemoteModel: "qwen", TimeoutMs: 1500}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(loads) == 2 && loads[1] == want
+	}, "the engine reloaded with the new endpoint, model and timeout")
+
+	// A failing reload keeps the engine that works and says why.
+	c.notify("workspace/didChangeConfiguration", msg{"settings": msg{"remoteModel": "missing"}})
+	for {
+		m := c.next()
+		if m["method"] == "window/showMessage" {
+			text := m["params"].(map[string]any)["message"].(string)
+			shown = append(shown, text)
+			if strings.Contains(text, "404") {
+				break
+			}
+		}
+	}
+	m := c.call(2, "textDocument/completion", msg{"textDocument": msg{"uri": "file:///a.go"}, "position": posMsg(0, 0)})
+	if items := m["result"].(map[string]any)["items"].([]any); len(items) != 1 {
+		t.Errorf("completion after a failed reload: %v, want the previous engine to answer", m)
+	}
+	named := false // a log names the endpoint, so redaction was exercised
+	for _, e := range logs.All() {
+		line := e.Message + " " + mustJSON(e.ContextMap())
+		if strings.Contains(line, secret) {
+			t.Errorf("log line shows the endpoint's key: %s", line)
+		}
+		named = named || strings.Contains(line, "127.0.0.1:8080/v1")
+	}
+	if !named {
+		t.Error("no log names the new endpoint")
+	}
+	for _, text := range shown {
+		if strings.Contains(text, secret) {
+			t.Errorf("message shows the endpoint's key: %s", text)
+		}
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

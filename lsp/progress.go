@@ -25,7 +25,7 @@ func (s *Server) ensureLoading() {
 // startLoad opens the engine of set in the background, reporting progress
 // with window/workDoneProgress when the client supports it. With reload,
 // the current completer keeps serving until the new one is ready, and the
-// engine and model settings change only if it loads.
+// engine settings (EngineSettings) change only if it loads.
 func (s *Server) startLoad(set Settings, reload bool) {
 	s.mu.Lock()
 	if s.loading {
@@ -40,10 +40,7 @@ func (s *Server) startLoad(set Settings, reload bool) {
 	s.mu.Unlock()
 
 	go func() {
-		what := set.Engine
-		if set.Model != "" {
-			what += " " + set.Model
-		}
+		what := set.EngineSettings().String()
 		if progress {
 			progress = s.beginProgress(token, "dfim", "loading engine "+what)
 		}
@@ -66,7 +63,7 @@ func (s *Server) startLoad(set Settings, reload bool) {
 		if err == nil {
 			s.completer = c
 			if reload {
-				s.settings.Engine, s.settings.Model = set.Engine, set.Model
+				s.settings.setEngine(set.EngineSettings())
 			}
 		} else if s.completer == nil {
 			s.loadErr = err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -29,11 +30,81 @@ type Settings struct {
 	// DenoiseSteps streams dfim/denoiseStep notifications while a
 	// completion denoises (opt-in: they are chatty).
 	DenoiseSteps bool `json:"denoiseSteps"`
+	// Endpoint, RemoteModel and TimeoutMs configure a remote engine
+	// (inception, openai): its base URL ("" = the engine's default), the
+	// model name it serves, and the per-request timeout (0 = default).
+	// Keys come from the environment only, never from settings.
+	Endpoint    string `json:"endpoint"`
+	RemoteModel string `json:"remoteModel"`
+	TimeoutMs   int    `json:"timeoutMs"`
+	// CrossFileContext puts definitions from other files of the workspace
+	// and recently seen code before the prefix (from the workspace index);
+	// CrossFileContextBytes caps it.
+	CrossFileContext      bool `json:"crossFileContext"`
+	CrossFileContextBytes int  `json:"crossFileContextBytes"`
 }
+
+// DefaultCrossFileContextBytes is the default cross-file context budget:
+// a few definitions, a small share of the built-in model's window.
+const DefaultCrossFileContextBytes = 1500
 
 // DefaultSettings are the settings before any flag or client changes them.
 func DefaultSettings() Settings {
-	return Settings{Engine: "native", DebounceMs: 50, LogLevel: "info"}
+	return Settings{Engine: "native", DebounceMs: 50, LogLevel: "info",
+		CrossFileContext: true, CrossFileContextBytes: DefaultCrossFileContextBytes}
+}
+
+// EngineSettings are the settings that choose an engine: changing any of
+// them loads another one. Comparable, so loaders can key on it.
+type EngineSettings struct {
+	Engine, Model         string
+	Endpoint, RemoteModel string
+	TimeoutMs             int
+}
+
+// EngineSettings returns the settings of s that choose its engine.
+func (s Settings) EngineSettings() EngineSettings {
+	return EngineSettings{Engine: s.Engine, Model: s.Model, Endpoint: s.Endpoint, RemoteModel: s.RemoteModel, TimeoutMs: s.TimeoutMs}
+}
+
+// setEngine replaces the engine-choosing settings of s with e.
+func (s *Settings) setEngine(e EngineSettings) {
+	s.Engine, s.Model, s.Endpoint, s.RemoteModel, s.TimeoutMs = e.Engine, e.Model, e.Endpoint, e.RemoteModel, e.TimeoutMs
+}
+
+// String names the engine for logs and messages, with the endpoint's
+// password (if the URL holds one) redacted.
+func (e EngineSettings) String() string {
+	parts := []string{e.Engine}
+	if e.Model != "" {
+		parts = append(parts, e.Model)
+	}
+	if e.Endpoint != "" {
+		parts = append(parts, "at "+redactURL(e.Endpoint))
+	}
+	if e.RemoteModel != "" {
+		parts = append(parts, "model "+e.RemoteModel)
+	}
+	if e.TimeoutMs > 0 {
+		parts = append(parts, fmt.Sprintf("timeout %dms", e.TimeoutMs))
+	}
+	return strings.Join(parts, " ")
+}
+
+// redactURL hides the user information and query of a URL (where keys
+// hide); a string that does not parse is hidden whole.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an endpoint that is not a URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "xxxxx"
+	}
+	return u.String()
 }
 
 func (s Settings) debounce(invoked bool) time.Duration {
@@ -88,7 +159,17 @@ func (s Settings) Apply(raw json.RawMessage, engines []string) (Settings, error)
 	for _, k := range keys {
 		v := obj[k]
 		if err := s.set(k, v, engines); err != nil {
-			errs = append(errs, &SettingError{Key: k, Value: clip(v), Msg: err.Error()})
+			shown := clip(v)
+			if k == "endpoint" {
+				// The rejected URL may hold a key: never echo it whole.
+				var str string
+				if json.Unmarshal(v, &str) == nil {
+					shown = mustMarshal(redactURL(str))
+				} else {
+					shown = "(not a string)"
+				}
+			}
+			errs = append(errs, &SettingError{Key: k, Value: shown, Msg: err.Error()})
 		}
 	}
 	return s, errors.Join(errs...)
@@ -159,11 +240,40 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 			return errors.New("want debug, info, warn or error")
 		}
 	case "denoiseSteps":
-		var on bool
-		if err := json.Unmarshal(v, &on); err != nil {
-			return errors.New("want true or false")
+		return boolSetting(&s.DenoiseSteps, v)
+	case "endpoint":
+		var raw string
+		if err := json.Unmarshal(v, &raw); err != nil {
+			return errors.New(`want the remote engine's base URL, e.g. "http://127.0.0.1:8080", or "" for its default`)
 		}
-		s.DenoiseSteps = on
+		if raw != "" {
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New(`want an http:// or https:// URL with a host, e.g. "http://127.0.0.1:8080", or "" for the engine's default`)
+			}
+		}
+		s.Endpoint = raw
+	case "remoteModel":
+		var name string
+		if err := json.Unmarshal(v, &name); err != nil {
+			return errors.New(`want the model name the remote server serves, e.g. "qwen2.5-coder:1.5b", or ""`)
+		}
+		s.RemoteModel = strings.TrimSpace(name)
+	case "timeoutMs":
+		return intIn(&s.TimeoutMs, 0, 600000)
+	case "crossFileContext":
+		return boolSetting(&s.CrossFileContext, v)
+	case "crossFileContextBytes":
+		return intIn(&s.CrossFileContextBytes, 0, 65536)
 	}
+	return nil
+}
+
+func boolSetting(dst *bool, v json.RawMessage) error {
+	var on bool
+	if err := json.Unmarshal(v, &on); err != nil {
+		return errors.New("want true or false")
+	}
+	*dst = on
 	return nil
 }

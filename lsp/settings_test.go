@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -16,13 +17,17 @@ func TestSettingsApply(t *testing.T) {
 	}
 	base := DefaultSettings()
 	got, err := base.Apply(json.RawMessage(`{"engine":"openai","model":`+mustJSON(model)+`,"steps":8,"maxTokens":64,
-		"debounceMs":10,"invokedDebounceMs":5,"languages":["go"],"logLevel":"debug","denoiseSteps":true,"other":1}`),
+		"debounceMs":10,"invokedDebounceMs":5,"languages":["go"],"logLevel":"debug","denoiseSteps":true,"other":1,
+		"endpoint":"http://127.0.0.1:8080/infill","remoteModel":" qwen2.5-coder:1.5b ","timeoutMs":2500,
+		"crossFileContext":false,"crossFileContextBytes":800}`),
 		[]string{"native", "openai"})
 	if err != nil {
 		t.Fatalf("valid settings rejected: %v", err)
 	}
 	want := Settings{Engine: "openai", Model: model, Steps: 8, MaxTokens: 64, DebounceMs: 10, InvokedDebounceMs: 5,
-		Languages: []string{"go"}, LogLevel: "debug", DenoiseSteps: true}
+		Languages: []string{"go"}, LogLevel: "debug", DenoiseSteps: true,
+		Endpoint: "http://127.0.0.1:8080/infill", RemoteModel: "qwen2.5-coder:1.5b", TimeoutMs: 2500,
+		CrossFileContext: false, CrossFileContextBytes: 800}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
@@ -64,4 +69,59 @@ func TestSettingsRejectKeepsOld(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func TestRemoteEngineSettingsValidated(t *testing.T) {
+	base := DefaultSettings()
+	base.Endpoint = "https://api.example.com"
+	for _, bad := range []string{`{"endpoint":"ftp://x"}`, `{"endpoint":"localhost:8080"}`, `{"endpoint":"http://"}`,
+		`{"endpoint":3}`, `{"remoteModel":false}`, `{"timeoutMs":-5}`, `{"timeoutMs":600001}`,
+		`{"crossFileContext":"yes"}`, `{"crossFileContextBytes":-1}`} {
+		got, err := base.Apply(json.RawMessage(bad), nil)
+		var se *SettingError
+		if !errors.As(err, &se) {
+			t.Errorf("%s accepted", bad)
+			continue
+		}
+		if !reflect.DeepEqual(got, base) {
+			t.Errorf("%s changed the settings to %+v", bad, got)
+		}
+	}
+	got, err := base.Apply(json.RawMessage(`{"endpoint":"","timeoutMs":0}`), nil)
+	if err != nil || got.Endpoint != "" || got.TimeoutMs != 0 {
+		t.Errorf("empty endpoint and zero timeout (the defaults) rejected: %+v, %v", got, err)
+	}
+}
+
+func TestEndpointKeyNeverEchoed(t *testing.T) {
+	const secret = "sk-SECRET123"
+	_, err := DefaultSettings().Apply(json.RawMessage(`{"endpoint":"ftp://user:`+secret+`@host/x?key=`+secret+`"}`), nil)
+	if err == nil {
+		t.Fatal("ftp endpoint accepted")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("setting error shows the key: %v", err)
+	}
+	e := EngineSettings{Engine: "openai", Endpoint: "https://u:" + secret + "@h/v1?api_key=" + secret, RemoteModel: "m", TimeoutMs: 10}
+	if s := e.String(); strings.Contains(s, secret) || !strings.Contains(s, "h/v1") || !strings.Contains(s, "model m") {
+		t.Errorf("EngineSettings.String() = %q: want the host and model, never the key", s)
+	}
+}
+
+func TestEngineSettingsCoverEveryEngineKey(t *testing.T) {
+	a := DefaultSettings()
+	for _, change := range []string{`{"engine":"openai"}`, `{"endpoint":"http://h:1"}`, `{"remoteModel":"m"}`, `{"timeoutMs":9}`} {
+		b, err := a.Apply(json.RawMessage(change), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.EngineSettings() == b.EngineSettings() {
+			t.Errorf("%s does not change EngineSettings, so it would not reload the engine", change)
+		}
+		var c Settings
+		c.setEngine(b.EngineSettings())
+		if c.EngineSettings() != b.EngineSettings() {
+			t.Errorf("setEngine lost part of %+v", b.EngineSettings())
+		}
+	}
 }

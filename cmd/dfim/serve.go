@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -58,6 +59,10 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 
 	settings := lsp.DefaultSettings()
 	settings.Engine, settings.Model, settings.Steps, settings.LogLevel = common.engine, common.model, common.steps, common.logLevel
+	settings.Endpoint, settings.RemoteModel = common.endpoint, common.remoteModel
+	if common.timeout > 0 {
+		settings.TimeoutMs = int(common.timeout.Milliseconds())
+	}
 	if common.config != "" {
 		raw, err := os.ReadFile(common.config)
 		if err != nil {
@@ -136,15 +141,16 @@ func (s stdio) Read(p []byte) (int, error)  { return s.in.Read(p) }
 func (s stdio) Write(p []byte) (int, error) { return s.out.Write(p) }
 func (s stdio) Close() error                { return s.in.Close() }
 
-// engineLoader opens each engine+model once and shares it between sessions
-// and settings changes; it closes them all at the end.
+// engineLoader opens each engine configuration (engine, model, endpoint,
+// remote model, timeout) once and shares it between sessions and settings
+// changes; it closes them all at the end.
 type engineLoader struct {
 	flags commonFlags
 	log   *zap.Logger
 
 	// mu guards loads.
 	mu    sync.Mutex
-	loads map[[2]string]*engineLoad
+	loads map[lsp.EngineSettings]*engineLoad
 }
 
 type engineLoad struct {
@@ -155,10 +161,10 @@ type engineLoad struct {
 }
 
 func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (lsp.Completer, error) {
-	key := [2]string{s.Engine, s.Model}
+	key := s.EngineSettings()
 	l.mu.Lock()
 	if l.loads == nil {
-		l.loads = map[[2]string]*engineLoad{}
+		l.loads = map[lsp.EngineSettings]*engineLoad{}
 	}
 	e, ok := l.loads[key]
 	if !ok {
@@ -167,7 +173,10 @@ func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (lsp.Completer,
 		go func() {
 			defer close(e.done)
 			f := l.flags
-			f.engine, f.model = s.Engine, s.Model
+			f.engine, f.model, f.endpoint, f.remoteModel = key.Engine, key.Model, key.Endpoint, key.RemoteModel
+			if key.TimeoutMs > 0 {
+				f.timeout = time.Duration(key.TimeoutMs) * time.Millisecond
+			}
 			e.d, e.err = f.openEngine()
 			if e.err == nil {
 				e.c = infill.New(e.d)
@@ -194,7 +203,7 @@ func (l *engineLoader) close() {
 		case <-e.done:
 			if e.d != nil {
 				if err := e.d.Close(); err != nil {
-					l.log.Warn("closing engine", zap.String("engine", key[0]), zap.Error(err))
+					l.log.Warn("closing engine", zap.Stringer("engine", key), zap.Error(err))
 				}
 			}
 		default: // still loading; the process is ending anyway
