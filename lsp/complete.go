@@ -28,7 +28,7 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 	if err != nil {
 		return nil, err
 	}
-	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens}
+	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, ExtraContext: s.crossFileContext(snap, pos, set)}
 	if set.DenoiseSteps {
 		opts.Observe = s.denoiseObserver(snap, pos)
 	}

@@ -114,6 +114,11 @@ func (s *Server) applySettings(raw json.RawMessage) {
 	}
 	s.mu.Unlock()
 	s.setLogLevel(next.LogLevel)
+	if next.CrossFileContext && !old.CrossFileContext {
+		// Turned on after the session began: index now. (Turned off, the
+		// index stays but completions stop using it.)
+		s.startIndex()
+	}
 	for _, e := range errs {
 		s.log.Warn("setting rejected", zap.Error(e))
 	}

@@ -11,9 +11,14 @@
 // the Mapper between LSP positions (UTF-16 or UTF-8) and byte offsets,
 // cancellation ($/cancelRequest, newer document versions), per-document
 // debounce, settings (pushed by the client, or pulled with
-// workspace/configuration when it offers that), and the LSP 3.18 inline
+// workspace/configuration when it offers that), the LSP 3.18 inline
 // completion types that go.lsp.dev/protocol v0.12.0 lacks
-// (inline_types.go).
+// (inline_types.go), and the session's workspace index
+// (workspace_index.go): built in the background for the root the client
+// names, with $/progress while the first scan runs, told about opened,
+// edited and closed documents, and asked for cross-file context
+// (infill.Options.ExtraContext) by every completion and fill command
+// without ever waiting for it.
 //
 // It must not call an engine directly (completions go through infill), and
 // it must never write anything but LSP messages to its connection: logs go

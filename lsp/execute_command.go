@@ -165,7 +165,10 @@ func (s *Server) fillAndApply(ctx context.Context, cmd string, snap *snapshot, h
 	}
 	done := s.commandProgress(fmt.Sprintf("filling %d hole(s) of %s", len(holes), snap.doc.Path))
 	start := time.Now()
-	sugg, err := c.FillHoles(ctx, snap.doc, holes, infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens})
+	// Context for the first hole: the holes of one command are usually
+	// near each other, and the budget is for one canvas.
+	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, ExtraContext: s.crossFileContext(snap, holes[0].Start, set)}
+	sugg, err := c.FillHoles(ctx, snap.doc, holes, opts)
 	done()
 	if ctx.Err() != nil {
 		s.reportStale(snap)

@@ -14,7 +14,12 @@ import (
 type initializeParams struct {
 	ClientInfo            *protocol.ClientInfo `json:"clientInfo"`
 	InitializationOptions json.RawMessage      `json:"initializationOptions"`
-	Capabilities          struct {
+	RootURI               string               `json:"rootUri"`
+	RootPath              string               `json:"rootPath"` // deprecated; older clients
+	WorkspaceFolders      []struct {
+		URI string `json:"uri"`
+	} `json:"workspaceFolders"`
+	Capabilities struct {
 		General struct {
 			PositionEncodings []Encoding `json:"positionEncodings"`
 		} `json:"general"`
@@ -65,6 +70,7 @@ func (s *Server) initialize(r *request) {
 	s.progressOK = p.Capabilities.Window.WorkDoneProgress
 	s.docChangesOK = p.Capabilities.Workspace.WorkspaceEdit.DocumentChanges
 	s.configPull = p.Capabilities.Workspace.Configuration
+	s.indexRoot = workspaceRoot(&p)
 	enc := s.enc
 	s.state = stateInitialized
 	s.mu.Unlock()
@@ -73,7 +79,8 @@ func (s *Server) initialize(r *request) {
 	if p.ClientInfo != nil {
 		client = p.ClientInfo.Name + " " + p.ClientInfo.Version
 	}
-	s.log.Info("initialize", zap.String("client", client), zap.String("positionEncoding", string(enc)))
+	s.log.Info("initialize", zap.String("client", client), zap.String("positionEncoding", string(enc)),
+		zap.String("root", workspaceRoot(&p)))
 	r.respond(&initializeResult{
 		Capabilities: serverCapabilities{
 			PositionEncoding: enc,
@@ -93,19 +100,23 @@ func (s *Server) initialize(r *request) {
 	s.applySettings(p.InitializationOptions)
 }
 
-// initialized starts loading the engine, with progress the client can show.
-// A client that answers workspace/configuration is asked for its settings
-// first, so that the engine it names is the one loaded.
+// initialized starts loading the engine and indexing the workspace, with
+// progress the client can show. A client that answers
+// workspace/configuration is asked for its settings first, so that the
+// engine it names is the one loaded (and no index is built when it turned
+// crossFileContext off).
 func (s *Server) initialized(*request) {
 	s.mu.Lock()
 	pull := s.configPull
 	s.mu.Unlock()
 	if !pull {
 		s.ensureLoading()
+		s.startIndex()
 		return
 	}
 	go func() {
 		s.pullSettings()
 		s.ensureLoading()
+		s.startIndex()
 	}()
 }

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/dfim/dfim/index"
 	"github.com/dfim/dfim/infill"
 )
 
@@ -80,6 +81,14 @@ type Server struct {
 	// applyMu serializes applySettings.
 	applyMu sync.Mutex
 
+	// ixMu guards the workspace index fields below, and orders buffer
+	// edits against the index's view of open documents. Never taken while
+	// holding mu (the other way round is fine).
+	ixMu       sync.Mutex
+	ix         *index.Index // nil until the first scan has started, and after shutdown
+	ixStarting bool
+	ixClosed   bool // shut down: no index is started again
+
 	// mu guards the fields below it.
 	mu           sync.Mutex
 	state        lifecycle
@@ -98,6 +107,7 @@ type Server struct {
 	configSeq    int  // workspace/configuration requests sent; only the latest answer applies
 	loading      bool
 	progressSeq  int
+	indexRoot    string // the workspace folder to index; "" for none
 }
 
 // NewServer returns a server; call Serve to run it on a connection.
@@ -143,6 +153,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 		<-s.conn.Done()
 	}
 	s.cancel() // stops in-flight work and the engine load
+	s.closeIndex()
 	s.mu.Lock()
 	state := s.state
 	s.mu.Unlock()

@@ -7,6 +7,7 @@ func (s *Server) shutdown(r *request) {
 	s.state = stateShutdown
 	s.shutdownSeen = true
 	s.mu.Unlock()
+	s.closeIndex()
 	s.log.Info("shutdown")
 	r.respond(nil, nil)
 }

@@ -32,6 +32,7 @@ func (s *Server) didOpen(r *request) {
 	s.docs[d.uri] = d
 	s.mu.Unlock()
 	s.cancelDocument(d.uri, -1)
+	s.indexDidOpen(d)
 }
 
 func (s *Server) didChange(r *request) {
@@ -50,7 +51,10 @@ func (s *Server) didChange(r *request) {
 		return
 	}
 	// Documents are changed only here, on the read loop; snapshots taken
-	// earlier keep their own text.
+	// earlier keep their own text. ixMu orders the edit against the
+	// index's first look at the open documents (startIndex), which reads
+	// buffers off the read loop.
+	s.ixMu.Lock()
 	wasLarge := d.buf == nil
 	for _, c := range p.ContentChanges {
 		switch {
@@ -68,6 +72,8 @@ func (s *Server) didChange(r *request) {
 		}
 	}
 	d.dropSnapshot()
+	s.indexDidChangeLocked(d)
+	s.ixMu.Unlock()
 	s.mu.Lock()
 	d.version = p.TextDocument.Version
 	s.mu.Unlock()
@@ -87,6 +93,7 @@ func (s *Server) didClose(r *request) {
 	delete(s.docs, p.TextDocument.URI)
 	s.mu.Unlock()
 	s.cancelDocument(p.TextDocument.URI, -1)
+	s.indexDidClose(p.TextDocument.URI)
 }
 
 func (s *Server) didSave(*request) {}
