@@ -34,11 +34,16 @@ func init() {
 func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	listen := fs.String("listen", "", "serve LSP over TCP at `ADDR` (host:port) instead of stdio")
 	logFile := fs.String("log-file", "", "append logs to `FILE` instead of stderr")
+	// Many clients' configurations add --stdio (vscode-languageclient does); it is the default anyway.
+	stdioFlag := fs.Bool("stdio", false, "serve LSP over stdio (the default; accepted for clients that pass it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *stdioFlag && *listen != "" {
+		return usagef("--stdio and --listen exclude each other")
 	}
 	level, err := zap.ParseAtomicLevel(common.logLevel)
 	if err != nil {
