@@ -22,7 +22,11 @@
 
 (defvar dfim-initialization-options '(:invokedDebounceMs 0)
   "Settings sent to dfim as initializationOptions, e.g.
-\(:engine \"native\" :model \"/models/x.gguf\" :steps 8 :maxTokens 64).")
+\(:engine \"native\" :model \"/models/x.gguf\" :steps 8 :maxTokens 64), or for a
+remote engine \(:engine \"openai\" :endpoint \"http://127.0.0.1:8080\"
+:remoteModel \"qwen2.5-coder:1.5b\" :timeoutMs 30000); the API key comes from
+OPENAI_API_KEY or INCEPTION_API_KEY in the server's environment.
+Booleans such as :crossFileContext need :json-false for false.")
 
 (defvar dfim-modes
   '(go-mode go-ts-mode python-mode python-ts-mode js-mode js-ts-mode

@@ -16,6 +16,11 @@ export interface ExtensionSettings {
   languages: string[];
   logLevel: string;
   denoiseSteps: boolean;
+  endpoint: string;
+  remoteModel: string;
+  timeoutMs: number;
+  crossFileContext: boolean;
+  crossFileContextBytes: number;
 }
 
 /** The settings the server reads (lsp/settings.go); JSON names are the keys it expects. */
@@ -30,6 +35,17 @@ export interface ServerSettings {
   languages: string[];
   logLevel: string;
   denoiseSteps: boolean;
+  /**
+   * The remote engine's base URL, model name and request timeout. Absent
+   * (empty, 0): the server's own (--endpoint, --remote-model, --timeout in
+   * dfim.serverArgs, else the engine's default). No API key: the server
+   * reads it from its environment.
+   */
+  endpoint?: string;
+  remoteModel?: string;
+  timeoutMs?: number;
+  crossFileContext: boolean;
+  crossFileContextBytes: number;
 }
 
 export const defaults: ExtensionSettings = {
@@ -44,6 +60,11 @@ export const defaults: ExtensionSettings = {
   languages: [],
   logLevel: 'info',
   denoiseSteps: false,
+  endpoint: '',
+  remoteModel: '',
+  timeoutMs: 0,
+  crossFileContext: true,
+  crossFileContextBytes: 1500,
 };
 
 const intRanges: Record<string, [number, number]> = {
@@ -51,6 +72,8 @@ const intRanges: Record<string, [number, number]> = {
   maxTokens: [0, 4096],
   debounceMs: [0, 5000],
   invokedDebounceMs: [0, 5000],
+  timeoutMs: [0, 600000],
+  crossFileContextBytes: [0, 65536],
 };
 
 const logLevels = ['debug', 'info', 'warn', 'error'];
@@ -72,13 +95,13 @@ export function readSettings(get: (key: string) => unknown): ReadResult {
   const bad = (key: string, want: string, v: unknown) =>
     problems.push(`dfim.${key} = ${JSON.stringify(v)} ignored: want ${want}; using ${JSON.stringify((defaults as unknown as Record<string, unknown>)[key])}`);
 
-  for (const key of ['path', 'engine', 'model'] as const) {
+  for (const key of ['path', 'engine', 'model', 'remoteModel'] as const) {
     const v = get(key);
     if (v === undefined || v === null) continue;
     if (typeof v === 'string') s[key] = v.trim();
     else bad(key, 'a string', v);
   }
-  for (const key of ['steps', 'maxTokens', 'debounceMs', 'invokedDebounceMs'] as const) {
+  for (const key of ['steps', 'maxTokens', 'debounceMs', 'invokedDebounceMs', 'timeoutMs', 'crossFileContextBytes'] as const) {
     const v = get(key);
     if (v === undefined || v === null) continue;
     const [lo, hi] = intRanges[key];
@@ -96,12 +119,50 @@ export function readSettings(get: (key: string) => unknown): ReadResult {
     if (typeof level === 'string' && logLevels.includes(level)) s.logLevel = level;
     else bad('logLevel', logLevels.join(', '), level);
   }
-  const denoise = get('denoiseSteps');
-  if (denoise !== undefined && denoise !== null) {
-    if (typeof denoise === 'boolean') s.denoiseSteps = denoise;
-    else bad('denoiseSteps', 'true or false', denoise);
+  for (const key of ['denoiseSteps', 'crossFileContext'] as const) {
+    const v = get(key);
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'boolean') s[key] = v;
+    else bad(key, 'true or false', v);
+  }
+  const endpoint = get('endpoint');
+  if (endpoint !== undefined && endpoint !== null) {
+    // Checked as the server checks it (lsp/settings.go), and never echoed:
+    // a URL may carry a key in its user info or query.
+    const url = typeof endpoint === 'string' ? endpoint.trim() : undefined;
+    if (url !== undefined && (url === '' || isHTTPURL(url))) s.endpoint = url;
+    else
+      problems.push(
+        `dfim.endpoint = ${typeof endpoint === 'string' ? redactURL(endpoint) : '(not a string)'} ignored: want an http:// or https:// URL with a host, e.g. "http://127.0.0.1:8080", or "" for the engine's default; using ""`,
+      );
   }
   return { settings: s, problems };
+}
+
+function isHTTPURL(raw: string): boolean {
+  // WHATWG URL reads "http:host" as http://host/; Go's url.Parse (the server) does not.
+  if (!/^https?:\/\//i.test(raw)) return false;
+  try {
+    const u = new URL(raw);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** raw with its user info and query hidden (where keys hide); a string that does not parse is hidden whole. */
+export function redactURL(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.username !== '' || u.password !== '') {
+      u.username = 'xxxxx';
+      u.password = '';
+    }
+    if (u.search !== '') u.search = '?xxxxx';
+    return JSON.stringify(u.toString());
+  } catch {
+    return '(an endpoint that is not a URL)';
+  }
 }
 
 /**
@@ -120,6 +181,11 @@ export function serverSettings(s: ExtensionSettings, showDenoising = false): Ser
     languages: [...s.languages],
     logLevel: s.logLevel,
     denoiseSteps: s.denoiseSteps || showDenoising,
+    ...(s.endpoint === '' ? {} : { endpoint: s.endpoint }),
+    ...(s.remoteModel === '' ? {} : { remoteModel: s.remoteModel }),
+    ...(s.timeoutMs === 0 ? {} : { timeoutMs: s.timeoutMs }),
+    crossFileContext: s.crossFileContext,
+    crossFileContextBytes: s.crossFileContextBytes,
   };
 }
 
@@ -157,9 +223,13 @@ export function documentSelector(s: ExtensionSettings): DocumentFilter[] {
 /**
  * Whether going from a to b needs a new server process: the binary, its
  * arguments and the synced documents are fixed for a process's life; the
- * rest travels in didChangeConfiguration.
+ * rest travels in didChangeConfiguration. Clearing a setting that
+ * serverSettings leaves out when empty (engine, endpoint, remoteModel,
+ * timeoutMs) restarts too: the server cannot be told to unset one, and a
+ * new process falls back to its flags and defaults.
  */
 export function needsRestart(a: ExtensionSettings, b: ExtensionSettings): boolean {
   const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  return a.path !== b.path || !same(a.serverArgs, b.serverArgs) || !same(a.languages, b.languages);
+  const cleared = (['engine', 'endpoint', 'remoteModel'] as const).some((k) => a[k] !== '' && b[k] === '') || (a.timeoutMs !== 0 && b.timeoutMs === 0);
+  return a.path !== b.path || !same(a.serverArgs, b.serverArgs) || !same(a.languages, b.languages) || cleared;
 }

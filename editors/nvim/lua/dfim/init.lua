@@ -32,7 +32,10 @@ local defaults = {
   -- The project root is the nearest directory above the file holding one of these.
   root_markers = { '.git', 'go.mod', 'pyproject.toml', 'package.json', 'Cargo.toml' },
   -- Server settings (initializationOptions): engine, model, steps, maxTokens,
-  -- debounceMs, invokedDebounceMs, languages, logLevel, denoiseSteps.
+  -- debounceMs, invokedDebounceMs, languages, logLevel, denoiseSteps,
+  -- endpoint, remoteModel, timeoutMs (remote engines; API keys come from the
+  -- server's environment, never from here), crossFileContext,
+  -- crossFileContextBytes.
   settings = {},
   -- Neovim 0.12+: enable inline completions in attached buffers.
   inline = true,
