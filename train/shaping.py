@@ -3,7 +3,7 @@
 Two kinds of rows, mixed by cfg["fim_fraction"]:
 
 - diffusion rows: a window of the token stream; each token is masked with
-  probability t ~ U(t_min, 1); loss on masked tokens weighted 1/t (LLaDA's
+  probability t ~ U(t_min, t_max) (t_max = 1 is LLaDA's); loss on masked tokens weighted 1/t (LLaDA's
   objective), normalised by the row length.
 - infilling rows, shaped like the holes an editor makes: the rest of a line,
   one line after its indentation, 2-6 whole lines, a block, or a random span of
@@ -29,6 +29,7 @@ IGNORE = -100
 DEFAULT = {
     "fim_fraction": 0.6,
     "t_min": 0.01,
+    "t_max": 1.0,    # < 1 gives small models more context to learn from early
     "max_hole_tokens": 64,
     # hole kinds and their weights
     "kinds": {"line": 0.3, "line_rest": 0.2, "lines": 0.2, "block": 0.1, "span": 0.2},
@@ -68,7 +69,7 @@ class Shaper:
     def diffusion_row(self, window):
         ctx = self.ctx
         window = np.asarray(window[:ctx], dtype=np.int64)
-        t = self.rng.uniform(self.cfg["t_min"], 1.0)
+        t = self.rng.uniform(self.cfg["t_min"], self.cfg["t_max"])
         m = self.np_rng.random(len(window)) < t
         if not m.any():
             m[self.rng.randrange(len(window))] = True
