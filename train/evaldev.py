@@ -26,8 +26,9 @@ SLOTS = {"single-line": 16, "random-span": 24, "multi-line": 48}
 
 @torch.no_grad()
 def decode(m, tok, task, slots, block=4, pre_max=192, suf_max=64):
-    pre = tok.encode(task["prefix"])[-pre_max:]
-    suf = tok.encode(task["suffix"])[:suf_max]
+    ctx = m.c["ctx"]
+    suf = tok.encode(task["suffix"])[:min(suf_max, (ctx - slots) // 4)]
+    pre = tok.encode(task["prefix"])[-min(pre_max, ctx - slots - len(suf)):]
     ids = pre + [tok.mask] * slots + suf
     s = len(pre)
     out = []
