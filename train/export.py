@@ -50,7 +50,7 @@ def tensor_map(m):
     return out
 
 
-def build_gguf(m, tok, matrix_type=gguf.GGML_Q8_0, name="dfim-builtin"):
+def build_gguf(m, tok, matrix_type=gguf.GGML_Q8_0, name="dfim-builtin", end_bias=0.0):
     """A gguf.Writer for model m and tokenizer tok, and the state dict of
     the weights as the file stores them (dequantized), for parity."""
     c = m.c
@@ -71,6 +71,10 @@ def build_gguf(m, tok, matrix_type=gguf.GGML_Q8_0, name="dfim-builtin"):
     w.add(f"{ARCH}.rope.dimension_count", c["d"] // c["heads"])
     w.add(f"{ARCH}.vocab_size", len(tok))
     w.add("diffusion.shift_logits", False)
+    if end_bias:
+        # Calibrated offset on the end tokens' logits, tuned on dev tasks
+        # through dfim eval (DFIM_END_BIAS); the Go engine adds it.
+        w.add("dfim.end_logit_bias", float(end_bias))
     w.add("tokenizer.ggml.model", "gpt2")
     w.add("tokenizer.ggml.pre", "qwen2")
     w.add("tokenizer.ggml.tokens", tok.tokens)
@@ -152,11 +156,14 @@ def main():
     ap.add_argument("--out", required=True, help="folder for model.gguf and golden.json")
     ap.add_argument("--f16", action="store_true", help="f16 matrices instead of q8_0")
     ap.add_argument("--sample", action="store_true", help="print a few greedy fills")
+    ap.add_argument("--end-bias", type=float, default=0.0,
+                    help="logit offset on pad/EOS the Go engine adds (dfim.end_logit_bias); "
+                    "tune it on dev tasks with DFIM_END_BIAS=x dfim eval")
     a = ap.parse_args()
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     m, ck = load_ckpt(a.ckpt)
     tok = bpe.Tokenizer.load(a.tokenizer or ck["tokenizer"])
-    w, stored = build_gguf(m, tok, gguf.GGML_F16 if a.f16 else gguf.GGML_Q8_0)
+    w, stored = build_gguf(m, tok, gguf.GGML_F16 if a.f16 else gguf.GGML_Q8_0, end_bias=a.end_bias)
     blob = w.tobytes()
     if len(blob) > MAX_BYTES:
         sys.exit(f"export: model.gguf would be {len(blob)/2**20:.1f} MiB, over the 48 MiB limit; "

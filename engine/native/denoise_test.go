@@ -319,3 +319,25 @@ func TestOpen(t *testing.T) {
 		t.Errorf("missing file: error %v, want one naming it", err)
 	}
 }
+
+func TestEndBias(t *testing.T) {
+	cfg := llada(gguf.TypeF32)
+	cfg.zeroOutput = true // every logit ties: without a bias the end token wins at once
+	s := DefaultSettings
+	s.EndBias = -1
+	d := newTiny(t, cfg, s)
+	res := infill(t, d, engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 8),
+		Opts: engine.Options{Algorithm: engine.LowConfidence, Steps: 8}})
+	if f := res.Candidates[0]; f.Tokens[0] != 8 {
+		t.Errorf("with the end tokens biased down: fill %q (%d tokens), want all 8 slots filled", f.Holes[0], f.Tokens[0])
+	}
+	t.Setenv("DFIM_END_BIAS", "not a number")
+	data, _ := buildTiny(t, cfg)
+	f, err := gguf.Parse("tiny.gguf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New("tiny.gguf", f, DefaultSettings); err == nil || !strings.Contains(err.Error(), "DFIM_END_BIAS") {
+		t.Errorf("bad DFIM_END_BIAS: err = %v", err)
+	}
+}
