@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"github.com/dfim/dfim/infill"
 	"io"
 	"sort"
 	"strings"
@@ -38,6 +39,9 @@ type Report struct {
 	Metrics
 	ByKind map[string]Metrics `json:"by_kind"`
 	ByLang map[string]Metrics `json:"by_lang"`
+	// Pipeline counts what infill did with the candidates (syntax-valid as
+	// returned, rescued by truncation or repair, suffix trimmed, dropped).
+	Pipeline *infill.Stats `json:"pipeline,omitempty"`
 }
 
 // Summarize scores results overall and by kind and language.

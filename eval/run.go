@@ -56,6 +56,10 @@ func NewRunner(d engine.Denoiser) *Runner {
 	return &Runner{completer: infill.New(metered(d)), Syntax: DefaultSyntax()}
 }
 
+// Stats returns what the pipeline did with the engine's candidates so far
+// (how many were valid as returned, truncated, repaired, dropped).
+func (r *Runner) Stats() infill.Stats { return r.completer.Stats() }
+
 // Run runs every task and returns their results in task order. It stops
 // early only when ctx is done, returning the results so far and ctx's error.
 func (r *Runner) Run(ctx context.Context, tasks []Task) ([]Result, error) {

@@ -20,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "run fill-in-the-middle tasks through the completion pipeline and print metrics JSON",
-		usage:   "--tasks FILE.jsonl [--workspace DIR [--no-context] [--context-bytes N]] [--limit N] [--jobs N] [--out FILE] [--results FILE] [--exec]",
+		usage:   "--tasks FILE.jsonl [--workspace DIR [--no-context] [--context-bytes N]] [--limit N] [--jobs N] [--repair N] [--out FILE] [--results FILE] [--exec]",
 		run:     runEval,
 		common:  true,
 	})
@@ -45,6 +45,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	workspace := fs.String("workspace", "", "index `DIR` and give each task whose path is a file under DIR cross-file context, as the editor would")
 	noContext := fs.Bool("no-context", false, "with --workspace: give no cross-file context (the baseline to compare with)")
 	contextBytes := fs.Int("context-bytes", eval.DefaultContextBytes, "with --workspace: most bytes of cross-file context per task")
+	repair := fs.Int("repair", 2, "syntax repair rounds (0: off), to measure what repair adds")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *tasksFile == "" {
 		return usagef("--tasks FILE is required (e.g. ../shared/eval/dev.jsonl)")
 	}
-	if *limit < 0 || *jobs < 0 || *contextBytes < 0 {
+	if *limit < 0 || *jobs < 0 || *contextBytes < 0 || *repair < 0 {
 		return usagef("--limit, --jobs and --context-bytes take numbers ≥ 0")
 	}
 	if *noContext && *workspace == "" {
@@ -81,7 +82,11 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 
 	r := eval.NewRunner(d)
 	r.Jobs = *jobs
-	r.Options = infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), Seed: *seed, MaxTokens: *maxTokens}
+	r.Options = infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), Seed: *seed, MaxTokens: *maxTokens,
+		RepairRounds: *repair}
+	if *repair == 0 {
+		r.Options.RepairRounds = -1 // infill: 0 means its default, -1 off
+	}
 	if *execTests {
 		r.Exec = &eval.Executor{Timeout: *execTimeout}
 	}
@@ -123,6 +128,10 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		}
 	}
 	rep := eval.Summarize(results)
+	st := r.Stats()
+	rep.Pipeline = &st
+	fmt.Fprintf(os.Stderr, "pipeline: %d candidates, %d syntax-valid as returned, %d invalid (%d rescued by truncation, %d of %d by repair), %d suffix-trimmed, %d empty\n",
+		st.Candidates, st.Valid, st.Invalid, st.Truncated, st.RepairRescued, st.RepairTried, st.SuffixTrimmed, st.Empty)
 	metrics, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding metrics: %w", err)
