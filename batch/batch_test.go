@@ -163,7 +163,7 @@ func TestPlanRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := read(t, p), "package a\n\nfunc f() {\nx := 11\n}\n"; got != want {
+	if got, want := read(t, p), "package a\n\nfunc f() {\n\tx := 11\n}\n"; got != want {
 		t.Errorf("file = %q, want %q", got, want)
 	}
 	probs := strings.Join(sum.Files[0].Problems, "\n")
@@ -201,8 +201,12 @@ func TestUnreadableFileAndUnfilledHoleReported(t *testing.T) {
 }
 
 func TestLineRangeHoleCRLFAndLastLine(t *testing.T) {
+	h, err := LineRangeHole("x\n\t\tif y {\n", 2, 2)
+	if err != nil || h.Start != 4 || h.End != 10 {
+		t.Errorf("indented line: hole %+v, %v; want the content after the indentation", h, err)
+	}
 	text := "a\r\nbb\r\ncc"
-	h, err := LineRangeHole(text, 2, 3)
+	h, err = LineRangeHole(text, 2, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,8 +93,9 @@ func ReadPlan(name string, r io.Reader) ([]PlanEntry, error) {
 }
 
 // LineRangeHole returns the hole covering lines start..end (1-based,
-// inclusive) of text: from the start of the first line to the end of the
-// last line's content (its line break stays).
+// inclusive) of text: from the first line's content (its indentation stays,
+// so the model sees where the code sits) to the end of the last line's
+// content (its line break stays).
 func LineRangeHole(text string, start, end int) (infill.Hole, error) {
 	lineStarts := []int{0}
 	for i := 0; i < len(text); i++ {
@@ -114,6 +115,9 @@ func LineRangeHole(text string, start, end int) (infill.Hole, error) {
 	}
 	if to > from && text[to-1] == '\r' {
 		to--
+	}
+	for from < to && (text[from] == ' ' || text[from] == '\t') {
+		from++
 	}
 	return infill.Hole{Start: from, End: to, MaxLines: end - start + 1}, nil
 }
