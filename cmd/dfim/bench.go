@@ -71,7 +71,7 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	pacing := lspbench.HumanPacing()
 	pacing.Scale = *pace
 	cfg := lspbench.Config{Path: path, Text: text, Chars: *chars, Seed: *seed, Pacing: pacing, FinalWait: *finalWait}
-	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+	if isTerminal(os.Stderr) {
 		cfg.Progress = eval.ProgressBar(os.Stderr)
 	}
 	rep, runErr := lspbench.Run(ctx, srv.Client, cfg)

@@ -90,7 +90,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *execTests {
 		r.Exec = &eval.Executor{Timeout: *execTimeout}
 	}
-	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+	if isTerminal(os.Stderr) {
 		r.Progress = eval.ProgressBar(os.Stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
