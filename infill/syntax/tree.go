@@ -179,7 +179,16 @@ func (t *Tree) Check(ctx context.Context, start, end int, repl string) (Check, e
 		return Check{}, err
 	}
 	defer nt.Close()
-	return t.compare(nt, start, end, len(repl)), nil
+	c := t.compare(nt, start, end, len(repl))
+	if c.Valid && c.Before > 0 {
+		lang := t.lang.Name
+		before := unmatchedBrackets(t.text, lang)
+		if after := unmatchedBrackets(nt.text, lang); after > before {
+			c.Valid = false
+			c.Added = append(c.Added, Error{Start: start, End: start + len(repl), Node: "unbalanced brackets"})
+		}
+	}
+	return c, nil
 }
 
 // compare maps the old errors through the edit and matches them with nt's.
