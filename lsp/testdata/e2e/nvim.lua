@@ -33,17 +33,17 @@ local ok, err = pcall(function()
   assert(vim.lsp.buf_attach_client(buf, id), 'buf_attach_client failed')
   assert(vim.wait(60000, function() return ready end, 20), 'server did not initialize in 60s')
 
-  -- Type a line (incremental didChange), then ask for completions after it.
-  vim.api.nvim_buf_set_lines(buf, 6, 6, false, { '\tfmt.Println(' })
-  -- The position after "(" (normal mode cannot put the cursor there).
-  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) }, position = { line = 6, character = 13 } }
+  -- Open a new line in the body (incremental didChange), then ask for
+  -- completions on it, where a block of statements fits.
+  vim.api.nvim_buf_set_lines(buf, 7, 7, false, { '\t' })
+  local params = { textDocument = { uri = vim.uri_from_bufnr(buf) }, position = { line = 7, character = 1 } }
   local res = vim.lsp.buf_request_sync(buf, 'textDocument/completion', params, 90000)
   assert(res and res[id], 'no completion response')
   assert(not res[id].err, 'completion error: ' .. vim.inspect(res[id].err))
   local items = res[id].result and res[id].result.items or {}
   assert(#items > 0, 'no completion items')
   for _, it in ipairs(items) do
-    assert(it.textEdit and it.textEdit.range.start.line == 6, 'item without a textEdit on the cursor line: ' .. vim.inspect(it))
+    assert(it.textEdit and it.textEdit.range.start.line == 7, 'item without a textEdit on the cursor line: ' .. vim.inspect(it))
   end
 
   vim.lsp.stop_client(id)
