@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dfim/dfim/index"
 )
@@ -38,21 +36,9 @@ func runContext(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if *budget < 0 {
 		return usagef("--budget %d: want a number of bytes from 0", *budget)
 	}
-	path, line, col, err := parsePosition(fs.Arg(0))
+	path, text, pos, err := readPosition(fs.Arg(0))
 	if err != nil {
 		return err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
-		return usagef("%s is a binary file (not UTF-8 text); dfim completes source code", path)
-	}
-	text := string(data)
-	pos, err := byteOffset(text, line, col)
-	if err != nil {
-		return usagef("%s: %v", path, err)
 	}
 	if *root == "" {
 		*root = workspaceRoot(path)

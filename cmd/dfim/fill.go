@@ -56,21 +56,9 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	default:
 		return usagef("unknown --shape %q; use auto, line or block", *shape)
 	}
-	path, line, col, err := parsePosition(fs.Arg(0))
+	path, text, pos, err := readPosition(fs.Arg(0))
 	if err != nil {
 		return err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
-		return usagef("%s is a binary file (not UTF-8 text); dfim fills source code", path)
-	}
-	text := string(data)
-	pos, err := byteOffset(text, line, col)
-	if err != nil {
-		return usagef("%s: %v", path, err)
 	}
 	if syntax.Detect(*lang, path) == "" {
 		if *lang != "" {
@@ -168,6 +156,29 @@ func byteOffset(text string, line, col int) (int, error) {
 		off += size
 	}
 	return off, nil
+}
+
+// readPosition reads the file a FILE:LINE:COL argument names and returns
+// its text and the cursor's byte offset. A binary file or a position outside
+// the file is a usage error.
+func readPosition(arg string) (path, text string, pos int, err error) {
+	path, line, col, err := parsePosition(arg)
+	if err != nil {
+		return "", "", 0, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		return "", "", 0, usagef("%s is a binary file (not UTF-8 text); dfim completes source code", path)
+	}
+	text = string(data)
+	pos, err = byteOffset(text, line, col)
+	if err != nil {
+		return "", "", 0, usagef("%s: %v", path, err)
+	}
+	return path, text, pos, nil
 }
 
 // isTerminal reports whether f is a character device (a terminal).
