@@ -15,6 +15,9 @@ import (
 type Result struct {
 	ID, Lang, Kind string
 	Suggestion     string // "" when the pipeline had nothing to show
+	// edit is the suggestion as the editor applies it (it may replace
+	// closers right of the cursor): what syntax validity is judged on.
+	edit *infill.Suggestion
 	Err            error  // the completion failed (counted as empty)
 	Latency        time.Duration
 	ContextBytes   int           // cross-file context the task was given
@@ -116,6 +119,7 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 		res.Err = fmt.Errorf("task %s: %w", t.ID, err)
 	} else if len(sugs) > 0 {
 		res.Suggestion = insertedText(doc.Text, len(t.Prefix), sugs[0])
+		res.edit = &sugs[0]
 	}
 	if res.EngineTime == 0 && len(sugs) > 0 {
 		// An engine that bypassed the context: fall back to what the suggestion says.
@@ -153,7 +157,11 @@ func score(res *Result, t *Task, syntax SyntaxChecker) {
 	res.EditSimilarity = EditSimilarity(s, t.Middle)
 	res.SuffixDup = !res.Empty && SuffixDuplication(s, t.Middle, t.Suffix)
 	if !res.Empty && syntax != nil {
-		if ok, checked := SyntaxValid(syntax, t, s); checked {
+		ok, checked := SyntaxValid(syntax, t, s)
+		if e := res.edit; e != nil {
+			ok, checked = syntax(t.Lang, t.Path, t.Prefix+t.Suffix, e.Start, e.End, e.Text)
+		}
+		if checked {
 			res.SyntaxValid = &ok
 		}
 	}

@@ -9,20 +9,20 @@ import (
 // A SyntaxChecker tells whether inserting text at byte pos of doc, a
 // document at path in lang, parses with no errors the document did not
 // already have. checked is false when it has no grammar for the language.
-type SyntaxChecker func(lang, path, doc string, pos int, text string) (valid, checked bool)
+type SyntaxChecker func(lang, path, doc string, start, end int, text string) (valid, checked bool)
 
 // SyntaxValid checks a task's suggestion with c: the whole text
 // prefix + suggestion + suffix against the document the editor had,
 // prefix + suffix — the "no new errors" promise the infill pipeline makes
 // for what it returns, judged by the same rules (infill/syntax's Check).
 func SyntaxValid(c SyntaxChecker, t *Task, suggestion string) (valid, checked bool) {
-	return c(t.Lang, t.Path, t.Prefix+t.Suffix, len(t.Prefix), suggestion)
+	return c(t.Lang, t.Path, t.Prefix+t.Suffix, len(t.Prefix), len(t.Prefix), suggestion)
 }
 
 // DefaultSyntax checks with tree-sitter through infill/syntax.
 func DefaultSyntax() SyntaxChecker { return treeSitterCheck }
 
-func treeSitterCheck(lang, path, doc string, pos int, text string) (valid, checked bool) {
+func treeSitterCheck(lang, path, doc string, start, end int, text string) (valid, checked bool) {
 	g := syntax.Lookup(syntax.Detect(lang, path))
 	if g == nil {
 		return false, false
@@ -33,7 +33,7 @@ func treeSitterCheck(lang, path, doc string, pos int, text string) (valid, check
 		return false, false
 	}
 	defer tree.Close()
-	c, err := tree.Check(ctx, pos, pos, text)
+	c, err := tree.Check(ctx, start, end, text)
 	if err != nil {
 		return false, false
 	}
