@@ -17,8 +17,8 @@ type Result struct {
 	Suggestion     string // "" when the pipeline had nothing to show
 	// edit is the suggestion as the editor applies it (it may replace
 	// closers right of the cursor): what syntax validity is judged on.
-	edit *infill.Suggestion
-	Err            error  // the completion failed (counted as empty)
+	edit           *infill.Suggestion
+	Err            error // the completion failed (counted as empty)
 	Latency        time.Duration
 	ContextBytes   int           // cross-file context the task was given
 	Tokens         int           // tokens the engine filled for this task
