@@ -157,9 +157,11 @@ func score(res *Result, t *Task, syntax SyntaxChecker) {
 	res.EditSimilarity = EditSimilarity(s, t.Middle)
 	res.SuffixDup = !res.Empty && SuffixDuplication(s, t.Middle, t.Suffix)
 	if !res.Empty && syntax != nil {
-		ok, checked := SyntaxValid(syntax, t, s)
+		var ok, checked bool
 		if e := res.edit; e != nil {
 			ok, checked = syntax(t.Lang, t.Path, t.Prefix+t.Suffix, e.Start, e.End, e.Text)
+		} else {
+			ok, checked = SyntaxValid(syntax, t, s)
 		}
 		if checked {
 			res.SyntaxValid = &ok
