@@ -17,6 +17,9 @@ type Tree struct {
 	t    *sitter.Tree
 	errs []Error // computed on first use
 	done bool    // errs computed
+	// unmatched is unmatchedBrackets(text)+1, computed on the first Check
+	// of a document with errors (0: not yet); every candidate compares with it.
+	unmatched int
 }
 
 // An Error is an ERROR or MISSING node of a tree: bytes [Start, End) of the text.
@@ -182,7 +185,10 @@ func (t *Tree) Check(ctx context.Context, start, end int, repl string) (Check, e
 	c := t.compare(nt, start, end, len(repl))
 	if c.Valid && c.Before > 0 {
 		lang := t.lang.Name
-		before := unmatchedBrackets(t.text, lang)
+		if t.unmatched == 0 {
+			t.unmatched = unmatchedBrackets(t.text, lang) + 1
+		}
+		before := t.unmatched - 1
 		if after := unmatchedBrackets(nt.text, lang); after > before {
 			c.Valid = false
 			c.Added = append(c.Added, Error{Start: start, End: start + len(repl), Node: "unbalanced brackets"})
