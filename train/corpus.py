@@ -280,7 +280,8 @@ def main():
     ap.add_argument("--chunk-mib", type=int, default=60)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--tokenizer", help="reuse this tokenizer.json instead of training one")
+    ap.add_argument("--tokenizer", help="reuse this tokenizer (tokenizer.json, or a model.gguf "
+                    "to continue training that model) instead of training one")
     a = ap.parse_args()
     t0 = time.time()
 
@@ -300,7 +301,12 @@ def main():
     log(f"corpus: {len(docs)} files, {total/1e6:.1f} MB "
         f"(go {sum(1 for d in docs if d[0]=='go')}, python {sum(1 for d in docs if d[0]=='python')})")
     tok_path = os.path.join(a.out, "tokenizer.json")
-    if a.tokenizer:
+    if a.tokenizer and a.tokenizer.endswith(".gguf"):
+        import gguf
+        with open(a.tokenizer, "rb") as f:
+            meta, _ = gguf.read(f.read())
+        tok = bpe.Tokenizer(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
+    elif a.tokenizer:
         tok = bpe.Tokenizer.load(a.tokenizer)
     else:
         tok = train_tokenizer(docs, a.vocab, a.bpe_sample_mb * 1e6, a.seed, log)

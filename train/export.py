@@ -50,9 +50,11 @@ def tensor_map(m):
     return out
 
 
-def build_gguf(m, tok, matrix_type=gguf.GGML_Q8_0, name="dfim-builtin", end_bias=0.0):
+def build_gguf(m, tok, matrix_type=gguf.GGML_Q8_0, name="dfim-builtin", end_bias=0.0,
+               steps=0, tokens=0):
     """A gguf.Writer for model m and tokenizer tok, and the state dict of
-    the weights as the file stores them (dequantized), for parity."""
+    the weights as the file stores them (dequantized), for parity. steps
+    and tokens record the training so far, for the run that continues."""
     c = m.c
     w = gguf.Writer()
     w.add("general.architecture", ARCH)
@@ -75,6 +77,9 @@ def build_gguf(m, tok, matrix_type=gguf.GGML_Q8_0, name="dfim-builtin", end_bias
         # Calibrated offset on the end tokens' logits, tuned on dev tasks
         # through dfim eval (DFIM_END_BIAS); the Go engine adds it.
         w.add("dfim.end_logit_bias", float(end_bias))
+    if tokens:
+        w.add("dfim.train.steps", gguf.U64(steps))
+        w.add("dfim.train.tokens", gguf.U64(tokens))
     w.add("tokenizer.ggml.model", "gpt2")
     w.add("tokenizer.ggml.pre", "qwen2")
     w.add("tokenizer.ggml.tokens", tok.tokens)
@@ -102,6 +107,29 @@ def load_stored(m, stored):
         for gname, t, _ in tensor_map(m):
             t.copy_(torch.from_numpy(np.asarray(stored[gname], dtype=np.float32)))
     return m
+
+
+def load_gguf(path):
+    """The inverse of build_gguf: (model, tokenizer, training record) from a
+    GGUF this module wrote, so a run can continue from the committed model
+    (train.py --init). q8_0 matrices come back dequantized; the small
+    rounding error is far below what the next optimizer steps change."""
+    with open(path, "rb") as f:
+        meta, tensors = gguf.read(f.read())
+    if meta.get("general.architecture") != ARCH:
+        raise ValueError(f"{path}: architecture {meta.get('general.architecture')!r}, want {ARCH!r}")
+    k = lambda key: meta[f"{ARCH}.{key}"]
+    c = {"d": k("embedding_length"), "layers": k("block_count"), "heads": k("attention.head_count"),
+         "kv_heads": k("attention.head_count_kv"), "ff": k("feed_forward_length"),
+         "ctx": k("context_length"), "eps": float(k("attention.layer_norm_rms_epsilon")),
+         "rope_base": float(k("rope.freq_base")), "vocab": k("vocab_size"),
+         "tied": "output.weight" not in tensors}
+    tok = bpe.Tokenizer(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
+    m = modellib.Model(c)
+    load_stored(m, {name: a for name, (_, _, a) in tensors.items()})
+    record = {"steps": int(meta.get("dfim.train.steps", 0)),
+              "tokens": int(meta.get("dfim.train.tokens", 0))}
+    return m, tok, record
 
 
 def load_ckpt(path):
@@ -163,7 +191,8 @@ def main():
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     m, ck = load_ckpt(a.ckpt)
     tok = bpe.Tokenizer.load(a.tokenizer or ck["tokenizer"])
-    w, stored = build_gguf(m, tok, gguf.GGML_F16 if a.f16 else gguf.GGML_Q8_0, end_bias=a.end_bias)
+    w, stored = build_gguf(m, tok, gguf.GGML_F16 if a.f16 else gguf.GGML_Q8_0, end_bias=a.end_bias,
+                           steps=ck["step"], tokens=ck["tokens"])
     blob = w.tobytes()
     if len(blob) > MAX_BYTES:
         sys.exit(f"export: model.gguf would be {len(blob)/2**20:.1f} MiB, over the 48 MiB limit; "

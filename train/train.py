@@ -128,12 +128,35 @@ def save_ckpt(path, m, opt, step, tokens, cfg, tok_path):
     os.replace(tmp, path)
 
 
+def ledger_last(path):
+    """(steps, tokens) at the end of the ledger's last run, (0, 0) without one."""
+    try:
+        with open(path) as f:
+            lines = [json.loads(x) for x in f if x.strip()]
+    except FileNotFoundError:
+        return 0, 0
+    return (lines[-1]["steps"][1], lines[-1]["tokens"][1]) if lines else (0, 0)
+
+
+def append_ledger(path, entry):
+    """One JSON line per run: the curve across runs and machines."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "a") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description="train dfim's built-in model")
     ap.add_argument("--config", required=True)
     ap.add_argument("--corpus", required=True, help="folder with tokenizer.json and corpus-*.tar")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--resume", action="store_true", help="continue from out/ckpt.pt (optimizer included)")
+    ap.add_argument("--init", help="start from this model.gguf (the committed built-in model) when "
+                    "out/ckpt.pt does not exist; its model config replaces the config's, the "
+                    "optimizer restarts. The corpus must use its tokenizer "
+                    "(corpus.py --tokenizer model.gguf)")
+    ap.add_argument("--ledger", default=os.path.join(HERE, "logs", "ledger.jsonl"),
+                    help="append this run's record here (empty: none)")
     ap.add_argument("--smoke", action="store_true", help="a few steps, to check the pipeline")
     ap.add_argument("--time-budget", type=float, help="seconds; overrides the config")
     ap.add_argument("--lr", type=float, help="peak learning rate; overrides the config "
@@ -170,6 +193,14 @@ def main():
     tok = bpe.Tokenizer.load(tok_path)
     data = corpus.load_packed(a.corpus)
     train_stream, dev_stream = data["train"], data["dev"]
+    init = None
+    if a.init and not (a.resume and os.path.exists(os.path.join(a.out, "ckpt.pt"))):
+        import export
+        init = export.load_gguf(a.init)
+        if init[1].tokens != tok.tokens or init[1].merges != tok.merges:
+            sys.exit(f"train: {a.init} has another tokenizer than {tok_path}; "
+                     f"rebuild the corpus with corpus.py --tokenizer {a.init}")
+        mcfg = cfg["model"] = dict(init[0].c)
     mcfg["vocab"] = len(tok)
     mcfg.setdefault("ff", modellib.default_ff(mcfg["d"]))
     mcfg.setdefault("kv_heads", mcfg["heads"])
@@ -177,7 +208,7 @@ def main():
     log(f"data: train {len(train_stream)/1e6:.2f}M tokens, dev {len(dev_stream)/1e6:.2f}M; "
         f"pre-tokenizer {bpe.PRETOKENIZER_KIND}; device {device}")
 
-    m = modellib.Model(mcfg).to(device)
+    m = (init[0] if init else modellib.Model(mcfg)).to(device)
     log(f"model: {m.n_params()/1e6:.2f}M parameters {json.dumps(mcfg)}")
     decay = [p for n, p in m.named_parameters() if p.dim() >= 2]
     nodecay = [p for n, p in m.named_parameters() if p.dim() < 2]
@@ -187,14 +218,21 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tcfg.get("weight_decay", 0.1)},
                              {"params": nodecay, "weight_decay": 0.0}], **opt_kw)
     step, tokens = 0, 0
+    fresh_opt = True
     ckpt_path = os.path.join(a.out, "ckpt.pt")
     if a.resume and os.path.exists(ckpt_path):
         ck = load_torch(ckpt_path, device)
         m.load_state_dict(ck["model"])
         if "opt" in ck:   # weights-only checkpoints (KEEP_WEIGHTS) restart the optimizer
             opt.load_state_dict(ck["opt"])
+            fresh_opt = False
         step, tokens = ck["step"], ck["tokens"]
         log(f"resumed at step {step}, {tokens/1e6:.2f}M tokens")
+    elif init:
+        step, tokens = init[2]["steps"], init[2]["tokens"]
+        if not tokens:   # a model exported before GGUFs carried the record
+            step, tokens = ledger_last(a.ledger)
+        log(f"initialised from {a.init} (trained {step} steps, {tokens/1e6:.2f}M tokens before)")
 
     use_amp = device == "cuda" and tcfg.get("bf16", True)
     amp = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp else \
@@ -218,7 +256,9 @@ def main():
     log_every = tcfg.get("log_every", 10)
     eval_every_s = tcfg.get("eval_every_s", 300)
     ckpt_every_s = tcfg.get("ckpt_every_s", 300)
-    start_step = step
+    start_step, start_tokens = step, tokens
+    # A fresh optimizer warms up again, also when continuing a trained model.
+    warm_from = start_step if fresh_opt else 0
     t_start = time.time()
     last_eval = last_ckpt = t_start
     tok_window, t_window = 0, time.time()
@@ -230,7 +270,7 @@ def main():
         prog = max((step - start_step) / max(1, steps - start_step), elapsed / budget)
         if prog >= 1.0:
             break
-        lr = lr0 * min(1.0, (step + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, prog))))
+        lr = lr0 * min(1.0, (step - warm_from + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, prog))))
         for g in opt.param_groups:
             g["lr"] = lr
         total = 0.0
@@ -271,14 +311,25 @@ def main():
             log(f"checkpoint {ckpt_path}")
     ev = evaluate(m, hidden, dev_batches, tok, device, amp)
     metrics.update(ev)
-    metrics.update({"step": step, "tokens": tokens, "params": m.n_params(),
+    metrics.update({"step": step, "tokens": tokens, "params": m.n_params(), "train_loss": run_loss,
                     "seconds": time.time() - t_start,
-                    "tokens_per_s_mean": (tokens - 0) / max(1e-9, time.time() - t_start)
-                    if start_step == 0 else None})
+                    "tokens_per_s_mean": (tokens - start_tokens) / max(1e-9, time.time() - t_start)})
     log("eval " + " ".join(f"{k} {v:.4f}" for k, v in ev.items()))
     save_ckpt(ckpt_path, m, opt, step, tokens, cfg, tok_path)
     with open(os.path.join(a.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
+    if a.ledger:
+        append_ledger(a.ledger, {
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "where": f"{os.uname().nodename} {device}"
+                     + (f" {torch.cuda.get_device_name()}" if device == "cuda" else
+                        f" {torch.get_num_threads()} threads"),
+            "config": a.config, "from": a.init if init else ("resume" if start_step else "scratch"),
+            "params": m.n_params(), "steps": [start_step, step], "tokens": [start_tokens, tokens],
+            "seconds": round(metrics["seconds"], 1),
+            "tokens_per_s": round(metrics["tokens_per_s_mean"]),
+            "lr": tcfg["lr"], "train_loss": round(run_loss, 4) if run_loss is not None else None,
+            **{k: round(v, 4) for k, v in ev.items()}})
     log(f"done: step {step}, {tokens/1e6:.2f}M tokens, checkpoint {ckpt_path}")
 
 
