@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -55,6 +57,49 @@ type Options struct {
 	// ContentFirst commits content tokens before pad tokens (pads wait until
 	// no content position is more confident than the threshold).
 	ContentFirst bool
+	// Experts lists the decoding experts whose log-probabilities a backend
+	// adds to its model's, comma-separated (ExpertCopy, ExpertIdent); "" =
+	// the backend's default (all it has), "none" = the model alone. Backends
+	// without experts ignore it.
+	Experts string
+}
+
+// Decoding experts a backend may add to its model (Options.Experts).
+const (
+	// ExpertCopy copies the continuation of the longest match of a slot's
+	// neighbours elsewhere in the canvas.
+	ExpertCopy = "copy"
+	// ExpertIdent favours identifiers the canvas (and its cross-file
+	// context) defines where a slot continues a name.
+	ExpertIdent = "ident"
+)
+
+// Expert reports whether o turns on the named expert.
+func (o Options) Expert(name string) bool {
+	if o.Experts == "" {
+		return true
+	}
+	for _, e := range strings.Split(o.Experts, ",") {
+		if strings.TrimSpace(e) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidExperts checks an Options.Experts list.
+func ValidExperts(list string) error {
+	if list == "" || list == "none" {
+		return nil
+	}
+	for _, e := range strings.Split(list, ",") {
+		switch strings.TrimSpace(e) {
+		case ExpertCopy, ExpertIdent:
+		default:
+			return fmt.Errorf("unknown decoding expert %q; valid: %s, %s (comma-separated), or none", e, ExpertCopy, ExpertIdent)
+		}
+	}
+	return nil
 }
 
 // A StepToken is one position of a hole in an observed step.
@@ -85,6 +130,10 @@ type Request struct {
 	Segments []Segment
 	Opts     Options
 	Observe  func(Step) // optional; called synchronously after every step
+	// Sources is text around the canvas that did not fit the model's
+	// context (the rest of the document, the whole cross-file context):
+	// decoding experts read it, the model does not. Optional.
+	Sources []string
 }
 
 // A Fill is one candidate's text for every hole, in canvas order.
@@ -97,6 +146,16 @@ type Fill struct {
 	LogProb float64
 	// Confidence is the mean probability of the filled tokens, in [0,1].
 	Confidence float64
+	// Spans is each hole's text cut at its tokens, with the probability the
+	// backend gave each (nil when it cannot say): infill reads it line by
+	// line to show only the lines the model is sure of.
+	Spans [][]TokenSpan
+}
+
+// A TokenSpan is one token of a fill: its text and probability.
+type TokenSpan struct {
+	Text string
+	Prob float32
 }
 
 // Result is what a Denoiser returns: one Fill per candidate.

@@ -19,8 +19,14 @@ type Metrics struct {
 	SyntaxValid       *float64 `json:"syntax_valid"`
 	SuffixDuplication float64  `json:"suffix_duplication"`
 	Empty             float64  `json:"empty"`
-	Latency           Latency  `json:"latency_ms"`
-	TokensPerSecond   float64  `json:"tokens_per_second"`
+	// Shown is the share of tasks with a suggestion; Precision the share
+	// of those that match exactly; CommentOnly the share of those that are
+	// only a comment where the answer is code.
+	Shown           float64 `json:"shown"`
+	Precision       float64 `json:"precision"`
+	CommentOnly     float64 `json:"comment_only"`
+	Latency         Latency `json:"latency_ms"`
+	TokensPerSecond float64 `json:"tokens_per_second"`
 	// PassAt1 is HumanEval's share of passed tests, only under --exec.
 	PassAt1 *float64 `json:"pass_at_1,omitempty"`
 	// Errors counts completions that failed (they also count as empty).
@@ -66,7 +72,7 @@ func summarize(results []Result) Metrics {
 	if m.N == 0 {
 		return m
 	}
-	var exact, empty, dup, checked, valid, ran, passed, tokens int
+	var exact, empty, dup, checked, valid, ran, passed, tokens, shownExact, comments int
 	var sim, engineSec float64
 	lat := make([]float64, 0, len(results))
 	for _, r := range results {
@@ -74,6 +80,8 @@ func summarize(results []Result) Metrics {
 		exact += b2i(r.Exact)
 		empty += b2i(r.Empty)
 		dup += b2i(r.SuffixDup)
+		comments += b2i(r.CommentOnly)
+		shownExact += b2i(r.Exact && !r.Empty)
 		if r.SyntaxValid != nil {
 			checked++
 			valid += b2i(*r.SyntaxValid)
@@ -94,6 +102,11 @@ func summarize(results []Result) Metrics {
 	m.EditSimilarity = sim / n
 	m.Empty = float64(empty) / n
 	m.SuffixDuplication = float64(dup) / n
+	if shown := m.N - empty; shown > 0 {
+		m.Shown = float64(shown) / n
+		m.Precision = float64(shownExact) / float64(shown)
+		m.CommentOnly = float64(comments) / float64(shown)
+	}
 	if checked > 0 {
 		v := float64(valid) / float64(checked)
 		m.SyntaxValid = &v

@@ -29,6 +29,10 @@ type Result struct {
 	SyntaxValid *bool
 	SuffixDup   bool
 	Empty       bool
+	// CommentOnly: the suggestion is only a comment where the answer is code.
+	CommentOnly bool
+	Confidence  float64 // the suggestion's, as infill scored it
+	Middle      string  // the expected text
 	// Passed is HumanEval's verdict under --exec; nil when not run.
 	Passed     *bool
 	ExecDetail string // why a run failed (python's last lines, a timeout)
@@ -120,6 +124,7 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 	} else if len(sugs) > 0 {
 		res.Suggestion = insertedText(doc.Text, len(t.Prefix), sugs[0])
 		res.edit = &sugs[0]
+		res.Confidence = sugs[0].Confidence
 	}
 	if res.EngineTime == 0 && len(sugs) > 0 {
 		// An engine that bypassed the context: fall back to what the suggestion says.
@@ -156,6 +161,8 @@ func score(res *Result, t *Task, syntax SyntaxChecker) {
 	res.Exact = ExactMatch(s, t.Middle)
 	res.EditSimilarity = EditSimilarity(s, t.Middle)
 	res.SuffixDup = !res.Empty && SuffixDuplication(s, t.Middle, t.Suffix)
+	res.Middle = t.Middle
+	res.CommentOnly = !res.Empty && infill.CommentOnly(t.Lang, s) && !infill.CommentOnly(t.Lang, t.Middle)
 	if !res.Empty && syntax != nil {
 		var ok, checked bool
 		if e := res.edit; e != nil {

@@ -115,7 +115,7 @@ func TestRunScoresThroughThePipeline(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"by_kind", "by_lang", "edit_similarity", "empty", "exact_match", "latency_ms", "n", "suffix_duplication", "syntax_valid", "tokens_per_second"}
+	want := []string{"by_kind", "by_lang", "comment_only", "edit_similarity", "empty", "exact_match", "latency_ms", "n", "precision", "shown", "suffix_duplication", "syntax_valid", "tokens_per_second"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("metrics JSON keys %v, want %v", keys, want)
 	}

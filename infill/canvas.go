@@ -23,7 +23,14 @@ type canvas struct {
 	SuffixEnd   int
 	Start, End  int // the hole's range in the document
 	MaxTok      int
+	// Sources is what the engine's experts may read beyond the canvas:
+	// the whole cross-file context and the document around the windows.
+	Sources []string
 }
+
+// maxSourceBytes bounds the document text given as Sources on each side
+// of the windows: the copy expert scans it at every slot.
+const maxSourceBytes = 16 << 10
 
 // segments is the canvas as the engine takes it.
 func (c canvas) segments() []engine.Segment {
@@ -94,6 +101,7 @@ func suffixWindow(text string, end, budget int, count func(string) int) (stop, u
 // context taking at most a third of the prefix's share, its last lines
 // kept.
 func buildCanvas(text string, start, end, maxTok int, extra string, sz sizer) canvas {
+	fullExtra := extra
 	avail := max(sz.context-maxTok-8, 16)
 	sufEnd, sufUsed := suffixWindow(text, end, avail/4, sz.count)
 	preBudget := avail - sufUsed
@@ -109,8 +117,19 @@ func buildCanvas(text string, start, end, maxTok int, extra string, sz sizer) ca
 		preBudget -= sz.count(extra)
 	}
 	preStart, _ := prefixWindow(text, start, preBudget, sz.count)
+	before := text[max(0, preStart-maxSourceBytes):preStart]
+	if i := strings.IndexByte(before, '\n'); i >= 0 && preStart > maxSourceBytes {
+		before = before[i+1:] // whole lines only
+	}
+	after := text[sufEnd:min(len(text), sufEnd+maxSourceBytes)]
+	var sources []string
+	for _, s := range []string{fullExtra, before, after} {
+		if s != "" {
+			sources = append(sources, s)
+		}
+	}
 	return canvas{Extra: extra, Prefix: text[preStart:start], Suffix: text[end:sufEnd],
-		PrefixStart: preStart, SuffixEnd: sufEnd, Start: start, End: end, MaxTok: maxTok}
+		PrefixStart: preStart, SuffixEnd: sufEnd, Start: start, End: end, MaxTok: maxTok, Sources: sources}
 }
 
 // coverClosers extends a hole at pos over the rest of its line when that

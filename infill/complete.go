@@ -137,7 +137,7 @@ func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Op
 // engineOptions maps completion options and a plan to a request's options.
 func engineOptions(opts Options, p plan) engine.Options {
 	return engine.Options{Steps: opts.Steps, Algorithm: opts.Algorithm, Temperature: opts.Temperature,
-		Threshold: opts.Threshold, Block: p.block, Seed: opts.Seed, Candidates: opts.Candidates}
+		Threshold: opts.Threshold, Block: p.block, Seed: opts.Seed, Candidates: opts.Candidates, Experts: opts.Experts}
 }
 
 // fillOne fills the hole [start, end) of d; when end > start the hole
@@ -146,7 +146,7 @@ func engineOptions(opts Options, p plan) engine.Options {
 func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p plan, opts Options) ([]Suggestion, error) {
 	sz := newSizer(c.engine, opts.ContextTokens)
 	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, sz)
-	res, err := c.engine.Infill(ctx, engine.Request{Segments: cv.segments(), Opts: engineOptions(opts, p), Observe: d.observe})
+	res, err := c.engine.Infill(ctx, engine.Request{Segments: cv.segments(), Opts: engineOptions(opts, p), Observe: d.observe, Sources: cv.Sources})
 	if err != nil {
 		return nil, fmt.Errorf("infill: filling %s at byte %d: %w", d.path, start, err)
 	}
@@ -161,12 +161,32 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 		if len(f.Tokens) > 0 {
 			tokens = f.Tokens[0]
 		}
-		s, ok := c.finish(ctx, d, cv, p, f.Holes[0], opts, sz)
+		raw, conf := f.Holes[0], f.Confidence
+		if p.shape == shapeBlock && len(f.Spans) > 0 {
+			var cut string
+			if cut, conf = sureLines(raw, f.Spans[0], lineConfidence(opts), conf); cut != raw {
+				c.stats.linesCut.Add(1)
+				raw = cut
+			}
+		}
+		s, ok := c.finish(ctx, d, cv, p, raw, opts, sz)
 		if !ok || seen[s.Text+fmt.Sprint(s.End)] {
 			continue
 		}
 		seen[s.Text+fmt.Sprint(s.End)] = true
-		s.Confidence, s.Tokens = f.Confidence, tokens
+		if retypesNextLine(s.Text, d.text[s.End:]) {
+			c.stats.retyped.Add(1)
+			continue
+		}
+		if CommentOnly(d.lang, s.Text) && d.codeDue(start) {
+			c.stats.commentOnly.Add(1)
+			continue
+		}
+		if conf < minConfidence(opts) {
+			c.stats.unsure.Add(1)
+			continue
+		}
+		s.Confidence, s.Tokens = conf, tokens
 		s.Steps += res.Steps
 		out = append(out, s)
 	}
@@ -276,7 +296,7 @@ func (c *Completer) repair(ctx context.Context, d *docState, cv canvas, p plan, 
 		maxTok := sz.count(bad) + 8
 		ro := engineOptions(opts, plan{block: lineBlock})
 		ro.Candidates, ro.Seed = 1, opts.Seed+uint64(round)
-		res, err := c.engine.Infill(ctx, engine.Request{Opts: ro, Segments: []engine.Segment{
+		res, err := c.engine.Infill(ctx, engine.Request{Opts: ro, Sources: cv.Sources, Segments: []engine.Segment{
 			{Text: cv.Extra + d.text[cv.PrefixStart:cv.Start] + good},
 			{Hole: true, MaxTok: maxTok},
 			{Text: tail + d.text[end:cv.SuffixEnd]},
@@ -444,7 +464,7 @@ func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plan
 		block = max(block, p.block)
 	}
 	segs = append(segs, engine.Segment{Text: cv.Suffix})
-	res, err := c.engine.Infill(ctx, engine.Request{Segments: segs, Opts: engineOptions(opts, plan{block: block}), Observe: opts.Observe})
+	res, err := c.engine.Infill(ctx, engine.Request{Segments: segs, Opts: engineOptions(opts, plan{block: block}), Observe: opts.Observe, Sources: cv.Sources})
 	if err != nil {
 		if errors.Is(err, engine.ErrUnsupported) {
 			return err

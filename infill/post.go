@@ -186,6 +186,29 @@ func trimSuffixRepeat(text, suffix string, lineStart bool) (string, bool) {
 			return kept, true
 		}
 	}
+	// A fill that ran on into the suffix and past it: from some line on it
+	// retypes the suffix's next lines (two, or one distinctive line), and
+	// what follows is the suffix's text again or worse.
+	for k := first; k < len(lines); k++ {
+		var tail []string
+		for _, l := range lines[k:] {
+			if t := strings.TrimSpace(l); t != "" {
+				tail = append(tail, t)
+			}
+		}
+		m := 0
+		for m < len(tail) && m < len(sufLines) && tail[m] == sufLines[m] {
+			m++
+		}
+		if m < len(tail) && m < len(sufLines) && m == len(tail)-1 && strings.HasPrefix(sufLines[m], tail[m]) {
+			m++ // the fill's last line, cut short by the token budget
+		}
+		distinct := m == 1 && len(tail[0]) >= 8 && strings.Trim(tail[0], closers+"{;, ") != ""
+		kept := strings.Join(lines[:k], "\n")
+		if len(tail) > 0 && (m >= 2 || distinct) && strings.TrimSpace(kept) != "" && keeps(kept) {
+			return kept, true
+		}
+	}
 	// A tail equal to the start of the suffix (on the cursor's line).
 	for k := min(len(text), len(rest)); k >= 1; k-- {
 		over := rest[:k]

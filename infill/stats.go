@@ -15,12 +15,17 @@ type Stats struct {
 	RepairRescued int64 // ... that repair made valid
 	SuffixTrimmed int64 // candidates whose tail repeated the suffix
 	Empty         int64 // candidates dropped as empty or whitespace-only
+	LinesCut      int64 // block fills cut to the lines the engine was sure of
+	CommentOnly   int64 // dropped: only a comment where code was due
+	Unsure        int64 // dropped: confidence below Options.MinConfidence
+	Retyped       int64 // dropped: ends by retyping the line after the hole
 }
 
 // stats holds the live counters.
 type stats struct {
 	completions, candidates, valid, invalid, truncated atomic.Int64
 	repairTried, repairRescued, suffixTrimmed, empty   atomic.Int64
+	linesCut, commentOnly, unsure, retyped             atomic.Int64
 }
 
 func (s *stats) snapshot() Stats {
@@ -29,6 +34,7 @@ func (s *stats) snapshot() Stats {
 		Valid: s.valid.Load(), Invalid: s.invalid.Load(), Truncated: s.truncated.Load(),
 		RepairTried: s.repairTried.Load(), RepairRescued: s.repairRescued.Load(),
 		SuffixTrimmed: s.suffixTrimmed.Load(), Empty: s.empty.Load(),
+		LinesCut: s.linesCut.Load(), CommentOnly: s.commentOnly.Load(), Unsure: s.unsure.Load(), Retyped: s.retyped.Load(),
 	}
 }
 

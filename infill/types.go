@@ -26,6 +26,16 @@ type Options struct {
 	Seed         uint64
 	Candidates   int // candidates to ask the engine for; the best come first
 	RepairRounds int // syntax repair rounds; 0 = default (2), -1 = off
+	// LineConfidence is what the second and later lines of a block fill
+	// need (their tokens' mean probability) to be shown; 0 =
+	// DefaultLineConfidence, negative = every line.
+	LineConfidence float64
+	// MinConfidence is what a suggestion needs (its tokens' mean
+	// probability) to be shown at all: no suggestion beats a wrong one.
+	// 0 = DefaultMinConfidence.
+	MinConfidence float64
+	// Experts is engine.Options.Experts: the decoding experts to use.
+	Experts string
 	// ContextTokens caps the canvas (prefix, hole and suffix) in tokens;
 	// 0 = the engine's context length (or 2,048 when it does not say).
 	ContextTokens int

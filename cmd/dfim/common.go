@@ -27,7 +27,7 @@ type commonFlags struct {
 
 func addCommonFlags(fs *flag.FlagSet) *commonFlags {
 	c := &commonFlags{}
-	fs.StringVar(&c.engine, "engine", "native", "engine: native, inception or openai")
+	fs.StringVar(&c.engine, "engine", "native", "engine: native, copy (the no-model baseline), inception or openai")
 	fs.StringVar(&c.model, "model", "", "GGUF model file for the native engine (default: the built-in model)")
 	fs.StringVar(&c.endpoint, "endpoint", "", "base URL of a remote engine")
 	fs.StringVar(&c.remoteModel, "remote-model", "", "model name sent to a remote engine")

@@ -46,6 +46,10 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	noContext := fs.Bool("no-context", false, "with --workspace: give no cross-file context (the baseline to compare with)")
 	contextBytes := fs.Int("context-bytes", eval.DefaultContextBytes, "with --workspace: most bytes of cross-file context per task")
 	repair := fs.Int("repair", 2, "syntax repair rounds (0: off), to measure what repair adds")
+	block := fs.Int("block", 0, "left-to-right block length in tokens (0: planned from the cursor)")
+	experts := fs.String("experts", "", "decoding experts: copy, ident (comma-separated) or none (default: all the engine has)")
+	minConf := fs.Float64("min-confidence", 0, "show only suggestions at least this confident (0: the pipeline's default)")
+	lineConf := fs.Float64("line-confidence", 0, "confidence the second and later lines of a block need (0: default, -1: keep all)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,7 +87,10 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	r := eval.NewRunner(d)
 	r.Jobs = *jobs
 	r.Options = infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), Seed: *seed, MaxTokens: *maxTokens,
-		RepairRounds: *repair}
+		RepairRounds: *repair, Block: *block, Experts: *experts, MinConfidence: *minConf, LineConfidence: *lineConf}
+	if err := engine.ValidExperts(*experts); err != nil {
+		return usagef("--experts: %v", err)
+	}
 	if *repair == 0 {
 		r.Options.RepairRounds = -1 // infill: 0 means its default, -1 off
 	}
@@ -173,6 +180,9 @@ type resultLine struct {
 	Lang           string  `json:"lang"`
 	Kind           string  `json:"kind"`
 	Suggestion     string  `json:"suggestion"`
+	Expected       string  `json:"expected"`
+	Confidence     float64 `json:"confidence"`
+	CommentOnly    bool    `json:"comment_only,omitempty"`
 	Exact          bool    `json:"exact_match"`
 	EditSimilarity float64 `json:"edit_similarity"`
 	SyntaxValid    *bool   `json:"syntax_valid"`
@@ -194,7 +204,7 @@ func writeResults(path string, results []eval.Result) error {
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	for _, r := range results {
-		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Exact: r.Exact,
+		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Expected: r.Middle, Confidence: r.Confidence, CommentOnly: r.CommentOnly, Exact: r.Exact,
 			EditSimilarity: r.EditSimilarity, SyntaxValid: r.SyntaxValid, SuffixDup: r.SuffixDup, Empty: r.Empty,
 			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Tokens: r.Tokens, ContextBytes: r.ContextBytes,
 			Passed: r.Passed, ExecDetail: r.ExecDetail}

@@ -48,6 +48,8 @@ type plan struct {
 	refreshEvery int
 	usePrefixKV  bool
 	maxSlots     int
+	copy         bool // the copy expert is on
+	chain        bool // commit left-to-right runs of confident slots (SelectRun)
 }
 
 func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
@@ -90,6 +92,13 @@ func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
 	if p.refreshEvery <= 0 {
 		p.refreshEvery = 1
 	}
+	p.copy = opts.Expert(engine.ExpertCopy) && d.settings.Copy.MaxMatch > 0
+	if d.settings.CopyOnly {
+		// Strictly left to right, one slot a step: each slot sees the
+		// committed text before it, which is all the copy expert reads.
+		p.copy, p.block, p.nBlocks, p.steps, p.threshold = true, 1, p.maxSlots, 1, 0
+	}
+	p.chain = p.copy && p.algorithm == engine.Threshold && !d.settings.CopyOnly
 	return p
 }
 
@@ -174,6 +183,8 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 			var logits []float32
 			shared := steps == 0 // all candidates read the first pass's logits
 			switch {
+			case d.settings.CopyOnly:
+				shared = false // no model: CopyPick below
 			case steps == 0:
 				// Every candidate starts from the same canvas: one pass
 				// serves them all, its keys and values copied.
@@ -200,16 +211,51 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 				w := want[i]
 				picks := make([]sample.Pick, len(w))
 				slots := make([]sample.Slot, len(w))
+				// With the copy expert, slots are read left to right and each
+				// sees the picks before it as tentative text, so a copied run
+				// can commit in one step (SelectRun), as prompt-lookup
+				// decoding accepts several drafted tokens at once.
+				var text *sample.TextCanvas
+				var tent []int32
+				var known []bool
+				if p.copy {
+					tent, known = slices.Clone(cd.tokens), d.known(cd)
+					text = sample.NewTextCanvas(tent, known, d.tok.TokenBytes, req.Sources...)
+				}
+				adjacent := make([]bool, len(w))
 				for j := range w {
+					adjacent[j] = j > 0 && w[j] == w[j-1]+1
+					params := cd.params
+					if p.copy {
+						if p.chain && adjacent[j] && !slots[j-1].End {
+							tent[w[j-1]], known[w[j-1]] = picks[j-1].Token, true
+							text = sample.NewTextCanvas(tent, known, d.tok.TokenBytes, req.Sources...)
+						}
+						cb := sample.CopyBias(text, w[j], d.vocab, d.settings.Copy)
+						if d.settings.CopyOnly {
+							picks[j] = sample.CopyPick(cb, d.padToken())
+							slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
+							continue
+						}
+						if cb != nil {
+							params.Bias = append(slices.Clip(params.Bias), cb...)
+						}
+					}
 					row := logits[(off+j)*d.model.Vocab : (off+j+1)*d.model.Vocab]
-					picks[j] = sample.Choose(row, cd.params, cd.rng, d.scratch)
+					picks[j] = sample.Choose(row, params, cd.rng, d.scratch)
 					slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
 				}
 				if !shared {
 					off += len(w)
 				}
+				var commit []int
 				k := sample.CommitCount(len(w), stepsLeft)
-				for _, j := range sample.Select(slots, k, p.threshold, p.contentFirst) {
+				if p.chain {
+					commit = sample.SelectRun(slots, adjacent, k, p.threshold)
+				} else {
+					commit = sample.Select(slots, k, p.threshold, p.contentFirst)
+				}
+				for _, j := range commit {
 					pos := w[j]
 					cd.tokens[pos], cd.committed[pos] = picks[j].Token, true
 					cd.prob[pos], cd.logProb[pos] = picks[j].Prob, picks[j].LogProb
@@ -261,6 +307,16 @@ func (d *Denoiser) firstPass(lay *layout, cd *candidate, want []int, fixedPrefix
 		rows = allRows(T)[from-1:] // the first slot's logits read the row before it
 	}
 	return d.model.forward(&d.ws, [][]int32{cd.tokens}, []*kvCache{cd.kv}, rows, [][]int{want}), from > 0
+}
+
+// known marks the positions of a candidate that hold real text for the
+// experts to read: fixed or committed, not a mask, not an end token.
+func (d *Denoiser) known(cd *candidate) []bool {
+	k := make([]bool, len(cd.tokens))
+	for i, t := range cd.tokens {
+		k[i] = cd.committed[i] && t != d.mask && !d.isEnd(t)
+	}
+	return k
 }
 
 func tokensOf(cs []*candidate) [][]int32 {
@@ -354,6 +410,14 @@ func (d *Denoiser) finish(lay *layout, cd *candidate) engine.Fill {
 		text := d.tok.Decode(append(slices.Clone(h.prefill), cd.tokens[lo:hi]...))
 		f.Holes = append(f.Holes, text)
 		f.Tokens = append(f.Tokens, hi-lo)
+		spans := make([]engine.TokenSpan, 0, len(h.prefill)+hi-lo)
+		if len(h.prefill) > 0 {
+			spans = append(spans, engine.TokenSpan{Text: d.tok.Decode(h.prefill), Prob: 1})
+		}
+		for p := lo; p < hi; p++ {
+			spans = append(spans, engine.TokenSpan{Text: string(d.tok.TokenBytes(cd.tokens[p])), Prob: cd.prob[p]})
+		}
+		f.Spans = append(f.Spans, spans)
 		for p := lo; p < hi; p++ {
 			f.LogProb += cd.logProb[p]
 			probSum += float64(cd.prob[p])

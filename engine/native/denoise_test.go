@@ -130,19 +130,20 @@ func TestThresholdCommitsInParallel(t *testing.T) {
 
 // TestPadsTrimmed uses a model whose logits all tie, so argmax picks pad
 // (id 0) at every slot: the first commit ends the hole, the rest become pad
-// at once, and the fill is empty after one step.
+// at once, and the fill is empty after one step. The model alone: the copy
+// expert would break the tie.
 func TestPadsTrimmed(t *testing.T) {
 	cfg := llada(gguf.TypeF32)
 	cfg.zeroOutput = true
 	d := newTiny(t, cfg, DefaultSettings)
 	res := infill(t, d, engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 16),
-		Opts: engine.Options{Algorithm: engine.LowConfidence, Steps: 16}})
+		Opts: engine.Options{Algorithm: engine.LowConfidence, Steps: 16, Experts: "none"}})
 	if f := res.Candidates[0]; f.Holes[0] != "" || f.Tokens[0] != 0 || res.Steps != 1 {
 		t.Errorf("fill %q (%d tokens) in %d steps, want empty in 1", f.Holes[0], f.Tokens[0], res.Steps)
 	}
 	// ExactLength bans pad and EOS: every slot gets content.
 	res = infill(t, d, engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 16),
-		Opts: engine.Options{Algorithm: engine.LowConfidence, Steps: 16, ExactLength: true}})
+		Opts: engine.Options{Algorithm: engine.LowConfidence, Steps: 16, ExactLength: true, Experts: "none"}})
 	if f := res.Candidates[0]; f.Tokens[0] != 16 || f.Holes[0] != strings.Repeat("\x00", 16) {
 		t.Errorf("exact length: fill %q (%d tokens), want 16 bytes of the first content token", f.Holes[0], f.Tokens[0])
 	}
@@ -339,5 +340,29 @@ func TestEndBias(t *testing.T) {
 	}
 	if _, err := New("tiny.gguf", f, DefaultSettings); err == nil || !strings.Contains(err.Error(), "DFIM_END_BIAS") {
 		t.Errorf("bad DFIM_END_BIAS: err = %v", err)
+	}
+}
+
+// TestCopyExpert: a model whose logits all tie says nothing, so what the
+// copy expert reads decides the fill: the line that followed the same
+// left context elsewhere, in the canvas or in Sources (text the model
+// never sees); with the expert off, nothing.
+func TestCopyExpert(t *testing.T) {
+	cfg := llada(gguf.TypeF32)
+	cfg.zeroOutput = true
+	d := newTiny(t, cfg, DefaultSettings)
+	prefix := "func a() {\n\tx := foo.Bar(1)\n}\n\nfunc b() {\n\tx := "
+	res := infill(t, d, engine.Request{Segments: lineCanvas(prefix, "\n}\n", 16)})
+	if got := res.Candidates[0].Holes[0]; !strings.HasPrefix(got, "foo.Bar(1)") {
+		t.Errorf("copy from the canvas: fill %q, want it to start with foo.Bar(1)", got)
+	}
+	res = infill(t, d, engine.Request{Segments: lineCanvas("func b() {\n\ty := ", "\n}\n", 16),
+		Sources: []string{"func a() {\n\ty := strings.Cut(s)\n}\n"}})
+	if got := res.Candidates[0].Holes[0]; !strings.HasPrefix(got, "strings.Cut(s)") {
+		t.Errorf("copy from Sources: fill %q, want it to start with strings.Cut(s)", got)
+	}
+	res = infill(t, d, engine.Request{Segments: lineCanvas(prefix, "\n}\n", 16), Opts: engine.Options{Experts: "none"}})
+	if got := res.Candidates[0].Holes[0]; got != "" {
+		t.Errorf("experts off: fill %q, want empty (the model's tie picks pad)", got)
 	}
 }

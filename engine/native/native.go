@@ -12,12 +12,19 @@ import (
 	"github.com/dfim/dfim/engine/native/builtin"
 	"github.com/dfim/dfim/engine/native/gguf"
 	"github.com/dfim/dfim/engine/native/kernels"
+	"github.com/dfim/dfim/engine/native/sample"
 	"github.com/dfim/dfim/engine/native/tokenizer"
 )
 
 func init() {
 	engine.Register("native", func(cfg engine.Config) (engine.Denoiser, error) {
 		return Open(cfg, DefaultSettings)
+	})
+	// The no-model baseline every quality table stands beside.
+	engine.Register("copy", func(cfg engine.Config) (engine.Denoiser, error) {
+		s := DefaultSettings
+		s.CopyOnly = true
+		return Open(cfg, s)
 	})
 }
 
@@ -37,6 +44,14 @@ type Settings struct {
 	// negative value makes fills longer. The environment variable
 	// DFIM_END_BIAS, when set, replaces the sum (for tuning on dev tasks).
 	EndBias float32
+	// Copy weights the copy expert (engine.ExpertCopy). The environment
+	// variable DFIM_COPY="min,max,weight,perbyte", when set, replaces it
+	// (for tuning on dev tasks).
+	Copy sample.CopyParams
+	// CopyOnly runs no model at all: every slot, left to right, takes the
+	// copy expert's choice, and a slot without one ends the hole. It is the
+	// lookup-table baseline (`--engine copy`) that the model must beat.
+	CopyOnly bool
 }
 
 // EndBiasKey is the GGUF metadata key with a model's calibrated end-token
@@ -45,7 +60,7 @@ type Settings struct {
 const EndBiasKey = "dfim.end_logit_bias"
 
 // DefaultSettings is what the "native" engine opens with.
-var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4}
+var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4, Copy: sample.DefaultCopy}
 
 // ErrNoBuiltinModel is returned when Config.Model is empty and this build
 // carries no built-in model.
@@ -63,6 +78,7 @@ type Denoiser struct {
 	mask, pad, eos, bos int32   // special tokens; -1 = none (bos: none added)
 	special             []int32 // tokens a fill may never take
 	endBias             float32 // added to the end tokens' logits
+	vocab               *vocabIndex
 
 	// mu serializes forward passes and guards the fields below it.
 	mu      sync.Mutex
@@ -140,6 +156,7 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 		}
 	}
 	d.scratch = make([]float32, m.Vocab)
+	d.vocab = newVocabIndex(d)
 	if b, ok := f.Float(EndBiasKey); ok {
 		d.endBias = float32(b)
 	}
@@ -150,6 +167,13 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 			return nil, fmt.Errorf("DFIM_END_BIAS=%q is not a number", env)
 		}
 		d.endBias = float32(b)
+	}
+	if env := os.Getenv("DFIM_COPY"); env != "" {
+		var c sample.CopyParams
+		if _, err := fmt.Sscanf(env, "%d,%d,%g,%g", &c.MinMatch, &c.MaxMatch, &c.Weight, &c.PerByte); err != nil {
+			return nil, fmt.Errorf("DFIM_COPY=%q: want min,max,weight,perbyte (e.g. 6,48,1,0.25): %v", env, err)
+		}
+		d.settings.Copy = c
 	}
 	return d, nil
 }

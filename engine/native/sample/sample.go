@@ -313,3 +313,24 @@ func PadAfterEnd(tokens []int32, committed []bool, isEnd func(int32) bool, pad i
 	}
 	return changed, length
 }
+
+// SelectRun returns the slots a left-to-right step commits: the first k
+// (at least one; the step budget's share), then each next slot while it is
+// adjacent to the one before (adjacent[j]: slot j follows slot j-1
+// directly), the one before is not an end, and its confidence reaches
+// threshold. It is for picks made in order with the earlier picks as
+// tentative context, where a slot is only as sure as the run before it.
+func SelectRun(slots []Slot, adjacent []bool, k int, threshold float32) []int {
+	if len(slots) == 0 {
+		return nil
+	}
+	k = min(max(k, 1), len(slots))
+	out := make([]int, k)
+	for j := range k {
+		out[j] = j
+	}
+	for j := k; j < len(slots) && adjacent[j] && !slots[j-1].End && slots[j].Conf >= threshold; j++ {
+		out = append(out, j)
+	}
+	return out
+}
