@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,26 +50,60 @@ type infillJSON struct {
 	Error json.RawMessage `json:"error"`
 }
 
-// tokenLogprobs reads the OpenAI completions logprobs object
-// ({"token_logprobs": [...]}); anything else is ignored, since logprobs are
-// only a ranking hint.
+// tokenLogprobs reads a completion choice's logprobs: OpenAI's legacy
+// {"token_logprobs": [...]} (vLLM, SGLang) or the {"content": [{"logprob"}]}
+// that llama.cpp's /v1/completions sends. Anything else is ignored, since
+// logprobs are only a ranking hint.
 func tokenLogprobs(raw json.RawMessage) (sum float64, n int) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return 0, 0
 	}
 	var lp struct {
 		TokenLogprobs []*float64 `json:"token_logprobs"`
+		Content       []struct {
+			Logprob *float64 `json:"logprob"`
+		} `json:"content"`
 	}
 	if json.Unmarshal(raw, &lp) != nil {
 		return 0, 0
 	}
-	for _, p := range lp.TokenLogprobs {
+	add := func(p *float64) {
 		if p != nil && !math.IsNaN(*p) && !math.IsInf(*p, 0) {
 			sum += *p
 			n++
 		}
 	}
+	for _, p := range lp.TokenLogprobs {
+		add(p)
+	}
+	if len(lp.TokenLogprobs) == 0 {
+		for _, c := range lp.Content {
+			add(c.Logprob)
+		}
+	}
 	return sum, n
+}
+
+// wholeJSON reports whether an answer asked for as a stream came back as
+// one JSON document instead (a server or proxy that ignores "stream"):
+// its first byte that is not white space opens an object.
+func wholeJSON(br *bufio.Reader) bool {
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil || len(b) < i {
+			return false
+		}
+		switch b[i-1] {
+		case ' ', '\t', '\r', '\n':
+			if i >= 512 {
+				return false
+			}
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
 }
 
 // errorObject turns an "error" member of a 200 answer into a serverError.
@@ -119,7 +154,9 @@ func applyCompletion(v *completionJSON, cands []*candidate, whole bool, changed 
 // readCompletion reads an OpenAI-style completion answer into cands,
 // streamed (server-sent events) or whole.
 func readCompletion(r io.Reader, stream bool, cands []*candidate, changed func(i int)) error {
-	if !stream {
+	br := bufio.NewReader(r)
+	r = br
+	if !stream || wholeJSON(br) {
 		var v completionJSON
 		if err := json.NewDecoder(r).Decode(&v); err != nil {
 			return decodeError{fmt.Errorf("reading the completion: %w", err)}
@@ -130,7 +167,7 @@ func readCompletion(r io.Reader, stream bool, cands []*candidate, changed func(i
 		if len(v.Choices) == 0 {
 			return decodeError{errors.New("the completion has no choices")}
 		}
-		applyCompletion(&v, cands, true, nil)
+		applyCompletion(&v, cands, true, changed)
 		return nil
 	}
 	sawDone, err := readEvents(r, func(data []byte) error {
@@ -157,6 +194,8 @@ func readCompletion(r io.Reader, stream bool, cands []*candidate, changed func(i
 
 // readInfill reads llama.cpp's /infill answer into the one candidate c.
 func readInfill(r io.Reader, stream bool, c *candidate, changed func()) error {
+	br := bufio.NewReader(r)
+	r = br
 	apply := func(v *infillJSON) error {
 		if err := errorObject(v.Error); err != nil {
 			return err
@@ -182,7 +221,7 @@ func readInfill(r io.Reader, stream bool, c *candidate, changed func()) error {
 		}
 		return nil
 	}
-	if !stream {
+	if !stream || wholeJSON(br) {
 		var v infillJSON
 		if err := json.NewDecoder(r).Decode(&v); err != nil {
 			return decodeError{fmt.Errorf("reading the /infill answer: %w", err)}

@@ -53,6 +53,14 @@ func (b *breaker) allow() (ok bool, wait time.Duration, last error) {
 	return true, 0, nil
 }
 
+// isOpen reports whether calls fail fast now, without taking the
+// half-open probe.
+func (b *breaker) isOpen() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failures >= b.threshold && b.now().Before(b.openUntil)
+}
+
 // outcome is what a call tells the breaker.
 type outcome int
 

@@ -20,6 +20,12 @@ type fimCanvas struct {
 	prefill string // text the hole must start with (Segment.Prefill)
 	suffix  string // every fixed segment after the hole
 	maxTok  int
+	// stop lists texts at which the server should end the fill: a newline
+	// for a hole that is the rest of one line, so a one-slot server does
+	// not generate to maxTok for a line the caller will cut anyway. An
+	// engine.Segment does not say a hole's shape yet, so parseCanvas
+	// leaves it empty (issue 19, item 7).
+	stop []string
 }
 
 // before is the text before the hole: extra chunks, then the prefix.
@@ -66,4 +72,58 @@ func parseCanvas(segs []engine.Segment) (fimCanvas, error) {
 		c.maxTok = defaultMaxTokens
 	}
 	return c, nil
+}
+
+// fit cuts the canvas for a server whose slot holds ctxTokens tokens and
+// that counted promptTokens in it: the prefix and cross-file context lose
+// their farthest lines, the suffix its last, each in proportion, leaving
+// room for the hole. ok is false when nothing sensible is left to cut.
+func (c fimCanvas) fit(promptTokens, ctxTokens int) (fimCanvas, bool) {
+	budget := ctxTokens - c.maxTok - 16
+	if promptTokens <= 0 || budget <= 0 || promptTokens <= budget {
+		return c, false
+	}
+	keep := 0.9 * float64(budget) / float64(promptTokens) // a margin: tokens are not spread evenly
+	cut := c
+	cut.prefix = keepEnd(c.prefix, keep)
+	cut.suffix = keepStart(c.suffix, keep)
+	cut.extra = nil
+	for _, x := range c.extra {
+		if x = keepEnd(x, keep); x != "" {
+			cut.extra = append(cut.extra, x)
+		}
+	}
+	return cut, len(cut.prefix)+len(cut.suffix) < len(c.prefix)+len(c.suffix)
+}
+
+// keepEnd keeps about the last share of text, from a line start (the
+// cursor's own line always).
+func keepEnd(text string, share float64) string {
+	from := len(text) - int(share*float64(len(text)))
+	if from <= 0 {
+		return text
+	}
+	if i := strings.IndexByte(text[from:], '\n'); i >= 0 {
+		return text[from+i+1:]
+	}
+	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
+		return text[i+1:]
+	}
+	return text
+}
+
+// keepStart keeps about the first share of text, up to a line end (the
+// rest of the cursor's line always).
+func keepStart(text string, share float64) string {
+	to := int(share * float64(len(text)))
+	if to >= len(text) {
+		return text
+	}
+	if i := strings.LastIndexByte(text[:to], '\n'); i >= 0 {
+		return text[:i+1]
+	}
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		return text[:i+1]
+	}
+	return text
 }

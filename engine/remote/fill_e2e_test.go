@@ -92,3 +92,38 @@ func TestFillCommandAgainstInception(t *testing.T) {
 		t.Errorf("without a key: stderr %q should name %s", errOut, inceptionKeyEnv)
 	}
 }
+
+// `dfim fill --engine openai --endpoint ROOT` against llama-server's root
+// URL (replayed) fills in the middle: the engine finds llama.cpp in
+// /props and sends the suffix through /infill (issue 19, item 1).
+func TestFillCommandAgainstLlamaCppRoot(t *testing.T) {
+	bin := buildDfim(t)
+	rp := newReplay(t, map[string][]string{
+		"GET /props":   {"llamacpp/props"},
+		"POST /infill": {"llamacpp/infill-stream-probs"},
+	})
+	file := filepath.Join(t.TempDir(), "add.py")
+	if err := os.WriteFile(file, []byte("def add(a, b):\n    return \n\nprint(add(1, 2))\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "fill", "--engine", "openai", "--endpoint", rp.URL, "--timeout", "5s", file+":2:12")
+	cmd.Env = append(os.Environ(), openaiKeyEnv+"=", templateEnv+"=")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("dfim fill: %v\nstdout: %s\nstderr: %s\nrequests: %v", err, o.String(), e.String(), rp.requests())
+	}
+	if !strings.Contains(o.String(), "a + b") {
+		t.Errorf("stdout %q does not hold the server's fill", o.String())
+	}
+	if rp.count("POST /v1/completions") != 0 || rp.count("POST /infill") == 0 {
+		t.Fatalf("requests %v, want /infill and no /v1/completions", rp.requests())
+	}
+	b := rp.last("POST /infill")
+	if p, _ := b["input_prefix"].(string); !strings.HasSuffix(p, "    return ") {
+		t.Errorf("input_prefix %q should end at the position", p)
+	}
+	if s, _ := b["input_suffix"].(string); !strings.HasPrefix(s, "\n\nprint(add(1, 2))") {
+		t.Errorf("input_suffix %q should be the text after the position", s)
+	}
+}

@@ -33,6 +33,7 @@ func fastTuning(w *waits) tuning {
 	t.backoff = time.Millisecond
 	t.maxBackoff = 4 * time.Millisecond
 	t.coolDown = time.Hour // tests that need the breaker to recover move its clock
+	t.detect = false       // tests of the server probe turn it on
 	t.jitter = func(d time.Duration) time.Duration { return d }
 	t.sleep = func(ctx context.Context, d time.Duration) error {
 		if w != nil {

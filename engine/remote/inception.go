@@ -51,10 +51,9 @@ func newInception(cfg engine.Config, tune tuning) (*remoteEngine, error) {
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
-	return &remoteEngine{
-		name: "inception", api: apiFIM, model: model, shown: u.Redacted(),
-		c: newClient("inception", u.String(), u.Redacted(), model, key, inceptionKeyEnv, timeout, tune),
-	}, nil
+	c := newClient("inception", u.String(), u.Redacted(), model, key, inceptionKeyEnv, timeout, tune)
+	return &remoteEngine{name: "inception", model: model, shown: u.Redacted(), c: c,
+		rt: route{api: apiFIM, to: c.target()}}, nil
 }
 
 // fimRequest is the body of POST /v1/fim/completions.

@@ -24,6 +24,7 @@ func TestOpenAICompletionsWithN(t *testing.T) {
 	req := canvas("return ", "\n}", 16)
 	req.Opts.Candidates = 2
 	req.Opts.Seed = 7
+	req.Opts.Temperature = 0.5 // sampled: one request asks for both
 	res, err := e.Infill(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +34,7 @@ func TestOpenAICompletionsWithN(t *testing.T) {
 	}
 	b := s.lastBody()
 	want := map[string]any{"prompt": "return ", "suffix": "\n}", "max_tokens": 16.0, "n": 2.0,
-		"temperature": 0.0, "seed": 7.0, "stream": false}
+		"temperature": 0.5, "seed": 7.0, "stream": true, "logprobs": 1.0}
 	for k, v := range want {
 		if b[k] != v {
 			t.Errorf("request %s = %#v, want %#v", k, b[k], v)
@@ -101,6 +102,7 @@ func TestOpenAIStreamedCandidates(t *testing.T) {
 	e := openaiAt(t, s.URL, fastTuning(nil))
 	req := canvas("p", "s", 2)
 	req.Opts.Candidates = 2
+	req.Opts.Temperature = 0.7
 	var steps []string
 	req.Observe = func(st engine.Step) {
 		steps = append(steps, fmt.Sprintf("%d:%d:%s", st.Candidate, st.Index, st.Holes[0].Text))
@@ -149,8 +151,10 @@ func TestLlamaInfill(t *testing.T) {
 		t.Errorf("path %q, want /infill", s.lastPath())
 	}
 	b := s.lastBody()
-	want := map[string]any{"input_prefix": "y := ", "input_suffix": "\n", "prompt": "ma", "n_predict": 9.0,
-		"cache_prompt": true, "stream": false}
+	// The prefill ends input_prefix: llama.cpp puts "prompt" after the
+	// prefix anyway, and parses special tokens in it.
+	want := map[string]any{"input_prefix": "y := ma", "input_suffix": "\n", "n_predict": 9.0,
+		"cache_prompt": true, "stream": true}
 	for k, v := range want {
 		if b[k] != v {
 			t.Errorf("request %s = %#v, want %#v", k, b[k], v)
@@ -158,6 +162,9 @@ func TestLlamaInfill(t *testing.T) {
 	}
 	if math.Abs(b["temperature"].(float64)-0.2) > 1e-6 {
 		t.Errorf("temperature = %v, want 0.2", b["temperature"])
+	}
+	if _, ok := b["prompt"]; ok {
+		t.Errorf("request has prompt %q; the prefill belongs in input_prefix", b["prompt"])
 	}
 	extra, _ := b["input_extra"].([]any)
 	if len(extra) != 1 || extra[0].(map[string]any)["text"] != "// from util.go: func ln(float64) float64\n" {

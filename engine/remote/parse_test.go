@@ -38,8 +38,8 @@ func TestEndpointURLs(t *testing.T) {
 			t.Errorf("%s %q: %v", tc.engine, tc.endpoint, err)
 			continue
 		}
-		if e.c.url != tc.url || e.api != tc.api {
-			t.Errorf("%s %q: URL %q api %d, want %q api %d", tc.engine, tc.endpoint, e.c.url, e.api, tc.url, tc.api)
+		if e.c.url != tc.url || e.rt.api != tc.api {
+			t.Errorf("%s %q: URL %q api %d, want %q api %d", tc.engine, tc.endpoint, e.c.url, e.rt.api, tc.url, tc.api)
 		}
 	}
 	for _, bad := range []string{"api.inceptionlabs.ai", "ftp://host/", "http://", "::"} {

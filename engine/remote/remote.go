@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/url"
 	"strings"
@@ -22,33 +23,93 @@ type api int
 
 const (
 	apiFIM         api = iota // Inception's /v1/fim/completions
-	apiCompletions            // OpenAI /v1/completions with suffix
+	apiCompletions            // OpenAI /v1/completions with suffix (or a FIM template)
 	apiInfill                 // llama.cpp's native /infill
 )
+
+func (a api) String() string {
+	switch a {
+	case apiFIM:
+		return "/v1/fim/completions"
+	case apiInfill:
+		return "/infill"
+	}
+	return "/v1/completions"
+}
+
+// A route is how holes reach the server: which API at which URL, and for
+// /v1/completions whether the suffix field or a FIM template carries the
+// suffix. The openai engine starts with the one its endpoint names and
+// moves as it learns what the server is.
+type route struct {
+	api          api
+	to           target
+	tmpl         *fimTemplate // apiCompletions: nil = the suffix field
+	tmplSet      bool         // tmpl is decided: forced, learned from a refusal, or chosen for the server
+	noN          bool         // the server refused n > 1: one candidate per request
+	noFIMChecked bool         // /infill refused the model (no FIM tokens) and no template fits it
+}
 
 // A remoteEngine is an engine.Denoiser over HTTP.
 type remoteEngine struct {
 	name  string
-	api   api
 	model string // "" = none sent (the server's only model)
 	shown string // the URL as messages show it (no userinfo)
 	c     *client
 
-	// tmplMu guards tmpl and tmplSet (openai /v1/completions only).
-	tmplMu  sync.Mutex
-	tmpl    *fimTemplate // nil: send the suffix field
-	tmplSet bool         // decided: forced, or learned from a refusal
+	// root is the server's base URL, for looking at it and for moving
+	// between its APIs (openai only; "" for inception).
+	root target
+	// streamAlways streams every request, not only observed ones: a
+	// cancelled context then closes the connection, and the server stops
+	// generating for a client that left (llama.cpp may not, for a whole
+	// answer, and queues the next keystroke behind it).
+	streamAlways bool
+	detect       bool         // look at the server before the first fill
+	log          *slog.Logger // nil = slog.Default()
+
+	// mu guards the fields below.
+	mu        sync.Mutex
+	rt        route
+	info      serverInfo
+	probed    bool      // a look at the server got an answer
+	probeAt   time.Time // when the last look went
+	confirmed bool      // a fill went through on rt (apiInfill)
 }
 
 var _ engine.Denoiser = (*remoteEngine)(nil)
 var _ engine.Describer = (*remoteEngine)(nil)
+var _ engine.ContextSizer = (*remoteEngine)(nil)
 
-// Describe says which server and model the engine calls.
+// Describe says which server and model the engine calls, and once it has
+// looked, what the server is and which API carries the suffix.
 func (e *remoteEngine) Describe() string {
-	if e.model == "" {
-		return fmt.Sprintf("%s at %s", e.name, e.shown)
+	d := fmt.Sprintf("%s at %s", e.name, e.shown)
+	if e.model != "" {
+		d = fmt.Sprintf("%s %s at %s", e.name, e.model, e.shown)
 	}
-	return fmt.Sprintf("%s %s at %s", e.name, e.model, e.shown)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.info.name != "" {
+		d += fmt.Sprintf(" (%s, %s)", e.info.name, e.routeNameLocked())
+	}
+	return d
+}
+
+// ContextLength implements engine.ContextSizer: the tokens one request
+// may hold, as the server says (llama.cpp's per-slot n_ctx from /props,
+// vLLM's max_model_len) or as a refused prompt taught; 0 when unknown. It
+// looks at the server first if the engine has not yet.
+func (e *remoteEngine) ContextLength() int {
+	if e.root.url == "" {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	e.routeFor(ctx)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.info.nCtx
 }
 
 // Close drops idle connections; requests in flight end with their contexts.
@@ -57,9 +118,14 @@ func (e *remoteEngine) Close() error {
 	return nil
 }
 
+// errNotAsked marks a candidate no request was made for (an earlier one
+// failed first).
+var errNotAsked = errors.New("remote: candidate not asked for")
+
 // Infill sends the canvas's one hole to the server, once per candidate
-// (or once with n candidates where the API takes n), streaming when the
-// request has an Observe callback.
+// (or once with n candidates where the API takes n). The openai engine
+// always streams; inception streams when the request has an Observe
+// callback.
 func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.Result, error) {
 	start := time.Now()
 	cv, err := parseCanvas(req.Segments)
@@ -73,8 +139,8 @@ func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.R
 	}
 	ctx, cancel := e.c.withTimeout(ctx)
 	defer cancel()
+	rt := e.routeFor(ctx)
 
-	stream := req.Observe != nil
 	var obsMu sync.Mutex // serialises Observe: candidates may stream concurrently
 	observe := func(i int) {
 		if req.Observe == nil {
@@ -89,32 +155,31 @@ func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.R
 
 	// errs[i] is candidate i's failure; one good candidate is enough.
 	errs := make([]error, n)
-	switch e.api {
+	for i := range errs {
+		errs[i] = errNotAsked
+	}
+	// Logprobs rank several candidates, and give a fill its Confidence;
+	// llama.cpp computes them for the sampled token cheaply (a partial sort
+	// of one), so it is always asked, other servers only for ranking.
+	a := ask{cv: cv, o: req.Opts, n: 1, stream: req.Observe != nil || e.streamAlways,
+		rank: n > 1 || rt.api == apiInfill || e.llamaCpp()}
+	switch rt.api {
 	case apiCompletions:
-		// One request asks for all n; servers that ignore n answer one, and
-		// the rest are asked for one at a time.
-		errs[0] = e.postCompletions(ctx, cv, req.Opts, 0, stream, cands, observe)
-		if errs[0] == nil {
-			for i := 1; i < n; i++ {
-				if cands[i].finished {
-					continue
-				}
-				errs[i] = e.postCompletions(ctx, cv, req.Opts, i, stream, cands[i:i+1], func(int) { observe(i) })
-			}
-		}
+		e.fillCompletions(ctx, a, cands, observe, errs)
+	case apiInfill:
+		e.fillInfill(ctx, a, cands, observe, errs)
 	default:
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				errs[i] = e.post(ctx, cv, req.Opts, i, stream, cands[i], func() { observe(i) })
+				errs[i] = e.c.post(ctx, e.fimBody(cv, req.Opts, a.stream), a.stream, func(r io.Reader) error {
+					return readCompletion(r, a.stream, cands[i:i+1], func(int) { observe(i) })
+				})
 			})
 		}
 		wg.Wait()
 	}
 
-	if e.api == apiCompletions && errs[0] != nil {
-		return engine.Result{}, errs[0]
-	}
 	var res engine.Result
 	var firstErr error
 	for i, c := range cands {
@@ -134,29 +199,18 @@ func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.R
 }
 
 // cmpErr keeps the first error, preferring a caller cancellation so that
-// callers see context.Canceled when they cancelled.
+// callers see context.Canceled when they cancelled, and any real failure
+// over a candidate that was not asked for.
 func cmpErr(first, next error) error {
-	if first == nil {
+	switch {
+	case first == nil || first == errNotAsked:
 		return next
-	}
-	if errors.Is(next, context.Canceled) && !errors.Is(first, context.Canceled) {
+	case next == errNotAsked:
+		return first
+	case errors.Is(next, context.Canceled) && !errors.Is(first, context.Canceled):
 		return next
 	}
 	return first
-}
-
-// post makes the request for candidate i of a one-candidate-per-request API.
-func (e *remoteEngine) post(ctx context.Context, cv fimCanvas, o engine.Options, i int, stream bool, c *candidate, changed func()) error {
-	switch e.api {
-	case apiInfill:
-		return e.c.post(ctx, e.infillBody(cv, o, i, stream), stream, func(r io.Reader) error {
-			return readInfill(r, stream, c, changed)
-		})
-	default:
-		return e.c.post(ctx, e.fimBody(cv, o, stream), stream, func(r io.Reader) error {
-			return readCompletion(r, stream, []*candidate{c}, func(int) { changed() })
-		})
-	}
 }
 
 // fill is the candidate as an engine.Fill. Without logprobs from the

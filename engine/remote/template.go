@@ -8,18 +8,20 @@ import (
 )
 
 // Some OpenAI-compatible servers refuse the suffix field of /v1/completions
-// (vLLM and SGLang answer 400 "suffix is not currently supported";
-// llama.cpp's /v1/completions ignores or rejects it). For those the FIM
-// prompt is written out with the model's own sentinel tokens and sent as a
-// plain prompt. The template is found from the model name, or forced with
+// (vLLM and SGLang answer 400 "suffix is not currently supported"; older
+// llama.cpp answers 500 "Unsupported param: suffix", newer ones drop it
+// silently, which is why llama.cpp gets /infill instead). For those the
+// FIM prompt is written out with the model's own sentinel tokens and sent
+// as a plain prompt. The template is found from the model name, or forced with
 // DFIM_FIM_TEMPLATE (a template name, or "suffix" to always send suffix).
 const templateEnv = "DFIM_FIM_TEMPLATE"
 
 // A fimTemplate writes a FIM prompt for one model family.
 type fimTemplate struct {
-	name   string
-	models []string // lower-case substrings of model names that use it
-	format func(prefix, suffix string) string
+	name      string
+	models    []string // lower-case substrings of model names that use it
+	sentinels []string // its special tokens, for checking a vocabulary has them
+	format    func(prefix, suffix string) string
 }
 
 // psm is the prefix-suffix-middle layout most code models were trained on.
@@ -28,11 +30,16 @@ func psm(pre, suf, mid string) func(string, string) string {
 }
 
 var fimTemplates = []fimTemplate{
-	{"qwen", []string{"qwen", "codegemma"}, psm("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")},
-	{"starcoder", []string{"starcoder", "santacoder", "stable-code", "refact"}, psm("<fim_prefix>", "<fim_suffix>", "<fim_middle>")},
-	{"deepseek", []string{"deepseek"}, psm("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>")},
-	{"codellama", []string{"codellama", "code-llama", "code_llama"}, psm("<PRE> ", " <SUF>", " <MID>")},
-	{"codestral", []string{"codestral"}, func(prefix, suffix string) string { return "[SUFFIX]" + suffix + "[PREFIX]" + prefix }},
+	{"qwen", []string{"qwen", "codegemma"}, []string{"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"},
+		psm("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")},
+	{"starcoder", []string{"starcoder", "santacoder", "stable-code", "refact"}, []string{"<fim_prefix>", "<fim_suffix>", "<fim_middle>"},
+		psm("<fim_prefix>", "<fim_suffix>", "<fim_middle>")},
+	{"deepseek", []string{"deepseek"}, []string{"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"},
+		psm("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>")},
+	{"codellama", []string{"codellama", "code-llama", "code_llama"}, []string{"<PRE>", "<SUF>", "<MID>"},
+		psm("<PRE> ", " <SUF>", " <MID>")},
+	{"codestral", []string{"codestral"}, []string{"[SUFFIX]", "[PREFIX]"},
+		func(prefix, suffix string) string { return "[SUFFIX]" + suffix + "[PREFIX]" + prefix }},
 }
 
 // templateNames lists the known templates, for messages.
