@@ -18,9 +18,12 @@ type Segment struct {
 	Text   string // fixed text; "" for a hole
 	Hole   bool
 	MaxTok int // hole: the most tokens it may take (pads/EOS trim it)
-	// Prefill, for a hole, is text the hole must start with (a repair round
-	// keeps the good part of a candidate fixed this way). Optional.
+	// Prefill, for a hole, is text the hole must start with. Optional.
 	Prefill string
+	// MaxLines, for a hole, is the most lines its text may take (1: the
+	// rest of one line); 0 = no limit. A backend may stop generating there
+	// (remote engines send a newline stop); infill cuts the text anyway.
+	MaxLines int
 }
 
 // Algorithm names a denoising order (which masked positions to commit at each step).

@@ -23,6 +23,7 @@ type canvas struct {
 	SuffixEnd   int
 	Start, End  int // the hole's range in the document
 	MaxTok      int
+	MaxLines    int // 1 for a line-shaped hole (engine.Segment.MaxLines)
 	// Sources is what the engine's experts may read beyond the canvas:
 	// the whole cross-file context and the document around the windows.
 	Sources []string
@@ -32,9 +33,15 @@ type canvas struct {
 // of the windows: the copy expert scans it at every slot.
 const maxSourceBytes = 16 << 10
 
-// segments is the canvas as the engine takes it.
+// segments is the canvas as the engine takes it. Cross-file context is a
+// segment of its own, so a backend that takes it apart from the prefix
+// (llama.cpp's input_extra) can tell it apart.
 func (c canvas) segments() []engine.Segment {
-	return []engine.Segment{{Text: c.Extra + c.Prefix}, {Hole: true, MaxTok: c.MaxTok}, {Text: c.Suffix}}
+	hole := engine.Segment{Hole: true, MaxTok: c.MaxTok, MaxLines: c.MaxLines}
+	if c.Extra == "" {
+		return []engine.Segment{{Text: c.Prefix}, hole, {Text: c.Suffix}}
+	}
+	return []engine.Segment{{Text: c.Extra}, {Text: c.Prefix}, hole, {Text: c.Suffix}}
 }
 
 // sizer counts tokens the way the engine will.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -146,6 +147,9 @@ func engineOptions(opts Options, p plan) engine.Options {
 func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p plan, opts Options) ([]Suggestion, error) {
 	sz := newSizer(c.engine, opts.ContextTokens)
 	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, sz)
+	if p.shape == shapeLine {
+		cv.MaxLines = 1
+	}
 	res, err := c.engine.Infill(ctx, engine.Request{Segments: cv.segments(), Opts: engineOptions(opts, p), Observe: d.observe, Sources: cv.Sources})
 	if err != nil {
 		return nil, fmt.Errorf("infill: filling %s at byte %d: %w", d.path, start, err)
@@ -182,7 +186,7 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 			c.stats.commentOnly.Add(1)
 			continue
 		}
-		if conf < minConfidence(opts) {
+		if conf < minConfidence(opts) && !math.IsNaN(f.LogProb) { // NaN: a backend that cannot say
 			c.stats.unsure.Add(1)
 			continue
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"time"
 
@@ -51,6 +52,12 @@ func (c *commonFlags) openEngine() (engine.Denoiser, error) {
 		string(engine.Entropy), string(engine.Origin), string(engine.Threshold):
 	default:
 		return nil, usagef("unknown --algorithm %q", c.algorithm)
+	}
+	// The remote engines log through log/slog (to stderr): their level
+	// follows --log-level, so debug shows the route and template chosen.
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	if lv, ok := levels[c.logLevel]; ok {
+		slog.SetLogLoggerLevel(lv)
 	}
 	d, err := engine.Open(c.engine, engine.Config{Model: c.model, Threads: threads, Endpoint: c.endpoint,
 		RemoteModel: c.remoteModel, Timeout: c.timeout})

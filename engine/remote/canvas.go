@@ -22,9 +22,8 @@ type fimCanvas struct {
 	maxTok  int
 	// stop lists texts at which the server should end the fill: a newline
 	// for a hole that is the rest of one line, so a one-slot server does
-	// not generate to maxTok for a line the caller will cut anyway. An
-	// engine.Segment does not say a hole's shape yet, so parseCanvas
-	// leaves it empty (issue 19, item 7).
+	// not generate to maxTok for a line the caller will cut anyway
+	// (engine.Segment.MaxLines == 1).
 	stop []string
 }
 
@@ -67,6 +66,9 @@ func parseCanvas(segs []engine.Segment) (fimCanvas, error) {
 		c.suffix += s.Text
 	}
 	c.prefill = segs[hole].Prefill
+	if segs[hole].MaxLines == 1 {
+		c.stop = []string{"\n"}
+	}
 	c.maxTok = segs[hole].MaxTok
 	if c.maxTok <= 0 {
 		c.maxTok = defaultMaxTokens

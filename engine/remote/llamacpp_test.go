@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -490,5 +491,22 @@ func TestInfillConfidenceFromProbabilities(t *testing.T) {
 	sum := -0.105 - 0.2231 - 0.0513
 	if math.Abs(f.LogProb-sum) > 1e-9 || math.Abs(f.Confidence-math.Exp(sum/3)) > 1e-9 || f.Tokens[0] != 4 {
 		t.Errorf("LogProb %v, Confidence %v, %d tokens; want %v, %v, 4", f.LogProb, f.Confidence, f.Tokens[0], sum, math.Exp(sum/3))
+	}
+}
+
+// A line-shaped hole (Segment.MaxLines 1, as infill plans the rest of a
+// line) becomes a newline stop; any other hole gets none.
+func TestLineHoleGetsNewlineStop(t *testing.T) {
+	for _, tc := range []struct {
+		maxLines int
+		want     []string
+	}{{1, []string{"\n"}}, {0, nil}, {3, nil}} {
+		cv, err := parseCanvas([]engine.Segment{{Text: "x := "}, {Hole: true, MaxTok: 8, MaxLines: tc.maxLines}, {Text: "\n"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(cv.stop, tc.want) {
+			t.Errorf("MaxLines %d: stop %q, want %q", tc.maxLines, cv.stop, tc.want)
+		}
 	}
 }
