@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 
+	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/infill/syntax"
 )
 
@@ -19,7 +20,8 @@ func SyntaxValid(c SyntaxChecker, t *Task, suggestion string) (valid, checked bo
 	return c(t.Lang, t.Path, t.Prefix+t.Suffix, len(t.Prefix), len(t.Prefix), suggestion)
 }
 
-// DefaultSyntax checks with tree-sitter through infill/syntax.
+// DefaultSyntax checks with tree-sitter through infill/syntax and the
+// language's own judge (infill.LanguageAccepts), as infill does.
 func DefaultSyntax() SyntaxChecker { return treeSitterCheck }
 
 func treeSitterCheck(lang, path, doc string, start, end int, text string) (valid, checked bool) {
@@ -37,5 +39,5 @@ func treeSitterCheck(lang, path, doc string, start, end int, text string) (valid
 	if err != nil {
 		return false, false
 	}
-	return c.Valid, true
+	return c.Valid && infill.LanguageAccepts(syntax.Detect(lang, path), doc, start, end, text), true
 }

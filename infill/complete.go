@@ -60,6 +60,17 @@ type docState struct {
 
 func (d *docState) close() { d.tree.Close() }
 
+// check judges replacing [start, end) of the document with text: tree-sitter
+// must find no new error, and the language's own judge must agree
+// (LanguageAccepts).
+func (d *docState) check(ctx context.Context, start, end int, text string) (syntax.Check, error) {
+	chk, err := d.tree.Check(ctx, start, end, text)
+	if err == nil && chk.Valid && !LanguageAccepts(d.lang, d.text, start, end, text) {
+		chk.Valid = false
+	}
+	return chk, err
+}
+
 // prepare detects the document's language and parses it, incrementally
 // from the last tree of the same path when there is one.
 func (c *Completer) prepare(ctx context.Context, doc Document, text string, cache bool) (*docState, error) {
@@ -230,7 +241,7 @@ func (c *Completer) finish(ctx context.Context, d *docState, cv canvas, p plan, 
 			c.stats.valid.Add(1)
 			return Suggestion{Text: text, Start: cv.Start, End: end, Syntax: SyntaxUnvalidated}, true
 		}
-		chk, err := d.tree.Check(ctx, cv.Start, end, text)
+		chk, err := d.check(ctx, cv.Start, end, text)
 		if err != nil {
 			return Suggestion{}, false
 		}
@@ -281,7 +292,7 @@ func (d *docState) truncate(ctx context.Context, start, end int, text string) (s
 		if strings.TrimSpace(t) == "" {
 			break
 		}
-		if chk, err := d.tree.Check(ctx, start, end, t); err == nil && chk.Valid {
+		if chk, err := d.check(ctx, start, end, t); err == nil && chk.Valid {
 			return t, true
 		}
 	}
@@ -313,7 +324,7 @@ func (c *Completer) repair(ctx context.Context, d *docState, cv canvas, p plan, 
 		if fixed == "" {
 			return Suggestion{}, false
 		}
-		if chk, err = d.tree.Check(ctx, cv.Start, end, fixed); err != nil {
+		if chk, err = d.check(ctx, cv.Start, end, fixed); err != nil {
 			return Suggestion{}, false
 		}
 		if chk.Valid {
@@ -488,7 +499,7 @@ func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plan
 			}
 			status := SyntaxUnvalidated
 			if d.tree != nil {
-				chk, err := d.tree.Check(ctx, at[i], at[i], text)
+				chk, err := d.check(ctx, at[i], at[i], text)
 				if err != nil || !chk.Valid {
 					c.stats.invalid.Add(1)
 					continue
