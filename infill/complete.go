@@ -177,12 +177,16 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 			tokens = f.Tokens[0]
 		}
 		raw, conf := f.Holes[0], f.Confidence
-		if p.shape == shapeBlock && len(f.Spans) > 0 {
-			var cut string
-			if cut, conf = sureLines(raw, f.Spans[0], lineConfidence(opts), conf); cut != raw {
-				c.stats.linesCut.Add(1)
-				raw = cut
+		if len(f.Spans) > 0 {
+			lines := 1 // a line-shaped fill is cut at its first newline
+			if p.shape == shapeBlock {
+				var cut string
+				if cut, lines = sureLines(raw, f.Spans[0], lineConfidence(opts)); cut != raw {
+					c.stats.linesCut.Add(1)
+					raw = cut
+				}
 			}
+			conf = suggestionConfidence(f.Spans[0], lines, conf)
 		}
 		s, ok := c.finish(ctx, d, cv, p, raw, opts, sz)
 		if !ok || seen[s.Text+fmt.Sprint(s.End)] {
@@ -197,7 +201,7 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 			c.stats.commentOnly.Add(1)
 			continue
 		}
-		if conf < minConfidence(opts) && !math.IsNaN(f.LogProb) { // NaN: a backend that cannot say
+		if conf < opts.MinConfidence && !math.IsNaN(f.LogProb) { // NaN: a backend that cannot say
 			c.stats.unsure.Add(1)
 			continue
 		}

@@ -30,9 +30,9 @@ type Options struct {
 	// need (their tokens' mean probability) to be shown; 0 =
 	// DefaultLineConfidence, negative = every line.
 	LineConfidence float64
-	// MinConfidence is what a suggestion needs (its tokens' mean
-	// probability) to be shown at all: no suggestion beats a wrong one.
-	// 0 = DefaultMinConfidence.
+	// MinConfidence is what a suggestion needs (the probability of its
+	// least sure token) to be shown at all: no suggestion beats a wrong
+	// one. 0 = no gate; editors use DefaultMinConfidence.
 	MinConfidence float64
 	// Experts is engine.Options.Experts: the decoding experts to use.
 	Experts string

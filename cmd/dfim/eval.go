@@ -48,7 +48,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	repair := fs.Int("repair", 2, "syntax repair rounds (0: off), to measure what repair adds")
 	block := fs.Int("block", 0, "left-to-right block length in tokens (0: planned from the cursor)")
 	experts := fs.String("experts", "", "decoding experts: copy, ident (comma-separated) or none (default: all the engine has)")
-	minConf := fs.Float64("min-confidence", 0, "show only suggestions at least this confident (0: the pipeline's default)")
+	minConf := fs.Float64("min-confidence", infill.DefaultMinConfidence, "show only suggestions whose least sure token is at least this probable, as the editor does (0: show every fill)")
 	lineConf := fs.Float64("line-confidence", 0, "confidence the second and later lines of a block need (0: default, -1: keep all)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -1,0 +1,81 @@
+package infill
+
+import (
+	"testing"
+
+	"github.com/dfim/dfim/engine"
+)
+
+func spans(parts ...any) []engine.TokenSpan {
+	var out []engine.TokenSpan
+	for i := 0; i < len(parts); i += 2 {
+		out = append(out, engine.TokenSpan{Text: parts[i].(string), Prob: float32(parts[i+1].(float64))})
+	}
+	return out
+}
+
+func TestSureLines(t *testing.T) {
+	raw := "x := 1\n\ty := 2\n\tz := 3"
+	sp := spans("x", 0.9, " := 1\n\t", 0.9, "y", 0.8, " := 2\n\t", 0.7, "z", 0.2, " := 3", 0.3)
+	got, lines := sureLines(raw, sp, 0.6)
+	if got != "x := 1\n\ty := 2" || lines != 2 {
+		t.Errorf("sureLines = %q, %d lines; want the two sure lines", got, lines)
+	}
+	if got, lines := sureLines(raw, sp, 0.1); got != raw || lines != 3 {
+		t.Errorf("low bar: sureLines = %q, %d; want all", got, lines)
+	}
+	if got, _ := sureLines(raw, sp, 0.95); got != "x := 1" {
+		t.Errorf("high bar: sureLines = %q; want the first line, always kept", got)
+	}
+	if got, _ := sureLines(raw, nil, 0.6); got != raw {
+		t.Errorf("no spans: sureLines = %q; want the fill whole", got)
+	}
+	if c := suggestionConfidence(sp, 2, 0); c < 0.699 || c > 0.701 {
+		t.Errorf("confidence of two lines = %v, want 0.7 (the least sure token)", c)
+	}
+	if c := suggestionConfidence(nil, 1, 0.42); c != 0.42 {
+		t.Errorf("confidence without spans = %v, want the fallback", c)
+	}
+}
+
+func TestCommentOnlyAndCodeDue(t *testing.T) {
+	for _, tc := range []struct {
+		lang, text string
+		want       bool
+	}{
+		{"go", "// err := nil {", true},
+		{"go", "/* a\n   b */", true},
+		{"go", "x := 1 // why", false},
+		{"go", "// note\nx := 1", false},
+		{"python", "# todo", true},
+		{"python", "x = 1", false},
+		{"rust", "// r", true},
+		{"haskell", "-- h", false},
+	} {
+		if got := CommentOnly(tc.lang, tc.text); got != tc.want {
+			t.Errorf("CommentOnly(%s, %q) = %v, want %v", tc.lang, tc.text, got, tc.want)
+		}
+	}
+	doc := func(text string) *docState { return &docState{lang: "go", text: text} }
+	if d := doc("func f() {\n\t"); !d.codeDue(len(d.text)) {
+		t.Error("an empty line of a body: code is due")
+	}
+	if d := doc("func f() {\n\t// "); d.codeDue(len(d.text)) {
+		t.Error("after a typed //: a comment is welcome")
+	}
+	if d := doc("func f() {\n\t// Step one:\n\t"); d.codeDue(len(d.text)) {
+		t.Error("under a comment line: the user may be continuing it")
+	}
+}
+
+func TestRetypesNextLine(t *testing.T) {
+	if !retypesNextLine("if ok {\n\t\treturn err", "\n\t\treturn err\n\t}\n") {
+		t.Error("a fill ending with the next line: want retyped")
+	}
+	if retypesNextLine("if ok {\n\t\tx()\n\t}", "\n\t}\n}\n") {
+		t.Error("a closing brace is not a retyped line")
+	}
+	if retypesNextLine("return err", "\n\treturn err\n") {
+		t.Error("one line is trimmed by post-processing, not here")
+	}
+}
