@@ -50,6 +50,7 @@ type plan struct {
 	maxSlots     int
 	copy         bool // the copy expert is on
 	chain        bool // commit left-to-right runs of confident slots (SelectRun)
+	ident        bool // the identifier expert is on
 }
 
 func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
@@ -93,6 +94,7 @@ func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
 		p.refreshEvery = 1
 	}
 	p.copy = opts.Expert(engine.ExpertCopy) && d.settings.Copy.MaxMatch > 0
+	p.ident = opts.Expert(engine.ExpertIdent) && d.settings.Ident > 0 && !d.settings.CopyOnly
 	if d.settings.CopyOnly {
 		// Strictly left to right, one slot a step: each slot sees the
 		// committed text before it, which is all the copy expert reads.
@@ -148,6 +150,14 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 		cands[c] = cd
 	}
 
+	var names *sample.Names
+	if p.ident {
+		texts := make([][]byte, 0, len(req.Sources)+1)
+		for _, src := range req.Sources {
+			texts = append(texts, []byte(src))
+		}
+		names = sample.NewNames(append(texts, d.tok.AppendDecoded(nil, lay.tokens))...)
+	}
 	steps := 0
 	sinceExact := 0
 	reused := false                                              // the fixed rows' keys came from an earlier request
@@ -218,7 +228,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 				var text *sample.TextCanvas
 				var tent []int32
 				var known []bool
-				if p.copy {
+				if p.copy || p.ident {
 					tent, known = slices.Clone(cd.tokens), d.known(cd)
 					text = sample.NewTextCanvas(tent, known, d.tok.TokenBytes, req.Sources...)
 				}
@@ -226,16 +236,22 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 				for j := range w {
 					adjacent[j] = j > 0 && w[j] == w[j-1]+1
 					params := cd.params
-					if p.copy {
+					if p.copy || p.ident {
 						if p.chain && adjacent[j] && !slots[j-1].End {
 							tent[w[j-1]], known[w[j-1]] = picks[j-1].Token, true
 							text = sample.NewTextCanvas(tent, known, d.tok.TokenBytes, req.Sources...)
 						}
-						cb := sample.CopyBias(text, w[j], d.vocab, d.settings.Copy)
+						var cb []sample.Bias
+						if p.copy {
+							cb = sample.CopyBias(text, w[j], d.vocab, d.settings.Copy)
+						}
 						if d.settings.CopyOnly {
 							picks[j] = sample.CopyPick(cb, d.padToken())
 							slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
 							continue
+						}
+						if p.ident {
+							cb = append(cb, sample.IdentBias(text, w[j], names, d.vocab, d.settings.Ident)...)
 						}
 						if cb != nil {
 							params.Bias = append(slices.Clip(params.Bias), cb...)

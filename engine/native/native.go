@@ -48,6 +48,10 @@ type Settings struct {
 	// variable DFIM_COPY="min,max,weight,perbyte", when set, replaces it
 	// (for tuning on dev tasks).
 	Copy sample.CopyParams
+	// Ident weights the identifier expert (engine.ExpertIdent): the logit
+	// offset a continuation gets when every name in scope that continues
+	// the slot's word starts with it; 0 = off. DFIM_IDENT replaces it.
+	Ident float32
 	// CopyOnly runs no model at all: every slot, left to right, takes the
 	// copy expert's choice, and a slot without one ends the hole. It is the
 	// lookup-table baseline (`--engine copy`) that the model must beat.
@@ -60,7 +64,10 @@ type Settings struct {
 const EndBiasKey = "dfim.end_logit_bias"
 
 // DefaultSettings is what the "native" engine opens with.
-var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4, Copy: sample.DefaultCopy}
+var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4, Copy: sample.DefaultCopy, Ident: DefaultIdent}
+
+// DefaultIdent is the identifier expert's weight, tuned on dev tasks.
+const DefaultIdent = 3
 
 // ErrNoBuiltinModel is returned when Config.Model is empty and this build
 // carries no built-in model.
@@ -167,6 +174,13 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 			return nil, fmt.Errorf("DFIM_END_BIAS=%q is not a number", env)
 		}
 		d.endBias = float32(b)
+	}
+	if env := os.Getenv("DFIM_IDENT"); env != "" {
+		w, err := strconv.ParseFloat(env, 32)
+		if err != nil {
+			return nil, fmt.Errorf("DFIM_IDENT=%q is not a number", env)
+		}
+		d.settings.Ident = float32(w)
 	}
 	if env := os.Getenv("DFIM_COPY"); env != "" {
 		var c sample.CopyParams

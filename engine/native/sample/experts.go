@@ -1,6 +1,10 @@
 package sample
 
-import "math"
+import (
+	"math"
+	"slices"
+	"strings"
+)
 
 // Decoding experts: distributions over a slot's token that do not come
 // from the model, added to its logits (a product of experts). A small model
@@ -213,4 +217,148 @@ func CopyPick(b []Bias, end int32) Pick {
 	}
 	lp := float64(b[best].Logit) - math.Log(z)
 	return Pick{Token: b[best].Token, Prob: float32(math.Exp(lp)), LogProb: lp, Conf: float32(math.Exp(lp))}
+}
+
+// Names are the identifiers of a canvas and its sources with how often
+// each occurs, and, for member access, which names follow "x." for each x:
+// the identifier expert's view of what is in scope.
+type Names struct {
+	all     []nameCount            // sorted by name
+	members map[string][]nameCount // receiver → names after "receiver.", sorted
+	after   []nameCount            // every name after a ".", sorted
+}
+
+type nameCount struct {
+	name string
+	n    int
+}
+
+func isIdentByte(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= 0x80
+}
+
+// NewNames collects the identifiers of texts.
+func NewNames(texts ...[]byte) *Names {
+	all, after := map[string]int{}, map[string]int{}
+	members := map[string]map[string]int{}
+	for _, t := range texts {
+		for i := 0; i < len(t); {
+			if !isIdentByte(t[i]) || t[i] >= '0' && t[i] <= '9' {
+				i++
+				continue
+			}
+			j := i
+			for j < len(t) && isIdentByte(t[j]) {
+				j++
+			}
+			name := string(t[i:j])
+			all[name]++
+			if i > 1 && t[i-1] == '.' {
+				after[name]++
+				r := i - 1
+				for r > 0 && isIdentByte(t[r-1]) {
+					r--
+				}
+				if recv := string(t[r : i-1]); recv != "" {
+					if members[recv] == nil {
+						members[recv] = map[string]int{}
+					}
+					members[recv][name]++
+				}
+			}
+			i = j
+		}
+	}
+	n := &Names{all: sortedNames(all), after: sortedNames(after), members: map[string][]nameCount{}}
+	for r, m := range members {
+		n.members[r] = sortedNames(m)
+	}
+	return n
+}
+
+func sortedNames(m map[string]int) []nameCount {
+	out := make([]nameCount, 0, len(m))
+	for k, v := range m {
+		out = append(out, nameCount{k, v})
+	}
+	slices.SortFunc(out, func(a, b nameCount) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// withPrefix is the run of names that start with p.
+func withPrefix(names []nameCount, p string) []nameCount {
+	i, _ := slices.BinarySearchFunc(names, p, func(a nameCount, p string) int { return strings.Compare(a.name, p) })
+	j := i
+	for j < len(names) && strings.HasPrefix(names[j].name, p) {
+		j++
+	}
+	return names[i:j]
+}
+
+// IdentBias is the identifier expert at token slot pos of c: where the
+// known text left of the slot ends inside a name (or right after a "."),
+// the names of n that continue it, each lending its share of occurrences
+// to the token that starts its rest, times weight. After "x." the names
+// seen after "x." count, else any name seen after a "."; inside a word,
+// any name with that start, and the word as it stands counts as a name
+// that ends here (so a complete name is not pushed to grow) or, as often
+// as "word.member" occurs, goes on with ".member" (BPE joins the dot to
+// the name, so that is one token). nil when the slot does not continue a
+// name.
+func IdentBias(c *TextCanvas, pos int, n *Names, v Vocab, weight float32) []Bias {
+	if n == nil || weight == 0 || pos < 0 || pos+1 >= len(c.Start) {
+		return nil
+	}
+	at := c.Start[pos]
+	w := at
+	for w > 0 && c.Known[w-1] && isIdentByte(c.Text[w-1]) {
+		w--
+	}
+	word := string(c.Text[w:at])
+	var pool []nameCount
+	switch {
+	case w > 0 && c.Known[w-1] && c.Text[w-1] == '.':
+		r := w - 1
+		for r > 0 && c.Known[r-1] && isIdentByte(c.Text[r-1]) {
+			r--
+		}
+		pool = n.members[string(c.Text[r:w-1])]
+		if len(withPrefix(pool, word)) == 0 {
+			pool = n.after
+		}
+	case word != "" && !(word[0] >= '0' && word[0] <= '9'):
+		pool = n.all
+	default:
+		return nil
+	}
+	cands := withPrefix(pool, word)
+	total := 0
+	share := map[int32]int{}
+	for _, nc := range cands {
+		total += nc.n
+		if len(nc.name) == len(word) {
+			// The word is already this name: it ends here, or goes on as
+			// "word.member" as often as the text has that.
+			if pool := n.members[word]; len(pool) > 0 && !(w > 0 && c.Text[w-1] == '.') {
+				for _, m := range pool {
+					if tok, _, ok := v.Prefix([]byte("." + m.name)); ok {
+						share[tok] += m.n
+					}
+				}
+			}
+			continue
+		}
+		if tok, _, ok := v.Prefix([]byte(nc.name[len(word):])); ok {
+			share[tok] += nc.n
+		}
+	}
+	if len(share) == 0 {
+		return nil
+	}
+	out := make([]Bias, 0, len(share))
+	for t, k := range share {
+		out = append(out, Bias{Token: t, Logit: weight * float32(k) / float32(total)})
+	}
+	slices.SortFunc(out, func(a, b Bias) int { return int(a.Token - b.Token) })
+	return out
 }

@@ -119,3 +119,28 @@ func TestSelectRunKeepsTheStepBudget(t *testing.T) {
 		t.Errorf("SelectRun(k=2) = %v, want %v", got, want)
 	}
 }
+
+func TestIdentBias(t *testing.T) {
+	v := wordVocab{"it": 1, "ems": 2, ".items": 3, ".len": 4, "s": 5, "x": 6, "size": 7}
+	names := NewNames([]byte("s.items = append(s.items, x)\nn := s.len\nsize := 1\n"))
+	// Inside a word: "si" goes on as "size" (once) or... "s" and "size" start with "s".
+	c := NewTextCanvas([]int32{6, -1}, []bool{true, false}, func(t int32) []byte { return []byte("s") })
+	got := IdentBias(c, 1, names, v, 4)
+	// "s" occurs 3 times (twice before .items, once before .len), "size"
+	// once: 4 in all; ".items" 2/4, ".len" 1/4, "ize"… has no token, so
+	// size lends nothing.
+	want := []Bias{{Token: 3, Logit: 2}, {Token: 4, Logit: 1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("after \"s\": IdentBias = %v, want %v", got, want)
+	}
+	// After "s.": the members of s.
+	c = NewTextCanvas([]int32{6, -1}, []bool{true, false}, func(t int32) []byte { return []byte("s.it") })
+	if got := IdentBias(c, 1, names, v, 4); !slices.Equal(got, []Bias{{Token: 2, Logit: 4}}) {
+		t.Errorf("after \"s.it\": IdentBias = %v, want ems", got)
+	}
+	// After a space: no word to continue.
+	c = NewTextCanvas([]int32{6, -1}, []bool{true, false}, func(t int32) []byte { return []byte("x ") })
+	if got := IdentBias(c, 1, names, v, 4); got != nil {
+		t.Errorf("after a space: IdentBias = %v, want nil", got)
+	}
+}
