@@ -2,7 +2,9 @@
 // models of the llada and dream architectures, tokenizes with their
 // byte-level BPE, runs the bidirectional transformer on the CPU and
 // denoises canvases with the samplers of LLaDA, Dream and Fast-dLLM.
-// It registers itself as the "native" engine.
+// It registers itself as the "native" engine, and as "copy": the same
+// tokenizer with no model, every slot filled by the copy expert alone (the
+// lookup-table baseline the model must beat).
 //
 // It owns:
 //   - the model (model.go): hyper-parameters from llama.cpp's keys, weights
@@ -14,7 +16,10 @@
 //   - the denoiser (denoise.go, canvas.go): a canvas becomes tokens (each
 //     fixed segment tokenized on its own, a hole a run of mask tokens), then
 //     steps commit masked slots block by block until every hole is settled
-//     or ends in pad/EOS;
+//     or ends in pad/EOS; with the decoding experts on (engine.Options
+//     .Experts, default all) slots are read left to right, each with the
+//     picks before it as tentative text, the experts' offsets added to the
+//     model's logits, and a run of confident slots commits in one step;
 //   - the caches: within a request the fixed text's keys and values are
 //     reused between exact passes (Settings.RefreshEvery), and across
 //     requests those of an unchanged prefix (Settings.PrefixReuse). Both
