@@ -15,6 +15,9 @@ type holeSpan struct {
 	prefill []int32 // fixed tokens the hole starts with (Segment.Prefill)
 	start   int     // position of the first slot to fill (after the prefill)
 	n       int     // slots to fill
+	// oneLine: the hole is the rest of one line (Segment.MaxLines 1), so a
+	// committed newline ends it.
+	oneLine bool
 }
 
 // layout is a canvas turned into tokens: every fixed segment tokenized on
@@ -47,7 +50,7 @@ func (d *Denoiser) buildLayout(segs []engine.Segment, maxLen int) (*layout, erro
 		if s.MaxTok < 0 {
 			return nil, fmt.Errorf("native: hole %d (segment %d) has MaxTok %d; want 0 (default) or more", nHoles, i, s.MaxTok)
 		}
-		h := &holeSpan{n: s.MaxTok}
+		h := &holeSpan{n: s.MaxTok, oneLine: s.MaxLines == 1}
 		if h.n == 0 {
 			h.n = defaultMaxTok
 		}

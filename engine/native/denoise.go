@@ -1,6 +1,7 @@
 package native
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -277,7 +278,13 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 					cd.prob[pos], cd.logProb[pos] = picks[j].Prob, picks[j].LogProb
 				}
 				for _, h := range lay.holes {
-					sample.PadAfterEnd(cd.tokens[h.start:h.start+h.n], cd.committed[h.start:h.start+h.n], d.isEnd, d.padToken())
+					isEnd := d.isEnd
+					if h.oneLine {
+						// The line is done at its newline: the slots after it
+						// would be cut by the caller anyway, so stop filling them.
+						isEnd = d.endsLine
+					}
+					sample.PadAfterEnd(cd.tokens[h.start:h.start+h.n], cd.committed[h.start:h.start+h.n], isEnd, d.padToken())
 				}
 				if req.Observe != nil {
 					best := make(map[int]float32, len(w))
@@ -379,6 +386,11 @@ func (d *Denoiser) holeRows(lay *layout) []int {
 }
 
 func (d *Denoiser) isEnd(t int32) bool { return t >= 0 && (t == d.pad || t == d.eos) }
+
+// endsLine is isEnd for a one-line hole: pad, EOS, or a token with a newline.
+func (d *Denoiser) endsLine(t int32) bool {
+	return d.isEnd(t) || t >= 0 && bytes.IndexByte(d.tok.TokenBytes(t), '\n') >= 0
+}
 
 // endBiases is the calibrated offset on the end tokens' logits, as sampler biases.
 func (d *Denoiser) endBiases() []sample.Bias {

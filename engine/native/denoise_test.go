@@ -366,3 +366,22 @@ func TestCopyExpert(t *testing.T) {
 		t.Errorf("experts off: fill %q, want empty (the model's tie picks pad)", got)
 	}
 }
+
+// A one-line hole (Segment.MaxLines 1) ends at its first newline: the
+// copy expert would run on into the next line of what it copies.
+func TestOneLineHoleEndsAtNewline(t *testing.T) {
+	cfg := llada(gguf.TypeF32)
+	cfg.zeroOutput = true
+	d := newTiny(t, cfg, DefaultSettings)
+	prefix := "func a() {\n\tx := foo.Bar(1)\n\ty := 2\n}\n\nfunc b() {\n\tx := "
+	segs := lineCanvas(prefix, "\n}\n", 16)
+	res := infill(t, d, engine.Request{Segments: segs})
+	if got := res.Candidates[0].Holes[0]; !strings.Contains(strings.TrimRight(got, "\n"), "\n") {
+		t.Fatalf("a hole of any shape: fill %q, want it to run past the line (else this test shows nothing)", got)
+	}
+	segs[1].MaxLines = 1
+	res = infill(t, d, engine.Request{Segments: segs})
+	if got := res.Candidates[0].Holes[0]; !strings.HasPrefix(got, "foo.Bar(1)") || strings.Contains(strings.TrimRight(got, "\n"), "\n") {
+		t.Errorf("one-line hole: fill %q, want foo.Bar(1) and nothing past its newline", got)
+	}
+}
