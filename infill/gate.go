@@ -133,8 +133,9 @@ func CommentOnly(lang, text string) bool {
 }
 
 // codeDue reports whether code, not a comment, is due at pos of d: the
-// cursor is not in a comment, its line so far has no comment marker, and
-// the line above is not a comment the user may be continuing.
+// cursor is not in a comment and its line so far has no comment marker.
+// Under a comment line code is due too: a comment usually says what the
+// code below it does.
 func (d *docState) codeDue(pos int) bool {
 	marks := commentMarkers[d.lang]
 	if len(marks) == 0 {
@@ -149,23 +150,7 @@ func (d *docState) codeDue(pos int) bool {
 			return false
 		}
 	}
-	if ls > 0 {
-		ps := strings.LastIndexByte(d.text[:ls-1], '\n') + 1
-		if CommentOnly(d.lang, d.text[ps:ls-1]) {
-			return false
-		}
-	}
 	return true
-}
-
-func lineConfidence(o Options) float64 {
-	switch {
-	case o.LineConfidence == 0:
-		return DefaultLineConfidence
-	case o.LineConfidence < 0:
-		return 0
-	}
-	return o.LineConfidence
 }
 
 // retypesNextLine reports whether a multi-line text ends with the line
@@ -185,4 +170,14 @@ func retypesNextLine(text, suffix string) bool {
 		}
 	}
 	return false
+}
+
+func lineConfidence(o Options) float64 {
+	switch {
+	case o.LineConfidence == 0:
+		return DefaultLineConfidence
+	case o.LineConfidence < 0:
+		return 0
+	}
+	return o.LineConfidence
 }

@@ -63,8 +63,8 @@ func TestCommentOnlyAndCodeDue(t *testing.T) {
 	if d := doc("func f() {\n\t// "); d.codeDue(len(d.text)) {
 		t.Error("after a typed //: a comment is welcome")
 	}
-	if d := doc("func f() {\n\t// Step one:\n\t"); d.codeDue(len(d.text)) {
-		t.Error("under a comment line: the user may be continuing it")
+	if d := doc("func f() {\n\t// Sum the items.\n\t"); !d.codeDue(len(d.text)) {
+		t.Error("under a comment line: the code it describes is due")
 	}
 }
 
