@@ -64,6 +64,7 @@ func postProcess(text string, s surround) (string, bool) {
 			text = text[:i]
 		}
 	}
+	text = cutRepeats(text)
 	text = matchIndent(text, s.indent)
 	suffix := strings.ReplaceAll(s.suffix, "\r\n", "\n")
 	text, trimmed := trimSuffixRepeat(text, suffix, strings.TrimSpace(s.linePrefix) == "")
@@ -75,6 +76,25 @@ func postProcess(text string, s surround) (string, bool) {
 		text = strings.ReplaceAll(text, "\n", "\r\n")
 	}
 	return text, trimmed
+}
+
+// cutRepeats cuts a fill before its first line that repeats a line of the
+// fill before it (closers and short lines aside): the loop a copying
+// decoder falls into, `x := 1` `x := 1` `x := 1` down the block.
+func cutRepeats(text string) string {
+	lines := strings.Split(text, "\n")
+	seen := map[string]bool{}
+	for i, l := range lines {
+		t := strings.TrimSpace(l)
+		if len(t) < 4 || strings.Trim(t, closers+"{;, ") == "" {
+			continue
+		}
+		if seen[t] {
+			return strings.TrimRight(strings.Join(lines[:i], "\n"), " \t\n")
+		}
+		seen[t] = true
+	}
+	return text
 }
 
 // matchIndent rewrites the leading whitespace of every line after the

@@ -26,6 +26,8 @@ func TestPostProcess(t *testing.T) {
 			surround{linePrefix: "\t", suffix: "\n\treturn n, nil\n}\n\nvar x = 1\n", indent: tabs}, "n := len(p)"},
 		{"one short retyped line is kept", "if a {\n\t\tb()\n\t}\n\tc()",
 			surround{linePrefix: "\t", suffix: "\n\t}\n\td()\n", indent: tabs}, "if a {\n\t\tb()\n\t}\n\tc()"},
+		{"a copying loop is cut", "n := 1\n\tn := 1\n\tn := 1", surround{linePrefix: "\t", suffix: "\n}\n", indent: tabs}, "n := 1"},
+		{"repeated closers are not a loop", "if a {\n\t\tb()\n\t}\n\tif c {\n\t\td()\n\t}", surround{linePrefix: "\t", suffix: "\n}\n", indent: tabs}, "if a {\n\t\tb()\n\t}\n\tif c {\n\t\td()\n\t}"},
 		{"extra closing brace is dropped", "a++\n}", surround{linePrefix: "\t", suffix: "\n}\n"}, "a++"},
 		{"spaces to tabs", "if a {\n        b()\n    }", surround{linePrefix: "\t", suffix: "\n", indent: tabs}, "if a {\n\t\tb()\n\t}"},
 		{"tabs to spaces", "if a:\n\t\tb()", surround{linePrefix: "    ", suffix: "\n", indent: spaces}, "if a:\n        b()"},
