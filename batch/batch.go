@@ -90,7 +90,8 @@ type job struct {
 }
 
 // Run fills the holes of every file under paths (and of the files Plan
-// names) and returns what it did. An error is returned only for problems
+// names, which must lie under paths, or under the current folder when
+// paths is empty) and returns what it did. An error is returned only for problems
 // with the run itself (bad arguments); problems with single files and
 // holes are in the Summary.
 func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
@@ -113,6 +114,12 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
+	}
+	if len(cfg.Plan) > 0 {
+		cfg.Plan = append([]PlanEntry(nil), cfg.Plan...) // planPaths rewrites the paths
+		if err := planPaths(cfg.Plan, paths); err != nil {
+			return nil, err
+		}
 	}
 	sum := &Summary{Skipped: map[string]int{}}
 	jobs, err := collect(cfg, paths, sum)
@@ -193,13 +200,45 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 func collect(cfg Config, paths []string, sum *Summary) ([]job, error) {
 	byPath := map[string]*job{}
 	var order []string
+	// A file reached by two names (a link inside the tree, a hard link) is
+	// one job, under the first name: two would race to write it.
+	byFile := map[string]*job{}
+	var multi []struct {
+		info fs.FileInfo
+		j    *job
+	}
 	add := func(p string) *job {
 		p = filepath.Clean(p)
 		if j, ok := byPath[p]; ok {
 			return j
 		}
+		real, err := filepath.EvalSymlinks(p)
+		if err == nil {
+			if real, err = filepath.Abs(real); err == nil {
+				if j, ok := byFile[real]; ok {
+					return j
+				}
+			}
+		}
+		info, statErr := os.Stat(p)
+		if statErr == nil && hardLinks(info) > 1 {
+			for _, m := range multi {
+				if os.SameFile(m.info, info) {
+					return m.j
+				}
+			}
+		}
 		j := &job{path: p}
 		byPath[p] = j
+		if err == nil {
+			byFile[real] = j
+		}
+		if statErr == nil && hardLinks(info) > 1 {
+			multi = append(multi, struct {
+				info fs.FileInfo
+				j    *job
+			}{info, j})
+		}
 		order = append(order, p)
 		return j
 	}
@@ -212,8 +251,22 @@ func collect(cfg Config, paths []string, sum *Summary) ([]job, error) {
 			if _, err := os.Stat(root); err != nil {
 				return nil, fmt.Errorf("%s: %w", root, err)
 			}
-			err := index.Walk(root, index.WalkOptions{MaxFileSize: cfg.MaxFileSize},
-				func(p string, _ fs.FileInfo) error { add(p); return nil },
+			// Walked by its absolute path: index.Walk judges links against
+			// the root's real path, and a relative path there made every
+			// in-tree link look like it left the tree. Paths are reported
+			// under root as given.
+			abs, err := filepath.Abs(root)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", root, err)
+			}
+			err = index.Walk(abs, index.WalkOptions{MaxFileSize: cfg.MaxFileSize},
+				func(p string, _ fs.FileInfo) error {
+					if rel, err := filepath.Rel(abs, p); err == nil {
+						p = filepath.Join(root, rel)
+					}
+					add(p)
+					return nil
+				},
 				func(s index.Skip) { sum.Skipped[string(s.Reason)]++ })
 			if err != nil {
 				return nil, fmt.Errorf("walking %s: %w", root, err)
@@ -232,11 +285,12 @@ func collect(cfg Config, paths []string, sum *Summary) ([]job, error) {
 // run is dry. It returns the snapshot and the data written, for --check.
 func fillFile(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) (*snapshot, []byte, string, FileResult) {
 	res := FileResult{Path: j.path}
-	snap, err := readSnapshot(j.path)
+	snap, err := readSnapshot(j.path, cfg.MaxFileSize)
 	if err != nil {
 		res.Problems = append(res.Problems, fmt.Sprintf("cannot read: %v", err))
 		return nil, nil, "", res
 	}
+
 	text := string(snap.data)
 	var holes []infill.Hole
 	switch {
@@ -264,6 +318,10 @@ func fillFile(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) (*s
 	holes = dropOverlaps(holes)
 	res.Holes = len(holes)
 	if len(holes) == 0 {
+		return nil, nil, "", res
+	}
+	if snap.readOnly() && !cfg.DryRun {
+		res.Problems = append(res.Problems, fmt.Sprintf("read-only: %d holes left unfilled (make the file writable to fill them)", len(holes)))
 		return nil, nil, "", res
 	}
 	sugs, err := cfg.Filler.FillHoles(ctx, infill.Document{Path: j.path, Text: text}, holes, cfg.Options)

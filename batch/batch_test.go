@@ -159,7 +159,7 @@ func TestPlanRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Plan: plan}, nil)
+	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Plan: plan}, []string{root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +259,155 @@ func TestQueryHoles(t *testing.T) {
 	}
 	if _, err := SyntaxQuery("cobol", "(x) @fill"); err == nil {
 		t.Error("unknown language accepted")
+	}
+}
+
+// TestPlanPathsStayInsideTheRoots: a plan line naming a file outside the
+// folders given (by "..", an absolute path, or an in-tree link pointing
+// out) is refused before anything is filled, and nothing outside is
+// written; a link inside the tree is written through.
+func TestPlanPathsStayInsideTheRoots(t *testing.T) {
+	base := t.TempDir()
+	victim := "package v\n\nfunc f() {\n\told()\n}\n"
+	for _, d := range []string{"tree", "outside"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, outside := filepath.Join(base, "tree"), filepath.Join(base, "outside", "victim.go")
+	if err := os.WriteFile(outside, []byte(victim), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inTree := filepath.Join(root, "a.go")
+	if err := os.WriteFile(inTree, []byte(victim), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "link.go")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(inTree, filepath.Join(root, "inlink.go")); err != nil {
+		t.Fatal(err)
+	}
+	// "dirlink/../outside/victim.go" reads, to the kernel, the victim
+	// beside the link's target; cleaned first it looked like this decoy.
+	if err := os.Symlink(filepath.Join(base, "outside"), filepath.Join(root, "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "outside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "outside", "victim.go"), []byte(victim), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := func(p string) string { return `{"path":"` + p + `","start_line":4,"end_line":4}` }
+	t.Chdir(root)
+	for _, p := range []string{"../outside/victim.go", outside, filepath.Join(root, "..", "outside", "victim.go"), "link.go", "../../../../../../etc/passwd", "dirlink/../outside/victim.go"} {
+		plan, err := ReadPlan("plan.jsonl", strings.NewReader(line(inTree)+"\n"+line(p)+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(context.Background(), Config{Filler: &fakeFiller{}, Plan: plan}, []string{root})
+		if err == nil || !strings.Contains(err.Error(), "plan line 2") || !strings.Contains(err.Error(), "outside") {
+			t.Errorf("plan path %q: err = %v, want it refused as outside the root", p, err)
+		}
+		// With no PATH the current folder is the root.
+		if _, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Plan: plan}, nil); err == nil {
+			t.Errorf("plan path %q with no PATH: not refused", p)
+		}
+		if got := read(t, outside); got != victim {
+			t.Fatalf("plan path %q: the file outside the root was written: %q", p, got)
+		}
+		if got := read(t, inTree); got != victim {
+			t.Fatalf("plan path %q: a refused plan still filled the file in the tree: %q", p, got)
+		}
+	}
+	plan, err := ReadPlan("plan.jsonl", strings.NewReader(line("inlink.go")+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Plan: plan}, []string{"."}); err != nil {
+		t.Fatalf("a link inside the tree to a file inside it: %v", err)
+	}
+	if fi, err := os.Lstat(filepath.Join(root, "inlink.go")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the in-tree link was replaced by a file: %v %v", fi.Mode(), err)
+	}
+	if got := read(t, inTree); got == victim {
+		t.Errorf("the link's target was not filled")
+	}
+}
+
+// TestLinksAndReadOnlyFiles: a read-only file is left alone (it used to be
+// rewritten with its mode kept); a symlink inside the tree is written
+// through and stays a link (it used to become a regular file); hard links
+// keep sharing the new text (the other name used to keep the old); and a
+// relative root does not make in-tree links look like they leave the tree.
+func TestLinksAndReadOnlyFiles(t *testing.T) {
+	src := "package a\n\nfunc f() {\n\t<<fill>>\n}\n"
+	filled := "package a\n\nfunc f() {\n\tx := 1\n}\n"
+	base := t.TempDir()
+	root := filepath.Join(base, "tree")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ro.go", "target.go", "h1.go"} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(root, "ro.go"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("target.go", filepath.Join(root, "link.go")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(root, "h1.go"), filepath.Join(root, "h2.go")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(base)
+	for _, jobs := range []int{1, 3} {
+		sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Jobs: jobs}, []string{"tree"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sum.Skipped["symlink out of tree"]; n != 0 {
+			t.Errorf("jobs %d: %d in-tree links reported as leaving the tree", jobs, n)
+		}
+		if got := read(t, filepath.Join(root, "ro.go")); got != src {
+			t.Errorf("jobs %d: the read-only file was rewritten: %q", jobs, got)
+		}
+		if fi, _ := os.Stat(filepath.Join(root, "ro.go")); fi.Mode().Perm() != 0o444 {
+			t.Errorf("jobs %d: the read-only file's mode is now %v", jobs, fi.Mode().Perm())
+		}
+		var probs []string
+		for _, f := range sum.Files {
+			for _, p := range f.Problems {
+				probs = append(probs, f.Path+": "+p)
+			}
+		}
+		if len(probs) != 1 || !strings.Contains(probs[0], "ro.go: read-only") {
+			t.Errorf("jobs %d: problems %q, want only the read-only file's", jobs, probs)
+		}
+		if fi, err := os.Lstat(filepath.Join(root, "link.go")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("jobs %d: the in-tree link was replaced by a file", jobs)
+		}
+		for _, name := range []string{"target.go", "h1.go", "h2.go"} {
+			if got := read(t, filepath.Join(root, name)); got != filled {
+				t.Errorf("jobs %d: %s = %q, want it filled", jobs, name, got)
+			}
+		}
+		a, _ := os.Stat(filepath.Join(root, "h1.go"))
+		b, _ := os.Stat(filepath.Join(root, "h2.go"))
+		if !os.SameFile(a, b) {
+			t.Errorf("jobs %d: the hard link was broken", jobs)
+		}
+		// Put the holes back for the next round.
+		for _, name := range []string{"target.go", "h1.go"} {
+			if err := os.WriteFile(filepath.Join(root, name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(root, ".*dfim*")); len(left) > 0 {
+			t.Errorf("jobs %d: temporary files left: %v", jobs, left)
+		}
 	}
 }

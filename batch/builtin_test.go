@@ -85,7 +85,7 @@ func TestBuiltinModelMarkersPlansAndQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := map[string]string{"util.py": read(t, filepath.Join(root, "util.py"))}
-	sum, err = Run(context.Background(), Config{Filler: filler, Plan: plan}, nil)
+	sum, err = Run(context.Background(), Config{Filler: filler, Plan: plan}, []string{root})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,11 @@
 //
 // Nothing is ever lost: a file is read with its hash and replaced through a
 // synced temporary file in the same folder, renamed over it with its mode
-// kept; a file that changed on disk since it was read is skipped, never
-// overwritten; a failing --check restores every file the run changed.
+// kept (a file with other hard links is rewritten in place, a synced backup
+// beside it until done); a file that changed on disk since it was read is
+// skipped, never overwritten; a read-only file is left alone; a failing
+// --check restores every file the run changed. Nothing is written outside
+// the roots given: plan paths must resolve inside them, links inside the
+// tree are written through to their targets.
 // This package must not know how holes are filled (that is infill's job).
 package batch

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,21 +13,112 @@ import (
 // A snapshot is a file as the run read it.
 type snapshot struct {
 	path string
-	data []byte
-	hash [32]byte
-	mode fs.FileMode
+	// target is the file written: path with its symlinks resolved, so a
+	// link inside the tree (the walk and the plan check keep links
+	// pointing out of it away) is written through, not replaced.
+	target string
+	data   []byte
+	hash   [32]byte
+	mode   fs.FileMode
+	// linked: the file has other hard links, so it is rewritten in place
+	// (a rename would leave the other names with the old text).
+	linked bool
 }
 
-func readSnapshot(path string) (*snapshot, error) {
-	info, err := os.Stat(path)
+// readSnapshot reads a regular file of at most limit bytes (0: no limit).
+func readSnapshot(path string, limit int64) (*snapshot, error) {
+	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	info, err := os.Stat(target)
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{path: path, data: data, hash: sha256.Sum256(data), mode: info.Mode().Perm()}, nil
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if limit > 0 && info.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed (--max-file-size)", path, info.Size(), limit)
+	}
+	data, err := readAtMost(target, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{path: path, target: target, data: data, hash: sha256.Sum256(data), mode: info.Mode().Perm(),
+		linked: hardLinks(info) > 1}, nil
+}
+
+// readAtMost reads path, failing when it holds more than limit bytes
+// (0: no limit), which a file that grew since its stat may.
+func readAtMost(path string, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		return os.ReadFile(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s grew past the %d bytes allowed (--max-file-size)", path, limit)
+	}
+	return data, nil
+}
+
+// readOnly reports whether the file's owner may not write it: such a file
+// is left alone (renaming over it would write it anyway).
+func (s *snapshot) readOnly() bool { return s.mode&0o200 == 0 }
+
+// write puts data in the file: through a synced temporary file renamed
+// over it, or in place for a file with other hard links.
+func (s *snapshot) write(data []byte) error {
+	if s.linked {
+		return writeInPlace(s.target, data, s.data)
+	}
+	return atomicWrite(s.target, data, s.mode)
+}
+
+// writeInPlace rewrites path's own inode, so every hard link to it sees
+// data. A synced copy of the old content (old) stays next to it until the
+// new content is synced, so a crash loses nothing.
+func writeInPlace(path string, data, old []byte) error {
+	backup, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dfim-backup-*")
+	if err != nil {
+		return fmt.Errorf("creating a backup next to %s: %w", path, err)
+	}
+	_, err = backup.Write(old)
+	if err == nil {
+		err = backup.Sync()
+	}
+	if cerr := backup.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(backup.Name())
+		return fmt.Errorf("writing the backup %s: %w", backup.Name(), err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		os.Remove(backup.Name())
+		return fmt.Errorf("opening %s to rewrite it: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("rewriting %s: %w (its old content is in %s)", path, err, backup.Name())
+	}
+	os.Remove(backup.Name())
+	return nil
 }
 
 // errChanged says a file changed on disk while the run worked on it.
@@ -41,14 +133,14 @@ func (e errChanged) Error() string {
 // which is synced and renamed over the original with its mode, so a crash
 // leaves either the old file or the new one, never a mix.
 func replaceIfUnchanged(s *snapshot, data []byte) error {
-	cur, err := os.ReadFile(s.path)
+	cur, err := os.ReadFile(s.target)
 	if err != nil {
 		return fmt.Errorf("re-reading %s before writing: %w", s.path, err)
 	}
 	if sha256.Sum256(cur) != s.hash {
 		return errChanged{s.path}
 	}
-	return atomicWrite(s.path, data, s.mode)
+	return s.write(data)
 }
 
 func atomicWrite(path string, data []byte, mode fs.FileMode) error {
@@ -90,12 +182,15 @@ func atomicWrite(path string, data []byte, mode fs.FileMode) error {
 // restore puts back a file's original content, unless someone edited it
 // after the run wrote it (then their edit wins and the caller reports it).
 func restore(s *snapshot, written []byte) error {
-	cur, err := os.ReadFile(s.path)
+	cur, err := os.ReadFile(s.target)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(cur, written) {
 		return errChanged{s.path}
 	}
-	return atomicWrite(s.path, s.data, s.mode)
+	if s.linked {
+		return writeInPlace(s.target, s.data, written)
+	}
+	return atomicWrite(s.target, s.data, s.mode)
 }

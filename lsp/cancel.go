@@ -1,9 +1,7 @@
 package lsp
 
 import (
-	"bytes"
 	"encoding/json"
-	"math"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.uber.org/zap"
@@ -35,23 +33,7 @@ func (s *Server) cancelRequest(r *request) {
 	w.cancel()
 }
 
-// parseID reads a request id as jsonrpc2 keys it: integral numbers as
-// number ids (whatever their JSON spelling, e.g. 7 or 7.0), strings as
-// string ids.
-func parseID(raw json.RawMessage) (jsonrpc2.ID, bool) {
-	if string(bytes.TrimSpace(raw)) == "null" {
-		return jsonrpc2.ID{}, false
-	}
-	var n float64
-	if json.Unmarshal(raw, &n) == nil {
-		if n != math.Trunc(n) || n < math.MinInt32 || n > math.MaxInt32 {
-			return jsonrpc2.ID{}, false
-		}
-		return jsonrpc2.NewNumberID(int32(n)), true
-	}
-	var str string
-	if json.Unmarshal(raw, &str) == nil {
-		return jsonrpc2.NewStringID(str), true
-	}
-	return jsonrpc2.ID{}, false
-}
+// parseID reads a request id as the stream hands it to jsonrpc2 (see
+// requestID): whole numbers whatever their spelling, strings, and
+// stand-ins for the ids jsonrpc2 cannot hold.
+func parseID(raw json.RawMessage) (jsonrpc2.ID, bool) { return requestID(raw) }

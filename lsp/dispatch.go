@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"sync/atomic"
 
@@ -36,6 +37,7 @@ func init() {
 		protocol.MethodWorkspaceExecuteCommand:         (*Server).executeCommand,
 		protocol.MethodCancelRequest:                   (*Server).cancelRequest,
 		"$/setTrace":                                   func(*Server, *request) {},
+		MethodStats:                                    (*Server).stats,
 	}
 }
 
@@ -49,6 +51,8 @@ type request struct {
 	uri     protocol.DocumentURI
 	reply   jsonrpc2.Replier
 	replied atomic.Bool
+	// async is set by goAsync: the reply comes from its goroutine.
+	async bool
 }
 
 // respond answers a call once; later answers and answers to notifications
@@ -76,6 +80,7 @@ func (r *request) recoverPanic() {
 	}
 	r.s.log.Error("handler panicked", zap.String("method", r.method), zap.String("document", string(r.uri)),
 		zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+	r.s.counters.fail(r.method, fmt.Sprint(p))
 	r.respond(nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "dfim: internal error in %s: %v", r.method, p))
 }
 
@@ -89,6 +94,7 @@ func (s *Server) handle(_ context.Context, reply jsonrpc2.Replier, msg jsonrpc2.
 	}
 	defer r.recoverPanic()
 	if r.method == protocol.MethodExit {
+		r.respond(nil, nil) // exit sent with an id still gets its one reply
 		s.exit()
 		return nil
 	}
@@ -111,6 +117,11 @@ func (s *Server) handle(_ context.Context, reply jsonrpc2.Replier, msg jsonrpc2.
 		return nil
 	}
 	h(s, r)
+	// A notification method sent with an id ($/setTrace, didSave, ...) is
+	// still a request: every request gets exactly one reply.
+	if r.id != nil && !r.async {
+		r.respond(nil, nil)
+	}
 	return nil
 }
 
@@ -132,6 +143,7 @@ type work struct {
 // An error of type *jsonrpc2.Error from fn is the reply; other errors are
 // logged and answered with empty.
 func (s *Server) goAsync(r *request, uri protocol.DocumentURI, version int32, empty any, fn func(context.Context) (any, error)) {
+	r.async = true
 	ctx, cancel := context.WithCancel(s.ctx)
 	w := &work{method: r.method, uri: uri, version: version, cancel: cancel}
 	s.mu.Lock()
@@ -144,6 +156,7 @@ func (s *Server) goAsync(r *request, uri protocol.DocumentURI, version int32, em
 		s.inflight[*r.id] = w
 	}
 	s.mu.Unlock()
+	s.counters.requests.Add(1)
 	go func() {
 		defer func() {
 			cancel()
@@ -165,6 +178,8 @@ func (s *Server) goAsync(r *request, uri protocol.DocumentURI, version int32, em
 		case ctx.Err() != nil:
 			r.respond(empty, nil)
 		case err != nil:
+			// Empty for the editor; counted, so dfim/stats shows it.
+			s.counters.fail(r.method, err.Error())
 			s.log.Warn("request failed", zap.String("method", r.method), zap.String("document", string(uri)), zap.Error(err))
 			r.respond(empty, nil)
 		default:

@@ -18,7 +18,11 @@
 // names, with $/progress while the first scan runs, told about opened,
 // edited and closed documents, and asked for cross-file context
 // (infill.Options.ExtraContext) by every completion and fill command
-// without ever waiting for it.
+// without ever waiting for it. The reader survives framing errors (it
+// resynchronises on the next Content-Length header) and ids jsonrpc2
+// cannot hold (ids.go); every request with an id gets one reply. Requests
+// that fail inside the server are answered empty for the editor and
+// counted for dfim/stats (stats.go), so benchmarks and tests can see them.
 //
 // It must not call an engine directly (completions go through infill), and
 // it must never write anything but LSP messages to its connection: logs go

@@ -102,12 +102,23 @@ func TestE2ENode(t *testing.T) {
 		InlineItems     int     `json:"inlineItems"`
 		FillEdits       int     `json:"fillEdits"`
 		FillText        *string `json:"fillText"`
+		Storm           struct {
+			Sent, Quiet, QuietItems int
+			Failed                  *int
+		} `json:"storm"`
 	}
 	if err := json.Unmarshal(out, &report); err != nil || !report.OK {
 		t.Fatalf("node client report %q: %v", out, err)
 	}
 	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && (report.CompletionItems == 0 || report.InlineItems == 0) {
 		t.Errorf("the e2efake engine always fills, but the client got %d items and %d inline items", report.CompletionItems, report.InlineItems)
+	}
+	// The client asserts the storm itself; this checks it ran.
+	if report.Storm.Sent == 0 || report.Storm.Quiet == 0 || report.Storm.Failed == nil || *report.Storm.Failed != 0 {
+		t.Errorf("typing storm then quiet requests: %+v, want quiet requests answered and no failure inside the server", report.Storm)
+	}
+	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && report.Storm.QuietItems != report.Storm.Quiet {
+		t.Errorf("the e2efake engine always fills, but %d of %d quiet requests after the storm had items", report.Storm.QuietItems, report.Storm.Quiet)
 	}
 	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && (report.FillEdits != 1 || report.FillText == nil || *report.FillText != "e2e_fill()") {
 		t.Errorf("dfim.fillHoles with e2efake: %d applyEdit requests, text %v; want one edit with e2e_fill()", report.FillEdits, report.FillText)
@@ -158,9 +169,16 @@ func TestE2ENeovim(t *testing.T) {
 		Items int    `json:"items"`
 		Error string `json:"error"`
 		First string `json:"first"`
+		Storm struct {
+			Sent   int  `json:"sent"`
+			Failed *int `json:"failed"`
+		} `json:"storm"`
 	}
 	if jerr := json.Unmarshal(report, &r); err != nil || jerr != nil || !r.OK {
 		t.Fatalf("neovim client failed: %v\nreport: %s\nnvim output: %s\nserver log:\n%s", err, report, combined, logs)
+	}
+	if r.Storm.Sent == 0 || r.Storm.Failed == nil || *r.Storm.Failed != 0 {
+		t.Errorf("typing storm then quiet requests: %+v, want no failure inside the server", r.Storm)
 	}
 	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" && r.First != "e2e_fill()" {
 		t.Errorf("first item %q, want %q", r.First, "e2e_fill()")

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"slices"
 
@@ -57,6 +58,13 @@ func (s *Server) initialize(r *request) {
 		r.respond(nil, err)
 		return
 	}
+	if s.opts.Token != "" && subtle.ConstantTimeCompare([]byte(clientToken(p.InitializationOptions)), []byte(s.opts.Token)) != 1 {
+		s.log.Warn("initialize without the shared token refused; closing the connection")
+		r.respond(nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest,
+			"dfim: this server needs its shared token as initializationOptions.token"))
+		s.conn.Close()
+		return
+	}
 	s.mu.Lock()
 	if s.state != stateNew {
 		s.mu.Unlock()
@@ -98,6 +106,24 @@ func (s *Server) initialize(r *request) {
 	// Settings go after the reply: a bad one is reported with showMessage,
 	// which clients accept only once initialized.
 	s.applySettings(p.InitializationOptions)
+}
+
+// clientToken is the "token" of initializationOptions (at the top level or
+// under "dfim"), or "".
+func clientToken(raw json.RawMessage) string {
+	var opts struct {
+		Token string `json:"token"`
+		DFIM  struct {
+			Token string `json:"token"`
+		} `json:"dfim"`
+	}
+	if json.Unmarshal(raw, &opts) != nil {
+		return ""
+	}
+	if opts.Token != "" {
+		return opts.Token
+	}
+	return opts.DFIM.Token
 }
 
 // initialized starts loading the engine and indexing the workspace, with

@@ -53,6 +53,10 @@ type Options struct {
 	MaxDocumentBytes int
 	// Version is reported in serverInfo.
 	Version string
+	// Token, when set, is a secret the client must send as
+	// initializationOptions.token (`serve --listen` with a shared token):
+	// an initialize without it is refused and the connection closed.
+	Token string
 }
 
 // ErrExitWithoutShutdown is returned by Serve when the client sent exit
@@ -77,6 +81,9 @@ type Server struct {
 	// ctx lives as long as the session; replies and notifications use it.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// counters count requests and failures for dfim/stats.
+	counters counters
 
 	// applyMu serializes applySettings.
 	applyMu sync.Mutex

@@ -137,7 +137,8 @@ func (e *SettingError) Error() string {
 // names (nil: any name).
 func (s Settings) Apply(raw json.RawMessage, engines []string) (Settings, error) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+	// [] too: Lua clients encode an empty table as an empty array.
+	if len(raw) == 0 || string(raw) == "null" || string(bytes.Join(bytes.Fields(raw), nil)) == "[]" {
 		return s, nil
 	}
 	var obj map[string]json.RawMessage

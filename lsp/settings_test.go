@@ -125,3 +125,18 @@ func TestEngineSettingsCoverEveryEngineKey(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyArrayIsNoSettings: Neovim's Lua encodes an empty settings table
+// as [], which used to be rejected as "not a JSON object" at every start.
+func TestEmptyArrayIsNoSettings(t *testing.T) {
+	base := DefaultSettings()
+	for _, raw := range []string{`[]`, ` [ ] `, `null`, `{}`} {
+		got, err := base.Apply(json.RawMessage(raw), nil)
+		if err != nil || !reflect.DeepEqual(got, base) {
+			t.Errorf("settings %s: %+v, %v; want no change and no error", raw, got, err)
+		}
+	}
+	if _, err := base.Apply(json.RawMessage(`[1]`), nil); err == nil {
+		t.Error("a non-empty array accepted as settings")
+	}
+}

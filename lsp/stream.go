@@ -2,10 +2,12 @@ package lsp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,9 +25,19 @@ const maxFrame = 256 << 20
 // but a frame that is not a valid JSON-RPC message is answered with a
 // ParseError and skipped instead of ending the connection: jsonrpc2.Conn
 // closes the connection on any read error.
+//
+// A framing error (no Content-Length, or a length that is wrong) would
+// otherwise desynchronise the reader for good: the next header is read as
+// body, or the next body as header, and the server answers nothing again.
+// So the reader resynchronises on the next "Content-Length:" header, found
+// in the middle of a garbage line or inside a body that overran its frame.
+// That cannot misfire on a valid message: a header needs a raw CR LF after
+// its digits, which JSON allows only outside strings, where the text
+// "Content-Length:" is not valid JSON.
 type stream struct {
 	rwc io.ReadWriteCloser
 	in  *bufio.Reader
+	src *pushback // what in reads from: rwc, after any bytes pushed back
 	log *zap.Logger
 
 	// writeMu guards writes to rwc: both Conn and Read (for parse errors) write.
@@ -33,7 +45,30 @@ type stream struct {
 }
 
 func newStream(rwc io.ReadWriteCloser, log *zap.Logger) *stream {
-	return &stream{rwc: rwc, in: bufio.NewReaderSize(rwc, 64<<10), log: log}
+	src := &pushback{r: rwc}
+	return &stream{rwc: rwc, in: bufio.NewReaderSize(src, 64<<10), src: src, log: log}
+}
+
+// pushback is a reader that first returns buf, then reads r.
+type pushback struct {
+	buf []byte
+	r   io.Reader
+}
+
+func (p *pushback) Read(b []byte) (int, error) {
+	if len(p.buf) > 0 {
+		n := copy(b, p.buf)
+		p.buf = p.buf[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// unread puts data back in front of what the stream has not read yet.
+func (s *stream) unread(data []byte) {
+	rest, _ := s.in.Peek(s.in.Buffered())
+	s.src.buf = append(append(append([]byte(nil), data...), rest...), s.src.buf...)
+	s.in.Reset(s.src)
 }
 
 // Read returns the next valid message. Its error ends the connection, so it
@@ -48,6 +83,15 @@ func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 			continue // bad header or oversized frame, already logged
 		}
 		msg, err := jsonrpc2.DecodeMessage(data)
+		fixed, reply := screen(data, msg, err)
+		if reply != nil {
+			s.log.Warn("invalid request answered", zap.ByteString("reply", reply))
+			s.writeRaw(reply)
+			continue
+		}
+		if fixed != nil {
+			msg, err = jsonrpc2.DecodeMessage(fixed)
+		}
 		if err == nil {
 			return msg, n, nil
 		}
@@ -56,14 +100,16 @@ func (s *stream) Read(ctx context.Context) (jsonrpc2.Message, int64, error) {
 	}
 }
 
+const contentLength = "content-length:"
+
 // readFrame reads one frame. It returns nil data (and no error) for a frame
 // it skipped.
 func (s *stream) readFrame() ([]byte, int64, error) {
 	var total int64
 	length := int64(-1)
 	for {
-		line, err := s.in.ReadString('\n')
-		total += int64(len(line))
+		line, n, err := s.readLine()
+		total += n
 		if err != nil {
 			return nil, total, fmt.Errorf("reading message header: %w", err)
 		}
@@ -75,37 +121,185 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 			continue // stray blank line between frames
 		}
 		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			s.log.Warn("malformed header line skipped", zap.String("line", line))
+		isLength := ok && strings.EqualFold(strings.TrimSpace(name), "Content-Length")
+		if !isLength {
+			// The rest of a broken frame, with the next header after it on
+			// the same line (a body ends without a line break).
+			if i := strings.LastIndex(lowerASCII(line), contentLength); i > 0 {
+				s.log.Warn("garbage before a header skipped", zap.Int("bytes", i))
+				isLength, value = true, line[i+len(contentLength):]
+				length = -1 // any header before the garbage belonged to another frame
+			}
+		}
+		if !isLength {
+			if !ok {
+				s.log.Warn("malformed header line skipped", zap.Int("bytes", len(line)))
+			}
 			continue
 		}
-		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
-			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-			if err != nil || n < 0 {
-				s.log.Warn("bad Content-Length header", zap.String("value", value))
-				continue
-			}
-			length = n
+		v, perr := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if perr != nil || v < 0 {
+			s.log.Warn("bad Content-Length header", zap.String("value", value))
+			continue
 		}
+		length = v
 	}
 	if length < 0 {
 		s.log.Warn("message without Content-Length skipped")
 		return nil, total, nil
 	}
 	if length > maxFrame {
+		// Skipped up to the next header rather than by its length: a
+		// wrong length this large would otherwise swallow everything the
+		// client sends for minutes.
 		s.log.Warn("oversized message skipped", zap.Int64("bytes", length), zap.Int("limit", maxFrame))
-		n, err := io.CopyN(io.Discard, s.in, length)
+		n, err := s.skipToHeader()
 		total += n
 		if err != nil {
 			return nil, total, fmt.Errorf("skipping oversized message: %w", err)
 		}
 		return nil, total, nil
 	}
-	data := make([]byte, length)
-	if _, err := io.ReadFull(s.in, data); err != nil {
-		return nil, total, fmt.Errorf("reading message body: %w", err)
+	data, err := s.readBody(int(length))
+	if err != nil {
+		return nil, total, err
 	}
-	return data, total + length, nil
+	return data, total + int64(len(data)), nil
+}
+
+// lowerASCII lowercases ASCII letters only, keeping every byte offset
+// (strings.ToLower turns invalid UTF-8 into longer replacement runes).
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// maxHeaderLine bounds the memory a header line takes: of a longer line
+// (garbage: a body that lost its frame) only the end is kept, where the
+// next frame's header would be.
+const maxHeaderLine = 4 << 10
+
+// readLine reads a line through its '\n', returning at most its last
+// maxHeaderLine bytes and how many it read.
+func (s *stream) readLine() (string, int64, error) {
+	var line []byte
+	var total int64
+	for {
+		chunk, err := s.in.ReadSlice('\n')
+		total += int64(len(chunk))
+		line = append(line, chunk...)
+		if len(line) > maxHeaderLine {
+			line = append(line[:0], line[len(line)-maxHeaderLine:]...)
+		}
+		if err != bufio.ErrBufferFull {
+			return string(line), total, err
+		}
+	}
+}
+
+// readBody reads a body of length bytes, unless the next frame's header
+// shows up inside it first: then the length was too long, and the body is
+// cut there (and fails to decode) so that the next frame is read whole,
+// without waiting for bytes the client will never send.
+func (s *stream) readBody(length int) ([]byte, error) {
+	data := make([]byte, 0, min(length, 64<<10))
+	for len(data) < length {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, min(length-len(data), len(data)))
+		}
+		n, err := s.in.Read(data[len(data):min(cap(data), length)])
+		from := max(0, len(data)-64) // a header split between reads
+		data = data[:len(data)+n]
+		if i := nextHeader(data, from); i >= 0 {
+			s.log.Warn("message shorter than its Content-Length; resynchronised on the next header",
+				zap.Int("length", length), zap.Int("bytes", i))
+			s.unread(data[i:])
+			return data[:i], nil
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("reading message body: %w", err)
+		}
+	}
+	// A length a few bytes too long ends the body inside the next header.
+	if i := headerAtEnd(data); i >= 0 {
+		s.log.Warn("message shorter than its Content-Length; resynchronised on the next header",
+			zap.Int("length", length), zap.Int("bytes", i))
+		s.unread(data[i:])
+		return data[:i], nil
+	}
+	return data, nil
+}
+
+// headerAtEnd returns where the start of a header ends data ("Content-Le",
+// or "Content-Length: 6"), or -1. A JSON object or array ends in '}' or
+// ']' and blanks, so a valid message never matches.
+func headerAtEnd(data []byte) int {
+	const h = "Content-Length:"
+	if i := bytes.LastIndex(data, []byte(h)); i >= 0 {
+		rest := bytes.TrimSuffix(bytes.TrimLeft(data[i+len(h):], " \t"), []byte("\r"))
+		if len(bytes.TrimLeft(rest, "0123456789")) == 0 {
+			return i
+		}
+	}
+	for k := min(len(h)-1, len(data)); k > 0; k-- {
+		if bytes.HasSuffix(data, []byte(h[:k])) {
+			return len(data) - k
+		}
+	}
+	return -1
+}
+
+// skipToHeader discards input up to the next complete header, keeping
+// only a few bytes in memory, and returns how many bytes it discarded.
+func (s *stream) skipToHeader() (int64, error) {
+	buf := make([]byte, 32<<10)
+	var window []byte
+	var total int64
+	for {
+		n, err := s.in.Read(buf)
+		window = append(window, buf[:n]...)
+		if i := nextHeader(window, 0); i >= 0 {
+			s.unread(window[i:])
+			return total + int64(i), nil
+		}
+		if keep := 64; len(window) > keep {
+			total += int64(len(window) - keep)
+			window = append(window[:0], window[len(window)-keep:]...)
+		}
+		if err != nil {
+			return total + int64(len(window)), err
+		}
+	}
+}
+
+// nextHeader returns where a complete "Content-Length: N\r\n" header starts
+// in data at or after from, or -1.
+func nextHeader(data []byte, from int) int {
+	for {
+		i := bytes.Index(data[from:], []byte("Content-Length:"))
+		if i < 0 {
+			return -1
+		}
+		at := from + i
+		rest := data[at+len("Content-Length:"):]
+		rest = bytes.TrimLeft(rest, " \t")
+		digits := 0
+		for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
+			digits++
+		}
+		if digits > 0 && len(rest) > digits+1 && rest[digits] == '\r' && rest[digits+1] == '\n' {
+			return at
+		}
+		from = at + 1
+	}
 }
 
 func parseErrorReply(err error) []byte {
@@ -124,7 +318,7 @@ func (s *stream) Write(_ context.Context, msg jsonrpc2.Message) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("marshaling message: %w", err)
 	}
-	return s.writeRaw(data)
+	return s.writeRaw(replyID(msg, data))
 }
 
 func (s *stream) writeRaw(data []byte) (int64, error) {

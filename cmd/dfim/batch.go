@@ -64,6 +64,12 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		cfg.RunQuery = run
 	}
 	if *planFile != "" {
+		// Stat first: opening a FIFO would block, and a device never ends.
+		if st, err := os.Stat(*planFile); err != nil {
+			return usagef("--plan: %v", err)
+		} else if !st.Mode().IsRegular() {
+			return usagef("--plan %s is not a regular file", *planFile)
+		}
 		f, err := os.Open(*planFile)
 		if err != nil {
 			return usagef("%v", err)

@@ -19,7 +19,7 @@ func init() {
 		name: "bench lsp",
 		summary: "type a file into `dfim serve` with human pauses and report keystroke-to-suggestion latency\n" +
 			"Arguments after -- go to `dfim serve` (e.g. -- --model FILE.gguf).",
-		usage: "[--file F] [--seed S] [--chars N] [--pace X] [-- SERVE FLAGS]",
+		usage: "[--file F] [--seed S] [--chars N] [--pace X] [--quiet N] [-- SERVE FLAGS]",
 		run:   runBenchLSP,
 	})
 }
@@ -29,12 +29,13 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of where typing starts and of the pauses")
 	chars := fs.Int("chars", 400, "characters to type (0: the whole file)")
 	pace := fs.Float64("pace", 1, "multiplies every pause: 1 types like a person (30–200 ms a key), 0.1 is a fast CI run")
-	finalWait := fs.Duration("final-wait", 5*time.Second, "how long to wait for the answer to the last keystroke")
+	finalWait := fs.Duration("final-wait", 5*time.Second, "how long to wait for the answer to the last keystroke, and to each quiet request")
+	quiet := fs.Int("quiet", 5, "requests sent after the typing, one at a time and each awaited; any that fails makes the exit status 1")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *chars < 0 || *pace < 0 {
-		return usagef("--chars and --pace must not be negative")
+	if *chars < 0 || *pace < 0 || *quiet < 0 {
+		return usagef("--chars, --pace and --quiet must not be negative")
 	}
 	serveArgs := append([]string{"serve"}, fs.Args()...)
 
@@ -70,7 +71,7 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	}
 	pacing := lspbench.HumanPacing()
 	pacing.Scale = *pace
-	cfg := lspbench.Config{Path: path, Text: text, Chars: *chars, Seed: *seed, Pacing: pacing, FinalWait: *finalWait}
+	cfg := lspbench.Config{Path: path, Text: text, Chars: *chars, Seed: *seed, Pacing: pacing, FinalWait: *finalWait, Quiet: *quiet}
 	if isTerminal(os.Stderr) {
 		cfg.Progress = eval.ProgressBar(os.Stderr)
 	}
@@ -96,6 +97,11 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	}
 	if rep.Answered == 0 && rep.Errors > 0 {
 		return fmt.Errorf("every inline completion failed (first: %s)", rep.FirstError)
+	}
+	// Once typing stops, every request must work: a failure here is the
+	// server broken by what came before, not a keystroke overtaking it.
+	if rep.QuietFailed > 0 {
+		return fmt.Errorf("%d of %d quiet requests after the typing failed (first error: %s)", rep.QuietFailed, rep.QuietSent, rep.FirstError)
 	}
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,14 +27,16 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "run the language server: LSP over stdio, or TCP with --listen",
-		usage:   "[--listen ADDR] [--log-file FILE]",
+		usage:   "[--listen ADDR [--allow-remote] [--token-file FILE]] [--log-file FILE]",
 		common:  true,
 		run:     runServe,
 	})
 }
 
 func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
-	listen := fs.String("listen", "", "serve LSP over TCP at `ADDR` (host:port) instead of stdio")
+	listen := fs.String("listen", "", "serve LSP over TCP at `ADDR` (host:port; \":PORT\" is loopback) instead of stdio")
+	allowRemote := fs.Bool("allow-remote", false, "let --listen use an address other machines can reach (anyone who reaches it can read the code sent; use a token)")
+	tokenFile := fs.String("token-file", "", "with --listen, require the secret in `FILE` (or $"+tokenEnv+") as initializationOptions.token")
 	logFile := fs.String("log-file", "", "append logs to `FILE` instead of stderr")
 	// Many clients' configurations add --stdio (vscode-languageclient does); it is the default anyway.
 	stdioFlag := fs.Bool("stdio", false, "serve LSP over stdio (the default; accepted for clients that pass it)")
@@ -44,6 +48,19 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	if *stdioFlag && *listen != "" {
 		return usagef("--stdio and --listen exclude each other")
+	}
+	if *listen == "" && (*allowRemote || *tokenFile != "") {
+		return usagef("--allow-remote and --token-file go with --listen")
+	}
+	token := os.Getenv(tokenEnv)
+	if *tokenFile != "" {
+		b, err := readSmallFile(*tokenFile, 4<<10)
+		if err != nil {
+			return usagef("--token-file: %v", err)
+		}
+		if token = strings.TrimSpace(string(b)); token == "" {
+			return usagef("--token-file %s is empty", *tokenFile)
+		}
 	}
 	level, err := zap.ParseAtomicLevel(common.logLevel)
 	if err != nil {
@@ -69,7 +86,7 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		settings.TimeoutMs = int(common.timeout.Milliseconds())
 	}
 	if common.config != "" {
-		raw, err := os.ReadFile(common.config)
+		raw, err := readSmallFile(common.config, 1<<20)
 		if err != nil {
 			return fmt.Errorf("reading --config: %w", err)
 		}
@@ -78,7 +95,25 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		}
 	}
 
-	loader := &engineLoader{flags: *common, log: log}
+	var ln net.Listener
+	if *listen != "" {
+		// Bind before loading anything: a refused address is a usage error.
+		var public bool
+		if ln, public, err = listenTCP(*listen, *allowRemote); err != nil {
+			return err
+		}
+		if public {
+			warn := "dfim serve: WARNING: listening on " + ln.Addr().String() + ", which other machines can reach"
+			if token == "" {
+				warn += ", with no token: anyone who connects can read the code sent and use the model (add --token-file)"
+			}
+			fmt.Fprintln(os.Stderr, warn)
+			log.Warn("listening on a non-loopback address", zap.String("addr", ln.Addr().String()), zap.Bool("token", token != ""))
+		}
+	}
+	// The endpoint from the flags or the config file is the user's; one a
+	// client names later is not (a workspace's settings can name any URL).
+	loader := &engineLoader{flags: *common, log: log, userEndpoint: settings.Endpoint, getenv: os.Getenv}
 	defer loader.close()
 	// Start opening the engine now, so the model loads while the client
 	// starts; the server's own load joins this one.
@@ -89,8 +124,9 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if *listen != "" {
-		return serveTCP(ctx, *listen, opts, log)
+	if ln != nil {
+		opts.Token = token // stdio is the editor's own pipe: no token there
+		return serveTCP(ctx, ln, opts, log)
 	}
 	// Only LSP goes to stdout: anything else that prints lands in stderr.
 	out := os.Stdout
@@ -107,14 +143,46 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	return err
 }
 
-// serveTCP serves each connection to addr with its own session, sharing
-// loaded engines, until ctx ends.
-func serveTCP(ctx context.Context, addr string, opts lsp.Options, log *zap.Logger) error {
-	ln, err := net.Listen("tcp", addr)
+// tokenEnv holds the shared token of `serve --listen` when no
+// --token-file is given.
+const tokenEnv = "DFIM_SERVE_TOKEN"
+
+// listenTCP listens on addr: on loopback when addr names no host
+// (":7777"), and on an address other machines can reach only with
+// allowRemote. public reports the latter.
+func listenTCP(addr string, allowRemote bool) (ln net.Listener, public bool, err error) {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w (is the port in use?)", addr, err)
+		return nil, false, usagef("--listen %q: want host:port or :port (%v)", addr, err)
 	}
-	log.Info("listening", zap.String("addr", ln.Addr().String()))
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	public = !loopback(host)
+	if public && !allowRemote {
+		return nil, false, usagef("--listen %s would accept connections from other machines; "+
+			"use 127.0.0.1:%s, or add --allow-remote (and --token-file) if you mean it", addr, port)
+	}
+	ln, err = net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, false, fmt.Errorf("listening on %s: %w (is the port in use?)", addr, err)
+	}
+	// A name like "localhost" may resolve anywhere: judge by the bound address.
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		if !allowRemote {
+			ln.Close()
+			return nil, false, usagef("--listen %s resolves to %s, which other machines can reach; add --allow-remote if you mean it", addr, tcp.IP)
+		}
+		public = true
+	}
+	return ln, public, nil
+}
+
+// serveTCP serves each connection to ln with its own session, sharing
+// loaded engines, until ctx ends.
+func serveTCP(ctx context.Context, ln net.Listener, opts lsp.Options, log *zap.Logger) error {
+	addr := ln.Addr().String()
+	log.Info("listening", zap.String("addr", addr))
 	go func() { <-ctx.Done(); ln.Close() }()
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -152,6 +220,10 @@ func (s stdio) Close() error                { return s.in.Close() }
 type engineLoader struct {
 	flags commonFlags
 	log   *zap.Logger
+	// userEndpoint is the endpoint configured outside the LSP session
+	// (--endpoint, --config); getenv reads the environment.
+	userEndpoint string
+	getenv       func(string) string
 
 	// mu guards loads.
 	mu    sync.Mutex
@@ -177,6 +249,9 @@ func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (lsp.Completer,
 		l.loads[key] = e
 		go func() {
 			defer close(e.done)
+			if e.err = l.keyGuard(key); e.err != nil {
+				return
+			}
 			f := l.flags
 			f.engine, f.model, f.endpoint, f.remoteModel = key.Engine, key.Model, key.Endpoint, key.RemoteModel
 			if key.TimeoutMs > 0 {
@@ -200,6 +275,68 @@ func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (lsp.Completer,
 	return e.c, nil
 }
 
+// keyEnv names the environment variable each remote engine of
+// engine/remote reads its API key from.
+var keyEnv = map[string]string{"inception": "INCEPTION_API_KEY", "openai": "OPENAI_API_KEY"}
+
+// keyHostsEnv lists, comma-separated, the hosts (host or host:port) a key
+// may also go to when an editor's settings name them as the endpoint.
+const keyHostsEnv = "DFIM_KEY_HOSTS"
+
+// keyGuard refuses to open a remote engine that would send the API key
+// from the environment where DESIGN.md's "Secrets" forbids: to an
+// endpoint set by the LSP client (a workspace's settings could name any
+// server) unless the user listed its host in DFIM_KEY_HOSTS, or over
+// plain http to anything but loopback. The remote engines read the key
+// themselves, so refusing is the one way to keep it from going there.
+// Without a key in the environment any endpoint is fine.
+func (l *engineLoader) keyGuard(s lsp.EngineSettings) error {
+	env, remote := keyEnv[s.Engine]
+	getenv := l.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if !remote || getenv(env) == "" || s.Endpoint == "" {
+		return nil // no key, or the backend's default host
+	}
+	u, err := url.Parse(strings.TrimSpace(s.Endpoint))
+	if err != nil || u.Host == "" {
+		return nil // the engine rejects it without sending anything
+	}
+	shown := u.Redacted()
+	if s.Endpoint != l.userEndpoint && !hostListed(u, getenv(keyHostsEnv)) {
+		return fmt.Errorf("the endpoint %s was set by the editor's settings, and dfim sends %s only to an endpoint "+
+			"given with --endpoint or --config, or to a host listed in %s; set it there, list its host, or unset %s to use it without a key",
+			shown, env, keyHostsEnv, env)
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return fmt.Errorf("the endpoint %s is plain http to another machine, and dfim sends %s over http only to loopback; "+
+			"use https, or unset %s to use it without a key", shown, env, env)
+	}
+	return nil
+}
+
+// hostListed reports whether u's host (or host:port) is in the
+// comma-separated list.
+func hostListed(u *url.URL, list string) bool {
+	for _, h := range strings.Split(list, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h != "" && (h == strings.ToLower(u.Host) || h == strings.ToLower(u.Hostname())) {
+			return true
+		}
+	}
+	return false
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 func (l *engineLoader) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -214,4 +351,34 @@ func (l *engineLoader) close() {
 		default: // still loading; the process is ending anyway
 		}
 	}
+}
+
+// readSmallFile reads path if it is a regular file of at most limit bytes:
+// a device, FIFO or huge file named by mistake must not hang the command
+// or fill its memory.
+func readSmallFile(path string, limit int64) ([]byte, error) {
+	// Stat before opening: opening a FIFO blocks until a writer comes.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", path, st.Size(), limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s grew past the %d bytes allowed", path, limit)
+	}
+	return b, nil
 }

@@ -38,8 +38,13 @@ type Config struct {
 	Chars      int    // characters to type (0 or more than the file: the whole file)
 	Seed       uint64 // picks where typing starts and draws the pauses
 	Pacing     Pacing
-	// FinalWait is how long to wait for the answer to the last keystroke.
+	// FinalWait is how long to wait for the answer to the last keystroke,
+	// and to each quiet request.
 	FinalWait time.Duration
+	// Quiet is how many requests to send after the typing, one at a time,
+	// each awaited with no keystroke to overtake it: all should succeed,
+	// whatever the cancellations before did to the server.
+	Quiet int
 	// Progress, when set, is called after each keystroke.
 	Progress func(done, total int)
 }
@@ -60,10 +65,23 @@ type Report struct {
 	SuggestionLatency eval.Latency `json:"suggestion_latency_ms"`
 	RequestsSent      int          `json:"requests_sent"`
 	RequestsCancelled int          `json:"requests_cancelled"` // the next key came first: $/cancelRequest sent
-	Answered          int          `json:"answered"`
-	Errors            int          `json:"errors"`
-	FirstError        string       `json:"first_error,omitempty"`
-	SuggestionsShown  int          `json:"suggestions_shown"`
+	// Answered counts replies with a result, empty ones included.
+	Answered int `json:"answered"`
+	// Errors counts failed requests: error replies (other than
+	// cancellations) and requests that failed inside the server, which
+	// dfim answers with an empty result and counts in dfim/stats.
+	Errors     int    `json:"errors"`
+	FirstError string `json:"first_error,omitempty"`
+	// ServerFailures is the server's own count of requests that failed
+	// inside it (part of Errors); -1 when the server does not say.
+	ServerFailures int `json:"server_failures"`
+	// Quiet requests follow the typing (Config.Quiet). QuietFailed counts
+	// those answered with an error, not answered within FinalWait, or
+	// failed inside the server; QuietShown those that showed a suggestion.
+	QuietSent        int `json:"quiet_sent"`
+	QuietFailed      int `json:"quiet_failed"`
+	QuietShown       int `json:"quiet_shown"`
+	SuggestionsShown int `json:"suggestions_shown"`
 	// AcceptedIfTyped counts shown suggestions that the text typed next
 	// (the rest of the real file) starts with: a user would have taken them.
 	AcceptedIfTyped int     `json:"accepted_if_typed"`
@@ -161,7 +179,8 @@ func Run(ctx context.Context, c *Client, cfg Config) (Report, error) {
 	start, end := Region(cfg.Text, cfg.Chars, cfg.Seed)
 	region := cfg.Text[start:end]
 	keys := Keystrokes(region, cfg.Pacing, cfg.Seed)
-	rep := Report{File: cfg.Path, Chars: utf8.RuneCountInString(region), Keystrokes: len(keys), Seed: cfg.Seed, PaceScale: cfg.Pacing.Scale}
+	rep := Report{File: cfg.Path, Chars: utf8.RuneCountInString(region), Keystrokes: len(keys), Seed: cfg.Seed, PaceScale: cfg.Pacing.Scale,
+		ServerFailures: -1}
 
 	abs, err := filepath.Abs(cfg.Path)
 	if err != nil {
@@ -294,12 +313,99 @@ func Run(ctx context.Context, c *Client, cfg Config) (Report, error) {
 		rep.RequestsCancelled++
 	}
 	rep.TypingSec = time.Since(began).Seconds()
+	before, known := serverStats(ctx, c)
+	if err := quiet(ctx, c, cfg, uri, doc, cursor, &rep); err != nil {
+		return rep, err
+	}
+	if after, ok := serverStats(ctx, c); ok {
+		rep.ServerFailures = int(after.Failed)
+		rep.Errors += rep.ServerFailures
+		if known {
+			rep.QuietFailed += int(after.Failed - before.Failed)
+		}
+		if rep.FirstError == "" && after.Failed > 0 {
+			rep.FirstError = "failed inside the server: " + after.LastFailure
+		}
+	}
 	rep.Latency = eval.Latency{P50: eval.Percentile(lat, 50), P95: eval.Percentile(lat, 95), Max: eval.Percentile(lat, 100)}
 	rep.SuggestionLatency = eval.Latency{P50: eval.Percentile(shownLat, 50), P95: eval.Percentile(shownLat, 95), Max: eval.Percentile(shownLat, 100)}
 	if rep.SuggestionsShown > 0 {
 		rep.AcceptRate = float64(rep.AcceptedIfTyped) / float64(rep.SuggestionsShown)
 	}
 	return rep, nil
+}
+
+// quiet sends cfg.Quiet inline completions at the cursor one after
+// another, each awaited.
+func quiet(ctx context.Context, c *Client, cfg Config, uri, doc string, cursor int, rep *Report) error {
+	wait := cfg.FinalWait
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	for range cfg.Quiet {
+		id, ch, err := c.Go("textDocument/inlineCompletion", map[string]any{
+			"textDocument": map[string]any{"uri": uri},
+			"position":     positionAt(doc, cursor),
+			"context":      map[string]any{"triggerKind": 2},
+		})
+		if err != nil {
+			return err
+		}
+		rep.QuietSent++
+		timer := time.NewTimer(wait)
+		select {
+		case r := <-ch:
+			switch {
+			case r.Error != nil:
+				rep.QuietFailed++
+				rep.Errors++
+				if rep.FirstError == "" {
+					rep.FirstError = "quiet request: " + r.Error.Error()
+				}
+			default:
+				if _, ok := suggestion(r.Result, doc, cursor); ok {
+					rep.QuietShown++
+				}
+			}
+		case <-timer.C:
+			c.Cancel(id)
+			rep.QuietFailed++
+			rep.Errors++
+			if rep.FirstError == "" {
+				rep.FirstError = fmt.Sprintf("quiet request: no answer in %v", wait)
+			}
+		case <-c.Done():
+			timer.Stop()
+			return fmt.Errorf("the server closed the connection during the quiet requests: %v", c.Err())
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+		timer.Stop()
+	}
+	return nil
+}
+
+// ServerStats is the part of dfim's dfim/stats answer the benchmark reads.
+type ServerStats struct {
+	Requests    int64  `json:"requests"`
+	Failed      int64  `json:"failed"`
+	LastFailure string `json:"lastFailure"`
+	Goroutines  int    `json:"goroutines"`
+	HeapBytes   uint64 `json:"heapBytes"`
+}
+
+// serverStats asks the server for dfim/stats; ok is false when it has no
+// such method (another server) or does not answer within 5 s.
+func serverStats(ctx context.Context, c *Client) (ServerStats, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var st ServerStats
+	res, err := c.Call(ctx, "dfim/stats", nil)
+	if err != nil || json.Unmarshal(res, &st) != nil {
+		return ServerStats{}, false
+	}
+	return st, true
 }
 
 // suggestion is the text the first non-empty inline completion item adds
@@ -459,7 +565,14 @@ func WriteTable(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "%-34s %8s %8s %8s\n", "", "p50 ms", "p95 ms", "max ms")
 	fmt.Fprintf(w, "%-34s %8.1f %8.1f %8.1f\n", "keystroke to answer", rep.Latency.P50, rep.Latency.P95, rep.Latency.Max)
 	fmt.Fprintf(w, "%-34s %8.1f %8.1f %8.1f\n", "keystroke to shown suggestion", rep.SuggestionLatency.P50, rep.SuggestionLatency.P95, rep.SuggestionLatency.Max)
-	fmt.Fprintf(w, "requests sent %d, cancelled %d, answered %d, errors %d\n", rep.RequestsSent, rep.RequestsCancelled, rep.Answered, rep.Errors)
+	fmt.Fprintf(w, "requests sent %d, cancelled %d, answered %d, errors %d", rep.RequestsSent, rep.RequestsCancelled, rep.Answered, rep.Errors)
+	if rep.ServerFailures >= 0 {
+		fmt.Fprintf(w, " (%d failed inside the server)", rep.ServerFailures)
+	}
+	fmt.Fprintln(w)
+	if rep.QuietSent > 0 {
+		fmt.Fprintf(w, "quiet requests after typing %d, failed %d, showed a suggestion %d\n", rep.QuietSent, rep.QuietFailed, rep.QuietShown)
+	}
 	fmt.Fprintf(w, "suggestions shown %d, accepted if typed %d (%.1f%%)\n", rep.SuggestionsShown, rep.AcceptedIfTyped, 100*rep.AcceptRate)
 	if rep.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", rep.FirstError)

@@ -18,12 +18,16 @@ import (
 type fakeServer struct {
 	truth string
 	delay time.Duration
+	// broken: every inline completion fails inside the server, which
+	// answers it empty and counts it in dfim/stats, as dfim does.
+	broken bool
 
 	// mu guards the fields below.
 	mu        sync.Mutex
 	doc       string
 	cancelled map[int64]bool
 	requests  int
+	failed    int
 	clientOK  bool // the client answered our request
 }
 
@@ -101,16 +105,29 @@ func (f *fakeServer) serve(t *testing.T, r io.Reader, w io.Writer) {
 				time.Sleep(f.delay)
 				f.mu.Lock()
 				cancelled := f.cancelled[id]
+				if f.broken && !cancelled {
+					f.failed++
+				}
 				f.mu.Unlock()
 				switch {
 				case cancelled:
 					send(map[string]any{"jsonrpc": "2.0", "id": id, "error": map[string]any{"code": CodeRequestCancelled, "message": "cancelled"}})
+				case f.broken:
+					send(map[string]any{"jsonrpc": "2.0", "id": id, "result": map[string]any{"items": []any{}}})
 				case n%3 == 0:
 					send(map[string]any{"jsonrpc": "2.0", "id": id, "result": nil})
 				default:
 					send(map[string]any{"jsonrpc": "2.0", "id": id, "result": map[string]any{"items": []any{map[string]any{"insertText": next}}}})
 				}
 			}()
+		case "dfim/stats":
+			f.mu.Lock()
+			st := map[string]any{"requests": f.requests, "failed": f.failed}
+			if f.failed > 0 {
+				st["lastFailure"] = "textDocument/inlineCompletion: syntax: operation limit was hit"
+			}
+			f.mu.Unlock()
+			send(map[string]any{"jsonrpc": "2.0", "id": id, "result": st})
 		case "shutdown":
 			send(map[string]any{"jsonrpc": "2.0", "id": id, "result": nil})
 		case "exit":
@@ -121,20 +138,32 @@ func (f *fakeServer) serve(t *testing.T, r io.Reader, w io.Writer) {
 				f.clientOK = true
 				f.mu.Unlock()
 			}
+		default:
+			if len(m.ID) > 0 {
+				send(map[string]any{"jsonrpc": "2.0", "id": id, "error": map[string]any{"code": -32601, "message": "no such method"}})
+			}
 		}
 	}
 }
 
 func runFake(t *testing.T, delay time.Duration, pacing Pacing, chars int) (Report, *fakeServer) {
 	t.Helper()
+	return runFakeServer(t, &fakeServer{delay: delay}, Config{Chars: chars, Pacing: pacing})
+}
+
+// runFakeServer types cfg (its Path, Text, Seed and FinalWait filled in
+// here) into f.
+func runFakeServer(t *testing.T, f *fakeServer, cfg Config) (Report, *fakeServer) {
+	t.Helper()
 	const truth = "package p\n\nfunc add(a, b int) int {\n\tsum := a + b\n\treturn sum\n}\n\nfunc sub(a, b int) int {\n\treturn a - b\n}\n"
-	f := &fakeServer{truth: truth, delay: delay, cancelled: map[int64]bool{}}
+	f.truth, f.cancelled = truth, map[int64]bool{}
+	cfg.Path, cfg.Text, cfg.Seed, cfg.FinalWait = "/tmp/x/a.go", truth, 3, time.Second
 	cr, sw := io.Pipe()
 	sr, cw := io.Pipe()
 	done := make(chan struct{})
 	go func() { f.serve(t, sr, sw); sw.Close(); close(done) }()
 	c := NewClient(cr, cw)
-	rep, err := Run(context.Background(), c, Config{Path: "/tmp/x/a.go", Text: truth, Chars: chars, Seed: 3, Pacing: pacing, FinalWait: time.Second})
+	rep, err := Run(context.Background(), c, cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -177,8 +206,34 @@ func TestRunAgainstFakeServer(t *testing.T) {
 	if rep.Latency.P50 < 1 || rep.Latency.P95 < rep.Latency.P50 || rep.Latency.Max < rep.Latency.P95 {
 		t.Errorf("latency %+v: want ≥ 1 ms (the server's delay) and ordered", rep.Latency)
 	}
-	if rep.Errors != 0 {
-		t.Errorf("%d errors: %s", rep.Errors, rep.FirstError)
+	if rep.Errors != 0 || rep.ServerFailures != 0 {
+		t.Errorf("%d errors (%d inside the server): %s", rep.Errors, rep.ServerFailures, rep.FirstError)
+	}
+}
+
+// TestRunCountsFailuresInsideTheServer: a server that answers every
+// request empty because it failed inside (as dfim did when its parsers
+// were left cancelled) must show as errors and failed quiet requests, not
+// as a clean run that merely had nothing to suggest.
+func TestRunCountsFailuresInsideTheServer(t *testing.T) {
+	f := &fakeServer{delay: time.Millisecond, broken: true}
+	rep, _ := runFakeServer(t, f, Config{Chars: 20, Quiet: 4, Pacing: Pacing{Min: 5 * time.Millisecond, Max: 6 * time.Millisecond, Scale: 1}})
+	f.mu.Lock()
+	failed := f.failed
+	f.mu.Unlock()
+	if failed == 0 || rep.ServerFailures != failed || rep.Errors != failed {
+		t.Errorf("the server failed %d requests; the report has %d server failures and %d errors", failed, rep.ServerFailures, rep.Errors)
+	}
+	if rep.QuietSent != 4 || rep.QuietFailed != 4 || rep.QuietShown != 0 {
+		t.Errorf("quiet requests: sent %d, failed %d, shown %d; want 4 sent, all failed", rep.QuietSent, rep.QuietFailed, rep.QuietShown)
+	}
+	if !strings.Contains(rep.FirstError, "operation limit") {
+		t.Errorf("first error %q, want the server's last failure", rep.FirstError)
+	}
+	var b strings.Builder
+	WriteTable(&b, rep)
+	if !strings.Contains(b.String(), "failed inside the server") {
+		t.Errorf("the table does not say requests failed inside the server:\n%s", b.String())
 	}
 }
 

@@ -5,7 +5,11 @@
 // textDocument/inlineCompletion after every key and cancelling the previous
 // request with $/cancelRequest. It reports keystroke-to-suggestion latency,
 // requests sent and cancelled, suggestions shown, and how many of them the
-// user would have accepted (the text typed next starts with them).
+// user would have accepted (the text typed next starts with them). After
+// the typing it sends quiet requests, one at a time, which must all
+// succeed; and it counts as errors the requests that failed inside the
+// server, which dfim answers with an empty result and reports through its
+// own dfim/stats request (a server without it reports -1 such failures).
 //
 // It owns a small JSON-RPC client over stdio with Content-Length framing and
 // the typing schedule. It must not import the server's packages: it sees the

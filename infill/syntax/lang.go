@@ -1,6 +1,7 @@
 package syntax
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -161,5 +162,50 @@ func (l *Language) putParser(p *sitter.Parser) {
 	case l.pool <- p:
 	default:
 		p.Close() // pool full: the parser made for this burst goes
+	}
+}
+
+// parseWith parses text on a pooled parser. go-tree-sitter cancels a parse
+// by setting the parser's cancellation flag from a goroutine watching the
+// context, and that goroutine can still set the flag after the parse has
+// returned (when the context ends at about the same time); a parser whose
+// flag stays set fails every later parse with "operation limit was hit".
+// So the library only ever sees a context that is never cancelled unless
+// ctx ends during the parse, and a parser whose parse met a cancellation,
+// or failed at all, is closed instead of going back to the pool.
+func (l *Language) parseWith(ctx context.Context, old *sitter.Tree, text []byte) (*sitter.Tree, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := l.getParser()
+	if ctx.Done() == nil { // never cancelled: the library starts no watcher
+		t, err := p.ParseCtx(ctx, old, text)
+		l.release(p, err == nil)
+		return t, err
+	}
+	// pctx is cancelled only by ctx ending; once stop succeeds nothing can
+	// cancel it, so the library's watcher can only see the parse complete.
+	// (Cancelling it here would race that watcher: the bug this avoids.)
+	pctx, cancel := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, cancel)
+	t, err := p.ParseCtx(pctx, old, text)
+	if !stop() { // ctx ended: the flag may be set now or later
+		if t != nil {
+			t.Close()
+		}
+		p.Close()
+		return nil, ctx.Err()
+	}
+	l.release(p, err == nil)
+	return t, err
+}
+
+// release pools a parser after a parse that succeeded uncancelled and
+// closes any other, so no parser carries a failed parse's state.
+func (l *Language) release(p *sitter.Parser, ok bool) {
+	if ok {
+		l.putParser(p)
+	} else {
+		p.Close()
 	}
 }

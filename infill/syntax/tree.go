@@ -42,14 +42,10 @@ func (l *Language) Parse(ctx context.Context, text string) (*Tree, error) {
 }
 
 func (l *Language) parse(ctx context.Context, old *sitter.Tree, text string) (*Tree, error) {
-	p := l.getParser()
-	t, err := p.ParseCtx(ctx, old, []byte(text))
+	t, err := l.parseWith(ctx, old, []byte(text))
 	if err != nil {
-		p.Reset() // a cancelled parse would otherwise resume on the next text
-		l.putParser(p)
 		return nil, fmt.Errorf("syntax: parsing %d bytes of %s: %w", len(text), l.Name, err)
 	}
-	l.putParser(p)
 	return &Tree{lang: l, text: text, t: t}, nil
 }
 

@@ -89,6 +89,15 @@ dfim.setup({ cmd = serve, settings = settings, timeout_ms = answer_ms })
 write('go.mod', 'module example.com/t\n\ngo 1.22\n')
 local main = write('main.go', 'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\tfmt.Println()\n}\n')
 
+test('empty settings go to the server as a JSON object, not []', function()
+  local saved = dfim.config.settings
+  dfim.config.settings = {}
+  local encoded = vim.fn.json_encode(dfim.init_options())
+  dfim.config.settings = saved
+  eq(encoded, '{}', 'initializationOptions for settings = {}')
+  eq(vim.fn.json_decode(vim.fn.json_encode(dfim.init_options())).invokedDebounceMs, 0, 'settings given are sent')
+end)
+
 local client
 test('opening a Go file starts dfim serve and attaches it', function()
   vim.cmd('edit ' .. vim.fn.fnameescape(main))

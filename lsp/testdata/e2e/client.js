@@ -121,6 +121,51 @@ async function main() {
   await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { ...settings } } });
   assert.ok(seen.configRequests >= 1, 'the server never asked workspace/configuration');
 
+  // A typing storm: every keystroke's inline completion is cancelled by
+  // the next one while the server parses, then quiet requests must all
+  // work and dfim/stats must count no request failed inside the server
+  // (cancelled parses once left every later completion failing).
+  settings.debounceMs = 0;
+  await conn.sendNotification(lsp.DidChangeConfigurationNotification.type, { settings: { dfim: { ...settings } } });
+  const stormUri = 'file:///tmp/dfim-e2e/storm.go';
+  let stormText = 'package main\n\n// typed: \n\n';
+  for (let i = 0; i < 60; i++) stormText += `func f${i}(x int) int {\n\tif x > ${i} {\n\t\treturn x + 1\n\t}\n\treturn 0\n}\n\n`;
+  await conn.sendNotification(lsp.DidOpenTextDocumentNotification.type, {
+    textDocument: { uri: stormUri, languageId: 'go', version: 1, text: stormText },
+  });
+  const stormPos = { line: 2, character: '// typed: '.length };
+  const storm = { sent: 0, cancelled: 0, quiet: 0, quietItems: 0 };
+  const inflight = [];
+  for (let i = 0; i < 200; i++) {
+    await conn.sendNotification(lsp.DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: stormUri, version: i + 2 },
+      contentChanges: [{ range: { start: stormPos, end: stormPos }, text: 'a' }],
+    });
+    stormPos.character++;
+    const src = new rpc.CancellationTokenSource();
+    storm.sent++;
+    inflight.push(conn.sendRequest(lsp.InlineCompletionRequest.type, {
+      textDocument: { uri: stormUri }, position: { ...stormPos }, context: { triggerKind: lsp.InlineCompletionTriggerKind.Automatic },
+    }, src.token).catch((e) => {
+      if (!(e instanceof rpc.ResponseError && e.code === lsp.LSPErrorCodes.RequestCancelled)) throw e;
+      storm.cancelled++;
+    }));
+    await new Promise((resolve) => setTimeout(resolve, i % 5));
+    src.cancel();
+  }
+  await Promise.all(inflight);
+  for (let i = 0; i < 5; i++) {
+    const r = await conn.sendRequest(lsp.InlineCompletionRequest.type, {
+      textDocument: { uri: stormUri }, position: { ...stormPos }, context: { triggerKind: lsp.InlineCompletionTriggerKind.Invoked },
+    });
+    assert.ok(r && Array.isArray(r.items), 'quiet inline completion after the storm: ' + JSON.stringify(r));
+    storm.quiet++;
+    if (r.items.length > 0) storm.quietItems++;
+  }
+  const stats = await conn.sendRequest('dfim/stats');
+  assert.strictEqual(stats.failed, 0, `${stats.failed} requests failed inside the server; last: ${stats.lastFailure}`);
+  storm.failed = stats.failed;
+
   // dfim.fillHoles: the reply comes once the client answered workspace/applyEdit.
   await conn.sendNotification(lsp.DidOpenTextDocumentNotification.type, {
     textDocument: { uri: holesUri, languageId: 'go', version: 1, text: holesText },
@@ -163,7 +208,7 @@ async function main() {
   conn.dispose();
   console.log(JSON.stringify({ ok: true, completionItems: list.items.length, inlineItems: inline.items.length,
     progress: seen.progress, messages: seen.messages, sample: list.items[0] && list.items[0].textEdit.newText,
-    configRequests: seen.configRequests, fillEdits: seen.applyEdits.length, fillText }));
+    configRequests: seen.configRequests, fillEdits: seen.applyEdits.length, fillText, storm }));
 }
 
 const timer = setTimeout(() => fail('timed out after 120s'), 120000);

@@ -103,12 +103,22 @@ local function on_attach(client, bufnr)
   end
 end
 
+--- The initializationOptions sent: the settings, as a JSON object even when
+--- empty (vim.json encodes an empty table as [], which the server rejects).
+function M.init_options()
+  local s = M.config.settings
+  if s == nil or next(s) == nil then
+    return vim.empty_dict()
+  end
+  return s
+end
+
 local function client_config(bufnr)
   return {
     name = 'dfim',
     cmd = M.config.cmd,
     root_dir = root_dir(bufnr),
-    init_options = M.config.settings,
+    init_options = M.init_options(),
     on_attach = on_attach,
     on_init = function(client, result)
       state.server_info[client.id] = result and result.serverInfo
