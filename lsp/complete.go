@@ -29,6 +29,9 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 		return nil, err
 	}
 	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, ExtraContext: s.crossFileContext(snap, pos, set)}
+	if !invoked {
+		opts.MinConfidence = set.MinConfidence // unasked: only what is likely right
+	}
 	if set.DenoiseSteps {
 		opts.Observe = s.denoiseObserver(snap, pos)
 	}

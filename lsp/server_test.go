@@ -608,3 +608,27 @@ func countMethod(ms []msg, method string) int {
 	}
 	return n
 }
+
+// The confidence gate is for suggestions the user did not ask for: an
+// automatic inline request carries minConfidence, an invoked one none.
+func TestMinConfidenceOnlyForAutomaticRequests(t *testing.T) {
+	var seen atomic.Value
+	f := &fakeCompleter{fn: func(_ context.Context, _ infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error) {
+		seen.Store(opts.MinConfidence)
+		return nil, nil
+	}}
+	c := startServer(t, Options{Completer: f})
+	c.initialize()
+	c.notify("workspace/didChangeConfiguration", msg{"settings": msg{"dfim": msg{"minConfidence": 0.4, "debounceMs": 0}}})
+	c.open("file:///a.go", "go", "package a\n")
+	p := msg{"textDocument": msg{"uri": "file:///a.go"}, "position": posMsg(1, 0), "context": msg{"triggerKind": 2}}
+	c.call(1, "textDocument/inlineCompletion", p)
+	if got := seen.Load(); got != 0.4 {
+		t.Errorf("automatic request: MinConfidence %v, want the setting 0.4", got)
+	}
+	p["context"] = msg{"triggerKind": 1}
+	c.call(2, "textDocument/inlineCompletion", p)
+	if got := seen.Load(); got != 0.0 {
+		t.Errorf("invoked request: MinConfidence %v, want 0 (show the best fill)", got)
+	}
+}

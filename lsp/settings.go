@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dfim/dfim/infill"
 )
 
 // Settings are what a client may configure, through initializationOptions,
@@ -42,6 +44,10 @@ type Settings struct {
 	// CrossFileContextBytes caps it.
 	CrossFileContext      bool `json:"crossFileContext"`
 	CrossFileContextBytes int  `json:"crossFileContextBytes"`
+	// MinConfidence is what a suggestion the user did not ask for needs to
+	// be shown: the probability of its least sure token (0 shows every
+	// fill). Requests the user invoked show the best fill regardless.
+	MinConfidence float64 `json:"minConfidence"`
 }
 
 // DefaultCrossFileContextBytes is the default cross-file context budget:
@@ -51,7 +57,8 @@ const DefaultCrossFileContextBytes = 1500
 // DefaultSettings are the settings before any flag or client changes them.
 func DefaultSettings() Settings {
 	return Settings{Engine: "native", DebounceMs: 50, LogLevel: "info",
-		CrossFileContext: true, CrossFileContextBytes: DefaultCrossFileContextBytes}
+		CrossFileContext: true, CrossFileContextBytes: DefaultCrossFileContextBytes,
+		MinConfidence: infill.DefaultMinConfidence}
 }
 
 // EngineSettings are the settings that choose an engine: changing any of
@@ -266,6 +273,12 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 		return boolSetting(&s.CrossFileContext, v)
 	case "crossFileContextBytes":
 		return intIn(&s.CrossFileContextBytes, 0, 65536)
+	case "minConfidence":
+		var c float64
+		if err := json.Unmarshal(v, &c); err != nil || c < 0 || c > 1 {
+			return fmt.Errorf("want a probability from 0 (show every suggestion) to 1; default %g", infill.DefaultMinConfidence)
+		}
+		s.MinConfidence = c
 	}
 	return nil
 }

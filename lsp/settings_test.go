@@ -19,7 +19,7 @@ func TestSettingsApply(t *testing.T) {
 	got, err := base.Apply(json.RawMessage(`{"engine":"openai","model":`+mustJSON(model)+`,"steps":8,"maxTokens":64,
 		"debounceMs":10,"invokedDebounceMs":5,"languages":["go"],"logLevel":"debug","denoiseSteps":true,"other":1,
 		"endpoint":"http://127.0.0.1:8080/infill","remoteModel":" qwen2.5-coder:1.5b ","timeoutMs":2500,
-		"crossFileContext":false,"crossFileContextBytes":800}`),
+		"crossFileContext":false,"crossFileContextBytes":800,"minConfidence":0.25}`),
 		[]string{"native", "openai"})
 	if err != nil {
 		t.Fatalf("valid settings rejected: %v", err)
@@ -27,7 +27,7 @@ func TestSettingsApply(t *testing.T) {
 	want := Settings{Engine: "openai", Model: model, Steps: 8, MaxTokens: 64, DebounceMs: 10, InvokedDebounceMs: 5,
 		Languages: []string{"go"}, LogLevel: "debug", DenoiseSteps: true,
 		Endpoint: "http://127.0.0.1:8080/infill", RemoteModel: "qwen2.5-coder:1.5b", TimeoutMs: 2500,
-		CrossFileContext: false, CrossFileContextBytes: 800}
+		CrossFileContext: false, CrossFileContextBytes: 800, MinConfidence: 0.25}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
@@ -37,7 +37,7 @@ func TestSettingsRejectKeepsOld(t *testing.T) {
 	base := DefaultSettings()
 	base.Steps = 4
 	got, err := base.Apply(json.RawMessage(`{"dfim":{"steps":-1,"engine":"nope","model":"/no/such.gguf","logLevel":"loud",
-		"debounceMs":"fast","languages":"go","maxTokens":12}}`), []string{"native"})
+		"debounceMs":"fast","languages":"go","maxTokens":12,"minConfidence":1.5}}`), []string{"native"})
 	var se *SettingError
 	if !errors.As(err, &se) {
 		t.Fatalf("want SettingErrors, got %v", err)
@@ -47,7 +47,7 @@ func TestSettingsRejectKeepsOld(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	for _, key := range []string{"steps", "engine", "model", "logLevel", "debounceMs", "languages"} {
+	for _, key := range []string{"steps", "engine", "model", "logLevel", "debounceMs", "languages", "minConfidence"} {
 		found := false
 		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 			if e.(*SettingError).Key == key {
