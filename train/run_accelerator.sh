@@ -9,8 +9,12 @@
 # corpus-*.tar from `python3 train/corpus.py`, carried to the machine).
 # Writes to $OUT (files <= 16 MiB each): model/model.gguf (or model.gguf.part-*
 # when larger; join with cat), model/golden.json, train.log, metrics.json,
-# manifest.json. Set KEEP_WEIGHTS=1 to also bring back the bf16 weights
-# (weights.pt.part-*) to continue training elsewhere.
+# manifest.json, ledger.jsonl (train/logs/ledger.jsonl with this run
+# appended: copy it back over the repository's). Set KEEP_WEIGHTS=1 to also
+# bring back the bf16 weights (weights.pt.part-*) to continue training
+# elsewhere; INIT=engine/native/builtin/data/model.gguf continues the
+# committed model instead of starting afresh (the corpus must use its
+# tokenizer: corpus.py --tokenizer that file).
 set -euo pipefail
 MODE=${1:-smoke}
 cd "$(dirname "$0")/.."
@@ -38,12 +42,14 @@ ls "$CORPUS"/tokenizer.json "$CORPUS"/corpus-*.tar >/dev/null || {
 args=(--config "$CONFIG" --corpus "$CORPUS" --out "$WORK")
 [ "$MODE" = smoke ] && args+=(--smoke)
 [ -n "${RESUME:-}" ] && args+=(--resume)
+[ -n "${INIT:-}" ] && args+=(--init "$INIT")
 [ -n "${TIME_BUDGET:-}" ] && args+=(--time-budget "$TIME_BUDGET")
 status=0
 $PY train/train.py "${args[@]}" || status=$?
 cp "$WORK/train.log" "$OUT/" 2>/dev/null || true
 cp "$WORK/metrics.json" "$OUT/" 2>/dev/null || true
 cp "$CORPUS/manifest.json" "$OUT/" 2>/dev/null || true
+cp train/logs/ledger.jsonl "$OUT/" 2>/dev/null || true
 if [ -f "$WORK/ckpt.pt" ]; then
   $PY train/export.py --ckpt "$WORK/ckpt.pt" --tokenizer "$CORPUS/tokenizer.json" \
       --out "$OUT/model" --sample 2>&1 | tee "$OUT/export.log"
