@@ -115,6 +115,25 @@ func CopyBias(c *TextCanvas, pos int, v Vocab, p CopyParams) []Bias {
 // maxCopy is how far past a match the copied text is read.
 const maxCopy = 32
 
+// tally keeps the continuations of the longest matches seen so far.
+type tally struct {
+	best, total int
+	share       map[int32]int
+}
+
+// add counts tok as the continuation of a match of m bytes, unless a
+// longer match has been seen; a longer one starts the count afresh.
+func (t *tally) add(m int, tok int32) {
+	if m < t.best {
+		return
+	}
+	if m > t.best {
+		t.best, t.total, t.share = m, 0, map[int32]int{}
+	}
+	t.share[tok]++
+	t.total++
+}
+
 // matchLeft matches the known bytes before at (the slot's bytes are
 // [at, end)) against every other place of the canvas, and counts the
 // tokens that start the known text after the longest matches.
@@ -126,8 +145,7 @@ func matchLeft(c *TextCanvas, at, end int, v Vocab, minM, maxM int) (map[int32]i
 	if run < minM {
 		return nil, 0, 0
 	}
-	best, total := 0, 0
-	var share map[int32]int
+	var t tally
 	for q := 1; q < len(c.Text); q++ {
 		if q >= at && q < end || !c.Known[q] {
 			continue
@@ -136,24 +154,18 @@ func matchLeft(c *TextCanvas, at, end int, v Vocab, minM, maxM int) (map[int32]i
 		for m < run && q-1-m >= 0 && c.Known[q-1-m] && c.Text[q-1-m] == c.Text[at-1-m] {
 			m++
 		}
-		if m < minM || m < best {
+		if m < minM || m < t.best {
 			continue
 		}
 		stop := q
 		for stop < len(c.Text) && stop-q < maxCopy && c.Known[stop] {
 			stop++
 		}
-		tok, _, ok := v.Prefix(c.Text[q:stop])
-		if !ok {
-			continue
+		if tok, _, ok := v.Prefix(c.Text[q:stop]); ok {
+			t.add(m, tok)
 		}
-		if m > best {
-			best, total, share = m, 0, map[int32]int{}
-		}
-		share[tok]++
-		total++
 	}
-	return share, total, best
+	return t.share, t.total, t.best
 }
 
 // matchRight is matchLeft mirrored: the known bytes from end on, matched
@@ -167,8 +179,7 @@ func matchRight(c *TextCanvas, at, end int, v Vocab, minM, maxM int) (map[int32]
 	if run < minM {
 		return nil, 0, 0
 	}
-	best, total := 0, 0
-	var share map[int32]int
+	var t tally
 	for q := 1; q < n; q++ { // q: where the matched text starts elsewhere
 		if q >= at && q <= end || !c.Known[q-1] {
 			continue
@@ -177,24 +188,18 @@ func matchRight(c *TextCanvas, at, end int, v Vocab, minM, maxM int) (map[int32]
 		for m < run && q+m < n && c.Known[q+m] && c.Text[q+m] == c.Text[end+m] {
 			m++
 		}
-		if m < minM || m < best {
+		if m < minM || m < t.best {
 			continue
 		}
 		from := q
 		for from > 0 && q-from < maxCopy && c.Known[from-1] {
 			from--
 		}
-		tok, _, ok := v.Suffix(c.Text[from:q])
-		if !ok {
-			continue
+		if tok, _, ok := v.Suffix(c.Text[from:q]); ok {
+			t.add(m, tok)
 		}
-		if m > best {
-			best, total, share = m, 0, map[int32]int{}
-		}
-		share[tok]++
-		total++
 	}
-	return share, total, best
+	return t.share, t.total, t.best
 }
 
 // CopyPick is the copy-only baseline's choice at a slot: the token the
