@@ -21,6 +21,7 @@ export interface ExtensionSettings {
   timeoutMs: number;
   crossFileContext: boolean;
   crossFileContextBytes: number;
+  minConfidence: number;
 }
 
 /** The settings the server reads (lsp/settings.go); JSON names are the keys it expects. */
@@ -46,6 +47,12 @@ export interface ServerSettings {
   timeoutMs?: number;
   crossFileContext: boolean;
   crossFileContextBytes: number;
+  /**
+   * What a suggestion the user did not ask for needs to be shown: the
+   * probability of its least sure token, 0 to 1 (0: every suggestion).
+   * Invoked requests are not gated.
+   */
+  minConfidence: number;
 }
 
 export const defaults: ExtensionSettings = {
@@ -65,6 +72,7 @@ export const defaults: ExtensionSettings = {
   timeoutMs: 0,
   crossFileContext: true,
   crossFileContextBytes: 1500,
+  minConfidence: 0.6,
 };
 
 const intRanges: Record<string, [number, number]> = {
@@ -74,6 +82,11 @@ const intRanges: Record<string, [number, number]> = {
   invokedDebounceMs: [0, 5000],
   timeoutMs: [0, 600000],
   crossFileContextBytes: [0, 65536],
+};
+
+/** Settings that take any number (fractions too) within the range. */
+const numberRanges: Record<string, [number, number]> = {
+  minConfidence: [0, 1],
 };
 
 const logLevels = ['debug', 'info', 'warn', 'error'];
@@ -107,6 +120,13 @@ export function readSettings(get: (key: string) => unknown): ReadResult {
     const [lo, hi] = intRanges[key];
     if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) s[key] = v;
     else bad(key, `a whole number from ${lo} to ${hi}`, v);
+  }
+  for (const key of ['minConfidence'] as const) {
+    const v = get(key);
+    if (v === undefined || v === null) continue;
+    const [lo, hi] = numberRanges[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi) s[key] = v;
+    else bad(key, `a number from ${lo} to ${hi}`, v);
   }
   for (const key of ['serverArgs', 'languages'] as const) {
     const v = get(key);
@@ -186,6 +206,7 @@ export function serverSettings(s: ExtensionSettings, showDenoising = false): Ser
     ...(s.timeoutMs === 0 ? {} : { timeoutMs: s.timeoutMs }),
     crossFileContext: s.crossFileContext,
     crossFileContextBytes: s.crossFileContextBytes,
+    minConfidence: s.minConfidence,
   };
 }
 

@@ -19,7 +19,7 @@ test('every server setting reaches initializationOptions under the server’s JS
       engine: 'openai', model: '/m/dream.gguf', steps: 8, maxTokens: 64, debounceMs: 10, invokedDebounceMs: 5,
       languages: ['go', 'python'], logLevel: 'debug', denoiseSteps: true, path: '/opt/dfim', serverArgs: ['--threads', '2'],
       endpoint: 'http://127.0.0.1:8080', remoteModel: 'qwen2.5-coder:1.5b', timeoutMs: 30000,
-      crossFileContext: false, crossFileContextBytes: 4096,
+      crossFileContext: false, crossFileContextBytes: 4096, minConfidence: 0.25,
     }),
   );
   assert.deepEqual(problems, []);
@@ -28,7 +28,7 @@ test('every server setting reaches initializationOptions under the server’s JS
     engine: 'openai', model: '/m/dream.gguf', steps: 8, maxTokens: 64, debounceMs: 10, invokedDebounceMs: 5,
     languages: ['go', 'python'], logLevel: 'debug', denoiseSteps: true,
     endpoint: 'http://127.0.0.1:8080', remoteModel: 'qwen2.5-coder:1.5b', timeoutMs: 30000,
-    crossFileContext: false, crossFileContextBytes: 4096,
+    crossFileContext: false, crossFileContextBytes: 4096, minConfidence: 0.25,
   });
 });
 
@@ -40,6 +40,24 @@ test('cross-file context is on by default and always sent; unset remote settings
   for (const key of ['endpoint', 'remoteModel', 'timeoutMs']) assert.equal(key in sent, false, key);
   const zero = serverSettings(readSettings(from({ crossFileContextBytes: 0 })).settings);
   assert.equal(zero.crossFileContextBytes, 0, '0 is a valid budget, not "unset"');
+});
+
+test('minConfidence is always sent, a fraction from 0 to 1, default 0.6', () => {
+  assert.equal(serverSettings(readSettings(from({})).settings).minConfidence, 0.6, 'infill.DefaultMinConfidence');
+  for (const ok of [0, 0.35, 1]) {
+    const { settings, problems } = readSettings(from({ minConfidence: ok }));
+    assert.deepEqual(problems, [], String(ok));
+    assert.equal(serverSettings(settings).minConfidence, ok, '0 shows every suggestion, not "unset"');
+  }
+});
+
+test('minConfidence outside [0, 1] or not a number falls back to 0.6 and is reported', () => {
+  for (const bad of [1.5, -0.1, '0.5', Number.NaN]) {
+    const { settings, problems } = readSettings(from({ minConfidence: bad }));
+    assert.equal(settings.minConfidence, 0.6, String(bad));
+    assert.equal(problems.length, 1, String(bad));
+    assert.match(problems[0], /^dfim\.minConfidence = .* ignored: want a number from 0 to 1; using 0\.6$/);
+  }
 });
 
 test('endpoint must be an http(s) URL with a host, and a rejected one is never echoed whole', () => {
@@ -162,5 +180,5 @@ test('setting a remote option travels in didChangeConfiguration; clearing one re
   assert.equal(needsRestart(remote, { ...remote, remoteModel: '' }), true);
   assert.equal(needsRestart(remote, { ...remote, timeoutMs: 0 }), true);
   assert.equal(needsRestart({ ...defaults, engine: 'openai' }, defaults), true);
-  assert.equal(needsRestart(defaults, { ...defaults, crossFileContext: false, crossFileContextBytes: 0 }), false);
+  assert.equal(needsRestart(defaults, { ...defaults, crossFileContext: false, crossFileContextBytes: 0, minConfidence: 0 }), false);
 });

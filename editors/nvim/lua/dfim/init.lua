@@ -35,7 +35,8 @@ local defaults = {
   -- debounceMs, invokedDebounceMs, languages, logLevel, denoiseSteps,
   -- endpoint, remoteModel, timeoutMs (remote engines; API keys come from the
   -- server's environment, never from here), crossFileContext,
-  -- crossFileContextBytes.
+  -- crossFileContextBytes, minConfidence (0 to 1: how sure a suggestion
+  -- you did not ask for must be; 0 shows every one; default 0.6).
   settings = {},
   -- Neovim 0.12+: enable inline completions in attached buffers.
   inline = true,
