@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of dfim: the Go packages (with the SIMD kernels), the race
-# detector on the LSP server, the trainer's pure-Python parts, and the editor
-# integrations. The end-to-end tests need node, npm and nvim; they skip
+# detector on the LSP server, a short fuzz run of the LSP framing and
+# dispatch and of a batch plan line, the trainer's pure-Python parts, and the
+# editor integrations. The end-to-end tests need node, npm and nvim; they skip
 # without them, except under CI=true, where they fail.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,6 +20,10 @@ echo "== go test ./..."
 go test -count=1 ./...
 echo "== go test -race ./lsp/"
 go test -count=1 -race -short ./lsp/
+echo "== go test -fuzz (5 s each; longer runs: see the comments of the targets)"
+go test -run '^$' -fuzz '^FuzzStream$' -fuzztime 5s ./lsp/
+go test -run '^$' -fuzz '^FuzzDispatch$' -fuzztime 5s ./lsp/
+go test -run '^$' -fuzz '^FuzzPlanLine$' -fuzztime 5s ./batch/
 echo "== train/ (python unittest)"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3

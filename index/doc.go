@@ -13,6 +13,13 @@
 // for the identifiers around a cursor and packs them, each headed by a path
 // comment, into a byte budget for infill.Options.ExtraContext.
 //
+// What one workspace may cost is capped (Options.MaxFiles, MaxBytes,
+// MaxWatches; by default 20,000 files, 200 MB and 8,192 watched folders),
+// so a root such as /usr or a home folder cannot grow without end: at a
+// cap the index keeps the first files in the walk's order, logs it once and
+// names it in Progress.Limit and Stats.Limit. Only regular files are read,
+// never more than WalkOptions.MaxFileSize of one.
+//
 // It must never block a completion on I/O or parsing: scans, parses and
 // file events run on background goroutines, and retrieval holds the
 // table's lock only to look names up. It must not know about engines,
@@ -20,5 +27,7 @@
 //
 // Language names are infill/syntax's (syntax.Detect); the grammars used to
 // tag are this package's own small table (lang.go), because infill/syntax
-// does not export its tree-sitter languages.
+// does not export its tree-sitter languages or trees. Each goroutine parses
+// with parsers of its own, guarded as infill/syntax guards its pool: a
+// parser whose parse met a cancellation is closed, never reused.
 package index

@@ -38,13 +38,35 @@ type Options struct {
 	BufferDelay time.Duration
 	// RingChunks and ChunkLines size the ring of recent chunks; 0 = 16 and 64.
 	RingChunks, ChunkLines int
+	// MaxFiles, MaxBytes and MaxWatches bound what one workspace may cost,
+	// since a root such as /usr or a home folder holds far more than a
+	// project: the files in the table, their total size on disk, and the
+	// folders watched. 0 = DefaultMaxFiles, DefaultMaxBytes and
+	// DefaultMaxWatches; negative = no limit. At a cap the index keeps what
+	// it has (the first files in the walk's order), says so once through
+	// Logf, and names the cap in Progress.Limit and Stats.Limit.
+	MaxFiles   int
+	MaxBytes   int64
+	MaxWatches int
 }
+
+// The caps an index has unless Options set others: room for a large
+// repository, while a root such as /usr or a home folder stops there
+// instead of growing with the disk (and taking every inotify watch).
+const (
+	DefaultMaxFiles   = 20_000
+	DefaultMaxBytes   = 200 << 20
+	DefaultMaxWatches = 8192
+)
 
 // Progress is how far the first scan has got.
 type Progress struct {
 	Done, Total int // files
 	Finished    bool
 	Elapsed     time.Duration
+	// Limit is "" unless a cap of Options was hit: which one, what it
+	// left out, and what the user can do (see Stats.Limit).
+	Limit string
 }
 
 // An Index is a workspace's symbol table and ring of recent chunks, kept up
@@ -64,9 +86,16 @@ type Index struct {
 	// quiet delays buffer reparses until typing pauses.
 	quiet *debouncer
 	done  sync.WaitGroup
+	// hit marks the caps of Options reached so far, by limit.
+	hit [numLimits]atomic.Bool
 
-	// mu guards files, buffers, byName, refFiles, modules and live. Writers hold it
-	// only to swap one file's entries, readers only to look names up.
+	// watchMu guards watched: the folders the watcher has, for MaxWatches.
+	watchMu sync.Mutex
+	watched map[string]bool
+
+	// mu guards files, buffers, byName, refFiles, modules, live and bytes.
+	// Writers hold it only to swap one file's entries, readers only to look
+	// names up.
 	mu       sync.RWMutex
 	files    map[string]*fileEntry
 	buffers  map[string]string // open editor buffers: they win over disk
@@ -76,7 +105,8 @@ type Index struct {
 	// folder name, a Python or JavaScript module's file name) to the files
 	// with definitions that go by it.
 	modules map[string]map[string]struct{}
-	live    int // files present (not gone)
+	live    int   // files present (not gone)
+	bytes   int64 // their size on disk (editor buffers count nothing)
 }
 
 // fileEntry is what the index knows of one file.
@@ -120,9 +150,18 @@ func New(root string, opts Options) (*Index, error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	if opts.MaxFiles == 0 {
+		opts.MaxFiles = DefaultMaxFiles
+	}
+	if opts.MaxBytes == 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MaxWatches == 0 {
+		opts.MaxWatches = DefaultMaxWatches
+	}
 	ix := &Index{root: abs, opts: opts, queries: map[string]*compiledQuery{}, quiet: newDebouncer(opts.BufferDelay),
 		ignore: newIgnoreCache(abs, opts.Walk), ring: newRing(opts.RingChunks, opts.ChunkLines),
-		work: newQueue(), ready: make(chan struct{}),
+		work: newQueue(), ready: make(chan struct{}), watched: map[string]bool{},
 		files: map[string]*fileEntry{}, buffers: map[string]string{},
 		byName: map[string][]*Symbol{}, refFiles: map[string]int32{},
 		modules: map[string]map[string]struct{}{}}
@@ -249,17 +288,106 @@ func (ix *Index) Lookup(name string) []Symbol {
 // Stats counts what the index holds.
 type Stats struct {
 	Files, Symbols, Names, Buffers int
+	Bytes                          int64 // size on disk of the files
+	Watches                        int   // folders watched
+	// Limit is "" unless a cap of Options was hit: which one, what it
+	// left out, and what the user can do; several are joined by "; ".
+	Limit string
 }
 
 // Stats says how much the index holds now.
 func (ix *Index) Stats() Stats {
+	ix.watchMu.Lock()
+	watches := len(ix.watched)
+	ix.watchMu.Unlock()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	st := Stats{Files: ix.live, Names: len(ix.byName), Buffers: len(ix.buffers)}
+	st := Stats{Files: ix.live, Names: len(ix.byName), Buffers: len(ix.buffers),
+		Bytes: ix.bytes, Watches: watches, Limit: ix.limit()}
 	for _, defs := range ix.byName {
 		st.Symbols += len(defs)
 	}
 	return st
+}
+
+// A limit is one of the caps of Options.
+type limit int
+
+const (
+	limitFiles limit = iota
+	limitBytes
+	limitWatches
+	numLimits
+)
+
+// errLimit stops a walk at a cap.
+var errLimit = errors.New("index: a cap of Options was hit")
+
+// message says what hitting l means for the user and what they can do.
+func (ix *Index) message(l limit) string {
+	const fix = "open the project's own folder as the workspace"
+	switch l {
+	case limitFiles:
+		return fmt.Sprintf("%s holds more than %d files; only the first %d are indexed for cross-file context; %s",
+			ix.root, ix.opts.MaxFiles, ix.opts.MaxFiles, fix)
+	case limitBytes:
+		size := fmt.Sprintf("%d MB", ix.opts.MaxBytes>>20)
+		if ix.opts.MaxBytes < 1<<20 {
+			size = fmt.Sprintf("%d bytes", ix.opts.MaxBytes)
+		}
+		return fmt.Sprintf("the files under %s come to more than %s; only the first %s are indexed for cross-file context; %s",
+			ix.root, size, size, fix)
+	default:
+		return fmt.Sprintf("%d folders under %s are watched, the most allowed; changes elsewhere are seen only in files open in the editor; %s",
+			ix.opts.MaxWatches, ix.root, fix)
+	}
+}
+
+// hitLimit records that l was reached, logging it the first time.
+func (ix *Index) hitLimit(l limit) {
+	if ix.hit[l].CompareAndSwap(false, true) {
+		ix.opts.Logf("index: %s", ix.message(l))
+	}
+}
+
+// limit joins the messages of the caps hit so far; "" when none.
+func (ix *Index) limit() string {
+	var msgs []string
+	for l := range numLimits {
+		if ix.hit[l].Load() {
+			msgs = append(msgs, ix.message(l))
+		}
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// over says which cap a table of files files and bytes bytes would pass.
+func (ix *Index) over(files int, bytes int64) (limit, bool) {
+	if m := ix.opts.MaxFiles; m > 0 && files > m {
+		return limitFiles, true
+	}
+	if m := ix.opts.MaxBytes; m > 0 && bytes > m {
+		return limitBytes, true
+	}
+	return 0, false
+}
+
+// admit says whether a file read after the first scan (a file event, a new
+// folder) may enter the table: one already there always may, a new one
+// only under the caps.
+func (ix *Index) admit(path string, size int64) bool {
+	ix.mu.RLock()
+	e := ix.files[path]
+	files, bytes := ix.live, ix.bytes
+	ix.mu.RUnlock()
+	if e != nil && !e.gone {
+		return true
+	}
+	if l, over := ix.over(files+1, bytes+size); over {
+		ix.hitLimit(l)
+		return false
+	}
+	return true
 }
 
 func (ix *Index) abs(path string) string {
@@ -300,6 +428,52 @@ func (ps parsers) get(cq *compiledQuery) *sitter.Parser {
 	return p
 }
 
+// parse parses src with the goroutine's parser for cq's language, as
+// infill/syntax parses with its pooled ones. go-tree-sitter cancels a parse
+// by setting the parser's cancellation flag from a goroutine watching the
+// context, and that goroutine can still set the flag after the parse has
+// returned; a parser whose flag stays set fails every later parse ("operation
+// limit was hit"). So the library only sees a context that nothing cancels
+// unless ctx ends during the parse, and a parser whose parse met a
+// cancellation, or failed at all, is closed; the next parse makes a new one.
+func (ps parsers) parse(ctx context.Context, cq *compiledQuery, src []byte) (*sitter.Tree, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := ps.get(cq)
+	if ctx.Done() == nil { // never cancelled: the library starts no watcher
+		t, err := p.ParseCtx(ctx, nil, src)
+		if err != nil {
+			ps.discard(cq)
+		}
+		return t, err
+	}
+	// pctx is cancelled only by ctx ending; once stop succeeds nothing can
+	// cancel it, so the library's watcher can only see the parse complete.
+	pctx, cancel := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, cancel)
+	t, err := p.ParseCtx(pctx, nil, src)
+	if !stop() { // ctx ended: the flag may be set now or later
+		if t != nil {
+			t.Close()
+		}
+		ps.discard(cq)
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		ps.discard(cq)
+	}
+	return t, err
+}
+
+// discard closes cq's language's parser after a failed or cancelled parse.
+func (ps parsers) discard(cq *compiledQuery) {
+	if p := ps[cq.t.name]; p != nil {
+		p.Close()
+		delete(ps, cq.t.name)
+	}
+}
+
 func (ps parsers) close() {
 	for _, p := range ps {
 		p.Close()
@@ -317,7 +491,7 @@ func (ix *Index) loadDisk(ctx context.Context, ps parsers, path string, info fs.
 	if reason, _ := checkFile(path, info, ix.opts.Walk); reason != "" {
 		return e
 	}
-	src, err := os.ReadFile(path)
+	src, err := readRegular(path, ix.opts.Walk.MaxFileSize)
 	if err != nil {
 		ix.opts.Logf("index: reading %s: %v", path, err)
 		return e
@@ -327,7 +501,7 @@ func (ix *Index) loadDisk(ctx context.Context, ps parsers, path string, info fs.
 }
 
 func (ix *Index) tag(ctx context.Context, ps parsers, cq *compiledQuery, path string, src []byte, e *fileEntry) {
-	tg, err := extract(ctx, ps.get(cq), cq, path, src)
+	tg, err := extract(ctx, ps, cq, path, src)
 	if err != nil {
 		ix.opts.Logf("index: %v", err)
 		return
@@ -355,6 +529,7 @@ func (ix *Index) apply(path string, e *fileEntry) bool {
 		return true
 	}
 	ix.live++
+	ix.bytes += e.size
 	for _, d := range e.defs {
 		ix.byName[d.Name] = append(ix.byName[d.Name], d)
 	}
@@ -378,6 +553,7 @@ func (ix *Index) drop(path string, old *fileEntry) {
 		return
 	}
 	ix.live--
+	ix.bytes -= old.size
 	for _, d := range old.defs {
 		list := ix.byName[d.Name]
 		for i, s := range list {
@@ -419,22 +595,29 @@ func (ix *Index) scan(ctx context.Context) {
 		info fs.FileInfo
 	}
 	var jobs []job
+	var size int64
 	wopts := ix.opts.Walk
 	wopts.Dir = ix.watchDir
 	err := Walk(ix.root, wopts, func(path string, info fs.FileInfo) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if l, over := ix.over(len(jobs)+1, size+info.Size()); over {
+			ix.hitLimit(l)
+			return errLimit
+		}
+		size += info.Size()
 		jobs = append(jobs, job{path, info})
 		return nil
 	}, nil)
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errLimit) {
 		ix.opts.Logf("index: walking %s: %v", ix.root, err)
 	}
 	total := len(jobs)
 	report := func(done int, finished bool) {
 		if ix.opts.Progress != nil {
-			ix.opts.Progress(Progress{Done: done, Total: total, Finished: finished, Elapsed: time.Since(start)})
+			ix.opts.Progress(Progress{Done: done, Total: total, Finished: finished, Elapsed: time.Since(start),
+				Limit: ix.limit()})
 		}
 	}
 	report(0, false)
@@ -466,13 +649,42 @@ func (ix *Index) scan(ctx context.Context) {
 	report(int(done.Load()), true)
 }
 
-// watchDir adds a folder to the watcher (fsnotify is not recursive).
+// watchDir adds a folder to the watcher (fsnotify is not recursive),
+// unless MaxWatches folders are watched already.
 func (ix *Index) watchDir(dir string) {
 	if ix.watcher == nil {
 		return
 	}
+	ix.watchMu.Lock()
+	defer ix.watchMu.Unlock()
+	if ix.watched[dir] {
+		return
+	}
+	if m := ix.opts.MaxWatches; m > 0 && len(ix.watched) >= m {
+		ix.hitLimit(limitWatches)
+		return
+	}
 	if err := ix.watcher.Add(dir); err != nil {
 		ix.opts.Logf("index: watching %s: %v (changes there are seen only when saved in the editor; raise fs.inotify.max_user_watches)", dir, err)
+		return
+	}
+	ix.watched[dir] = true
+}
+
+// unwatch forgets the watches on path and the folders under it, which are
+// gone, so they no longer count against MaxWatches.
+func (ix *Index) unwatch(path string) {
+	if ix.watcher == nil {
+		return
+	}
+	ix.watchMu.Lock()
+	defer ix.watchMu.Unlock()
+	prefix := path + string(filepath.Separator)
+	for dir := range ix.watched {
+		if dir == path || strings.HasPrefix(dir, prefix) {
+			_ = ix.watcher.Remove(dir) // the kernel may have dropped it already
+			delete(ix.watched, dir)
+		}
 	}
 }
 
@@ -517,6 +729,7 @@ func (ix *Index) update(ctx context.Context, ps parsers, path string) {
 	switch {
 	case err != nil:
 		ix.remove(path)
+		ix.unwatch(path)
 	case info.IsDir():
 		if ix.ignore.ignored(path, true) {
 			return
@@ -525,11 +738,14 @@ func (ix *Index) update(ctx context.Context, ps parsers, path string) {
 		opts := ix.opts.Walk
 		opts.Dir = ix.watchDir
 		_ = walkSubtreeWith(ix.ignore, opts, path, func(p string, info fs.FileInfo) error {
+			if !ix.admit(p, info.Size()) {
+				return errLimit
+			}
 			ix.apply(p, ix.loadDisk(ctx, ps, p, info))
 			return nil
 		})
 	case info.Mode().IsRegular():
-		if ix.ignore.ignored(path, false) {
+		if ix.ignore.ignored(path, false) || !ix.admit(path, info.Size()) {
 			return
 		}
 		ix.apply(path, ix.loadDisk(ctx, ps, path, info))
@@ -554,16 +770,24 @@ func (ix *Index) remove(path string) {
 }
 
 // rescan walks the whole tree again after the watcher lost events: new and
-// changed files are tagged, vanished ones removed.
+// changed files are tagged, vanished ones removed. Like the first scan it
+// stops at the caps, so the table holds the first files in the walk's
+// order.
 func (ix *Index) rescan(ctx context.Context, ps parsers) {
 	ix.ignore.reset()
 	seen := map[string]bool{}
+	var size int64
 	opts := ix.opts.Walk
 	opts.Dir = ix.watchDir
 	err := walkSubtreeWith(ix.ignore, opts, ix.root, func(p string, info fs.FileInfo) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if l, over := ix.over(len(seen)+1, size+info.Size()); over {
+			ix.hitLimit(l)
+			return errLimit
+		}
+		size += info.Size()
 		seen[p] = true
 		ix.mu.RLock()
 		e := ix.files[p]
@@ -574,7 +798,7 @@ func (ix *Index) rescan(ctx context.Context, ps parsers) {
 		ix.apply(p, ix.loadDisk(ctx, ps, p, info))
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errLimit) {
 		ix.opts.Logf("index: rescanning %s: %v", ix.root, err)
 		return
 	}

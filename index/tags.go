@@ -36,10 +36,10 @@ type tags struct {
 	refs []string // distinct names the file refers to
 }
 
-// extract parses src with parser (already set to cq's language) and runs
-// cq's tag query over it.
-func extract(ctx context.Context, parser *sitter.Parser, cq *compiledQuery, path string, src []byte) (tags, error) {
-	tree, err := parser.ParseCtx(ctx, nil, src)
+// extract parses src with the goroutine's parsers and runs cq's tag query
+// over it.
+func extract(ctx context.Context, ps parsers, cq *compiledQuery, path string, src []byte) (tags, error) {
+	tree, err := ps.parse(ctx, cq, src)
 	if err != nil {
 		return tags{}, fmt.Errorf("parsing %s as %s: %w", path, cq.t.name, err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	sitter "github.com/smacker/go-tree-sitter"
 )
 
 func TestTagQueriesCompile(t *testing.T) {
@@ -27,10 +25,9 @@ func tagsOf(t *testing.T, lang, src string) tags {
 		t.Fatal(err)
 	}
 	defer cq.q.Close()
-	p := sitter.NewParser()
-	defer p.Close()
-	p.SetLanguage(cq.lang)
-	tg, err := extract(context.Background(), p, cq, "/x", []byte(src))
+	ps := parsers{}
+	defer ps.close()
+	tg, err := extract(context.Background(), ps, cq, "/x", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

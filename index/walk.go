@@ -3,11 +3,13 @@ package index
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	ignore "github.com/sabhiram/go-gitignore"
 )
@@ -82,9 +84,20 @@ func Walk(root string, opts WalkOptions, visit func(path string, info fs.FileInf
 
 type walker struct {
 	opts     WalkOptions
-	realRoot string
+	realRoot string // absolute, symlinks resolved
 	visit    func(string, fs.FileInfo) error
 	skipped  func(Skip)
+}
+
+// resolve is where a link under the root really leads, as an absolute
+// path without symlinks, to compare with realRoot: a relative root gives
+// relative paths, and EvalSymlinks of a relative path is relative too.
+func (w *walker) resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 // rules is one folder's .gitignore, with the folder it applies to.
@@ -130,7 +143,7 @@ func (w *walker) dir(dir string, stack []rules) error {
 			continue
 		}
 		if info.Mode()&fs.ModeSymlink != 0 {
-			target, err := filepath.EvalSymlinks(path)
+			target, err := w.resolve(path)
 			if err != nil || !within(w.realRoot, target) {
 				w.skipped(Skip{Path: path, Reason: SkipSymlink, Err: err})
 				continue
@@ -175,7 +188,7 @@ func checkFile(path string, info fs.FileInfo, opts WalkOptions) (SkipReason, err
 	if info.Size() > opts.MaxFileSize {
 		return SkipTooLarge, nil
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return SkipError, err
 	}
@@ -189,6 +202,44 @@ func checkFile(path string, info fs.FileInfo, opts WalkOptions) (SkipReason, err
 		return SkipBinary, nil
 	}
 	return "", nil
+}
+
+// openRegular opens path for reading if it is a regular file. A FIFO or a
+// device put in the place of a file listed earlier is refused rather than
+// waited on (opening a FIFO blocks until a writer comes) or read forever.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return f, nil
+}
+
+// readRegular reads path if it is a regular file of at most limit bytes,
+// which a file that grew since it was listed may no longer be.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s grew past %d bytes since it was listed", path, limit)
+	}
+	return data, nil
 }
 
 // IsBinary reports whether data looks like a binary file: a NUL byte in its

@@ -70,3 +70,42 @@ func bytesOf(c byte, n int) []byte {
 	}
 	return b
 }
+
+// TestWalkRelativeRootKeepsInTreeLinks: with a relative root, a symlink to
+// a file inside the tree is followed and one out of it is not. Before, the
+// link's target came back relative and was judged against the absolute
+// root, so every link counted as leaving the tree.
+func TestWalkRelativeRootKeepsInTreeLinks(t *testing.T) {
+	base := t.TempDir()
+	write(t, base, "ws/a.go", "package a\n")
+	write(t, base, "ws/sub/b.go", "package sub\n")
+	write(t, base, "outside/secret.go", "package s\n")
+	for link, target := range map[string]string{
+		"ws/inlink.go":  "a.go",                         // relative, in the tree
+		"ws/sub/up.go":  filepath.Join(base, "ws/a.go"), // absolute, in the tree
+		"ws/outlink.go": "../outside/secret.go",         // out of the tree
+	} {
+		if err := os.Symlink(target, filepath.Join(base, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(base)
+	var got []string
+	skips := map[SkipReason][]string{}
+	err := Walk("ws", WalkOptions{}, func(p string, _ fs.FileInfo) error {
+		got = append(got, filepath.ToSlash(p))
+		return nil
+	}, func(s Skip) {
+		skips[s.Reason] = append(skips[s.Reason], filepath.ToSlash(s.Path))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ws/a.go", "ws/inlink.go", "ws/sub/b.go", "ws/sub/up.go"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("visited %v, want %v", got, want)
+	}
+	if !reflect.DeepEqual(skips[SkipSymlink], []string{"ws/outlink.go"}) {
+		t.Errorf("skipped as leaving the tree: %v, want only ws/outlink.go", skips[SkipSymlink])
+	}
+}

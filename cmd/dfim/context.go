@@ -58,6 +58,9 @@ func runContext(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	st := ix.Stats()
 	fmt.Fprintf(os.Stderr, "dfim context: indexed %s: %d files, %d definitions in %v\n",
 		ix.Root(), st.Files, st.Symbols, time.Since(start).Round(time.Millisecond))
+	if st.Limit != "" {
+		fmt.Fprintf(os.Stderr, "dfim context: %s\n", st.Limit)
+	}
 
 	extra := ix.Context(path, text, pos, *budget)
 	out := extra

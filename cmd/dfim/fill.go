@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strconv"
@@ -158,17 +159,27 @@ func byteOffset(text string, line, col int) (int, error) {
 	return off, nil
 }
 
+// maxSourceBytes bounds the file fill and context read: far more than any
+// source file, far less than a device such as /dev/zero would pour in.
+const maxSourceBytes = 16 << 20
+
 // readPosition reads the file a FILE:LINE:COL argument names and returns
 // its text and the cursor's byte offset. A binary file or a position outside
-// the file is a usage error.
+// the file is a usage error, and so is a file that is not a regular one of
+// at most maxSourceBytes (it is not read).
 func readPosition(arg string) (path, text string, pos int, err error) {
 	path, line, col, err := parsePosition(arg)
 	if err != nil {
 		return "", "", 0, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readSmallFile(path, maxSourceBytes)
 	if err != nil {
-		return "", "", 0, fmt.Errorf("reading %s: %w", path, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // missing, unreadable: the work failed
+			return "", "", 0, fmt.Errorf("reading %s: %w", path, err)
+		}
+		// A device, FIFO, folder or huge file named by mistake.
+		return "", "", 0, usagef("%v; give a source file (a regular file of at most %d MiB)", err, maxSourceBytes>>20)
 	}
 	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
 		return "", "", 0, usagef("%s is a binary file (not UTF-8 text); dfim completes source code", path)

@@ -95,9 +95,13 @@ func newClient(backend, url, shown, model, key, keyEnv string, timeout time.Dura
 	// A completion server is one host; keep a few connections warm so
 	// concurrent candidates and the next keystroke skip the handshake.
 	tr.MaxIdleConnsPerHost = 8
+	hc := &http.Client{Transport: tr}
+	if key != "" {
+		hc.CheckRedirect = keyRedirects
+	}
 	return &client{
 		backend: backend, url: url, shown: shown, model: model, key: key, keyEnv: keyEnv,
-		timeout: timeout, http: &http.Client{Transport: tr}, tune: tune,
+		timeout: timeout, http: hc, tune: tune,
 		breaker:  newBreaker(tune.threshold, tune.coolDown),
 		endpoint: "--endpoint (or the endpoint setting)",
 	}
@@ -207,6 +211,9 @@ func (c *client) attempt(ctx context.Context, t target, payload []byte, stream b
 		e := &Error{Backend: c.backend, URL: t.shown, Err: err}
 		var dns *net.DNSError
 		switch {
+		case errors.Is(err, errKeyRedirect):
+			e.Hint = "the server sent the request on to plain http, and the API key goes over http only to loopback: " +
+				"put the server's https address in " + c.endpoint
 		case errors.Is(err, syscall.ECONNREFUSED):
 			e.Hint = "no server is running at this URL: start it, or fix " + c.endpoint
 		case errors.As(err, &dns):

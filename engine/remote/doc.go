@@ -47,6 +47,12 @@
 // cool-down after consecutive failures, so a down server never stalls
 // typing. Errors are *Error values that say what the user can do.
 //
+// A key, from Config.APIKey or the environment, goes over https, or over
+// plain http only to a loopback address: an engine with a key does not
+// open on an http endpoint of another machine (secret.go), and a redirect
+// to one is not followed. Which endpoint may get the key at all (not one
+// an editor's settings named) is decided by whoever opens the engine.
+//
 // This package must not log or return the API key, know about documents
 // or editors, or rewrite what the server filled: trimming and validation
 // belong to infill.

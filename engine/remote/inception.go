@@ -43,9 +43,14 @@ func newInception(cfg engine.Config, tune tuning) (*remoteEngine, error) {
 	if model == "" {
 		model = inceptionModel
 	}
-	key := cfg.APIKey
+	key, fromEnv := cfg.APIKey, false
 	if key == "" {
-		key = os.Getenv(inceptionKeyEnv)
+		key, fromEnv = os.Getenv(inceptionKeyEnv), true
+	}
+	if key != "" {
+		if err := keyTransportError("inception", u, inceptionKeyEnv, fromEnv); err != nil {
+			return nil, err
+		}
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {

@@ -55,9 +55,14 @@ func newOpenAI(cfg engine.Config, tune tuning) (*remoteEngine, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := cfg.APIKey
+	key, fromEnv := cfg.APIKey, false
 	if key == "" {
-		key = os.Getenv(openaiKeyEnv)
+		key, fromEnv = os.Getenv(openaiKeyEnv), true
+	}
+	if key != "" {
+		if err := keyTransportError("openai", u, openaiKeyEnv, fromEnv); err != nil {
+			return nil, err
+		}
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {

@@ -55,8 +55,13 @@ type File struct {
 // Open memory-maps the GGUF file at path read-only and parses it. Tensor
 // data stay in the mapping, so opening a large model costs little memory
 // until its weights are touched.
+// Only a regular file is opened: a named pipe or a device given by mistake
+// is refused at once instead of blocking (opening a FIFO waits for a writer)
+// or being mapped.
 func Open(path string) (*File, error) {
-	fd, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO returns at once, so the check below can
+	// refuse it; it changes nothing for a regular file, which is mapped.
+	fd, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open model: %w", err)
 	}
@@ -66,7 +71,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("open model: %w", err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file; give the path of a .gguf model file", path)
+		return nil, fmt.Errorf("%s is %s, not a regular file; give the path of a .gguf model file", path, fileKind(st.Mode()))
 	}
 	size := st.Size()
 	if size < 24 {
@@ -86,6 +91,21 @@ func Open(path string) (*File, error) {
 	}
 	f.mapping = data
 	return f, nil
+}
+
+// fileKind names what a file that is not a regular one is, for messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // Close releases the mapping made by Open; the Data of its tensors must not
