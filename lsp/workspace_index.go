@@ -100,7 +100,7 @@ func (s *Server) startIndex() {
 		}
 		start := time.Now()
 		opts := index.Options{Logf: func(format string, args ...any) {
-			s.log.Debug("index: " + fmt.Sprintf(format, args...))
+			s.log.Debug(fmt.Sprintf(format, args...))
 		}}
 		if progress {
 			opts.Progress = report
@@ -152,15 +152,24 @@ func (s *Server) reportIndexProgress(ix *index.Index, token string, progress boo
 				continue
 			}
 			last = time.Now()
+			msg := fmt.Sprintf("%d/%d files", p.Done, p.Total)
+			if p.Limit != "" {
+				msg += "; " + p.Limit
+			}
 			s.notify(protocol.MethodProgress, map[string]any{"token": token, "value": map[string]any{
-				"kind": "report", "message": fmt.Sprintf("%d/%d files", p.Done, p.Total),
-				"percentage": p.Done * 100 / p.Total}})
+				"kind": "report", "message": msg, "percentage": p.Done * 100 / p.Total}})
 		case <-ix.Ready():
 			st := ix.Stats()
 			s.log.Info("workspace indexed", zap.String("root", ix.Root()), zap.Int("files", st.Files),
 				zap.Int("symbols", st.Symbols), zap.Duration("took", time.Since(start)))
+			end := fmt.Sprintf("indexed %d files", st.Files)
+			if st.Limit != "" {
+				// A cap was hit: say so where the user looks, not only at debug.
+				s.log.Warn("workspace index capped", zap.String("root", ix.Root()), zap.String("limit", st.Limit))
+				end += "; " + st.Limit
+			}
 			if progress {
-				s.endProgress(token, fmt.Sprintf("indexed %d files", st.Files))
+				s.endProgress(token, end)
 			}
 			return
 		case <-s.ctx.Done():
