@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/dfim/dfim/batch"
 	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/infill"
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 func init() {
@@ -30,10 +32,17 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	marker := fs.String("marker", batch.DefaultMarker, "hole marker; a marker ending in >> also takes a size hint, <<fill:3>>")
 	planFile := fs.String("plan", "", `JSONL plan of ranges to regenerate: {"path","start_line","end_line"} (1-based, inclusive)`)
 	query := fs.String("query", "", "tree-sitter query; every node captured as @fill is regenerated")
-	lang := fs.String("lang", "", "language of --query (go, python, javascript, typescript, tsx, rust, c, cpp, java, ruby, bash)")
+	lang := fs.String("lang", "", "language of --query: "+strings.Join(syntax.Validated(), ", "))
 	maxSize := fs.Int64("max-file-size", 1<<20, "skip files larger than this many bytes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	settings, err := common.resolve(fs)
+	if err != nil {
+		return err
+	}
+	if *lang != "" && syntax.Lookup(*lang) == nil {
+		return usagef("unknown --lang %q; use one of: %s", *lang, strings.Join(syntax.Validated(), ", "))
 	}
 	paths := fs.Args()
 	if len(paths) == 0 && *planFile == "" {
@@ -48,7 +57,7 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	cfg := batch.Config{
 		Marker: *marker, DryRun: *dryRun, Diff: *diff, Jobs: *jobs, Check: *check,
 		Query: *query, Lang: *lang, MaxFileSize: *maxSize, Out: os.Stdout,
-		Options: infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm)},
+		Options: infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), MaxTokens: settings.MaxTokens},
 	}
 	if *marker == "" {
 		return usagef("--marker must not be empty")

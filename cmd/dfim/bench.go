@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dfim/dfim/eval"
@@ -52,6 +55,9 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 			return fmt.Errorf("writing the sample file: %w", err)
 		}
 	} else {
+		if err := regularFileArg("--file", path, "a source file to type"); err != nil {
+			return err
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("reading --file: %w", err)
@@ -91,7 +97,7 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if err := enc.Encode(rep); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
-	lspbench.WriteTable(os.Stderr, rep)
+	writeBenchTable(os.Stderr, rep)
 	if closeErr != nil {
 		fmt.Fprintf(os.Stderr, "dfim bench lsp: %v\n", closeErr)
 	}
@@ -104,4 +110,25 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 		return fmt.Errorf("%d of %d quiet requests after the typing failed (first error: %s)", rep.QuietFailed, rep.QuietSent, rep.FirstError)
 	}
 	return nil
+}
+
+// writeBenchTable is lspbench.WriteTable with "n/a" for a latency row that
+// has no samples: a table saying 0.0 ms when no suggestion was shown reads
+// as an instant one.
+func writeBenchTable(w io.Writer, rep lspbench.Report) {
+	var buf bytes.Buffer
+	lspbench.WriteTable(&buf, rep)
+	empty := map[string]bool{
+		"keystroke to answer":           rep.Latency == eval.Latency{},
+		"keystroke to shown suggestion": rep.SuggestionsShown == 0 || rep.SuggestionLatency == eval.Latency{},
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, l := range lines {
+		for label, none := range empty {
+			if none && strings.HasPrefix(l, label+" ") {
+				lines[i] = fmt.Sprintf("%-34s %8s %8s %8s\n", label, "n/a", "n/a", "n/a")
+			}
+		}
+	}
+	io.WriteString(w, strings.Join(lines, ""))
 }

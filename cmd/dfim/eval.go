@@ -53,11 +53,24 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	settings, err := common.resolve(fs)
+	if err != nil {
+		return err
+	}
+	if !flagGiven(fs, "max-tokens") {
+		*maxTokens = settings.MaxTokens
+	}
+	if !flagGiven(fs, "min-confidence") {
+		*minConf = settings.MinConfidence
+	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *tasksFile == "" {
 		return usagef("--tasks FILE is required (e.g. ../shared/eval/dev.jsonl)")
+	}
+	if err := regularFileArg("--tasks", *tasksFile, "a JSONL file of tasks (make one with dfim eval gen)"); err != nil {
+		return err
 	}
 	if *limit < 0 || *jobs < 0 || *contextBytes < 0 || *repair < 0 {
 		return usagef("--limit, --jobs and --context-bytes take numbers ≥ 0")
@@ -252,7 +265,7 @@ func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	switch cfg.Lang {
 	case "go", "python":
 	default:
-		return usagef("--lang must be go or python, not %q", cfg.Lang)
+		return usagef("unknown --lang %q; use go or python", cfg.Lang)
 	}
 	switch cfg.Kind {
 	case eval.KindSingleLine, eval.KindMultiLine, eval.KindRandomSpan:

@@ -23,7 +23,7 @@ import (
 
 func init() {
 	register(&command{name: "fill", common: true, run: runFill,
-		usage: "[--json] [--watch] FILE:LINE:COL",
+		usage: "[--json] [--watch] [--explain] FILE:LINE:COL",
 		summary: "fill at a position (line and column 1-based, the column in characters) and print the text\n" +
 			"--json prints {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\"}; --watch draws the denoising steps"})
 }
@@ -46,9 +46,21 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	candidates := fs.Int("candidates", 1, "candidates to ask the engine for")
 	repair := fs.Int("repair", 2, "syntax repair rounds (0: off)")
 	seed := fs.Uint64("seed", 0, "random seed")
+	explain := fs.Bool("explain", false, "say on stderr what the engine returned and why candidates were dropped (also with --log-level debug)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	settings, err := common.resolve(fs)
+	if err != nil {
+		return err
+	}
+	if !flagGiven(fs, "max-tokens") {
+		*maxTokens = settings.MaxTokens
+	}
+	if *maxTokens < 0 || *candidates < 0 {
+		return usagef("--max-tokens and --candidates take numbers from 0 (0: the default)")
+	}
+	*explain = *explain || common.logLevel == "debug"
 	if fs.NArg() != 1 {
 		return usagef("want one FILE:LINE:COL, got %d arguments", fs.NArg())
 	}
@@ -73,6 +85,11 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		return err
 	}
 	defer d.Close()
+	var rec *recorder
+	if *explain {
+		rec = &recorder{}
+		d = rec.wrap(d)
+	}
 	rounds := *repair
 	if rounds <= 0 {
 		rounds = -1
@@ -88,10 +105,14 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	defer stop()
 	c := infill.New(d)
 	defer c.Close()
+	before := c.Stats()
 	start := time.Now()
 	sugs, err := c.Complete(ctx, infill.Document{Path: path, LanguageID: *lang, Text: text}, pos, opts)
 	if drawer != nil {
 		drawer.clear() // only the result stays on the screen
+	}
+	if rec != nil {
+		rec.explain(os.Stderr, statsDelta(before, c.Stats()), sugs)
 	}
 	if err != nil {
 		return err
@@ -103,15 +124,32 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		}
 		out.Candidates = append(out.Candidates, s.Text)
 	}
+	// With --json the object is printed either way (its latency and
+	// empty candidates say what happened); the exit status is plain mode's.
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		return enc.Encode(out)
+		if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+			return err
+		}
 	}
 	if len(sugs) == 0 {
-		return errors.New("no suggestion: every candidate was empty or broke the syntax; try --shape, --max-tokens or --candidates")
+		hint := "; --explain says why"
+		if *explain {
+			hint = ""
+		}
+		return fmt.Errorf("no suggestion: every candidate was empty or broke the syntax; try --shape, --max-tokens or --candidates%s", hint)
+	}
+	if *asJSON {
+		return nil
 	}
 	_, err = io.WriteString(os.Stdout, out.Text+"\n")
 	return err
+}
+
+// flagGiven reports whether the flag called name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // parsePosition splits FILE:LINE:COL (the file name may hold colons).

@@ -62,7 +62,7 @@ func TestFill(t *testing.T) {
 		{[]string{bin + ":1:1"}, exitUsage, "", "binary file"},
 		{[]string{noext + ":1:1"}, exitUsage, "", "unknown language"},
 		{[]string{filepath.Join(dir, "gone.go") + ":1:1"}, exitFailed, "", "no such file"},
-		{[]string{"--engine", "nosuch", src + ":5:9"}, exitFailed, "", "unknown engine"},
+		{[]string{"--engine", "nosuch", src + ":5:9"}, exitUsage, "", `unknown --engine "nosuch"; use one of: copy, `},
 	} {
 		var stderr bytes.Buffer
 		var code int

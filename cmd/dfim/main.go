@@ -48,30 +48,36 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// stdinIsTerminal reports whether a person, not an editor, is on stdin;
+// tests replace it.
+var stdinIsTerminal = func() bool { return isTerminal(os.Stdin) }
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
+		if stdinIsTerminal() {
+			// Someone trying dfim out: show what it does.
+			printUsage(stdout)
+			return exitOK
+		}
+		// An editor or script that runs a bare `dfim` on a pipe gets the
+		// default command, the language server.
 		args = []string{"serve"}
 	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if args[0] == "help" && len(args) > 1 { // dfim help fill: dfim fill --help
+		args = append(args[1:], "--help")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
 		printUsage(stdout)
 		return exitOK
+	case "-version", "--version":
+		args = append([]string{"version"}, args[1:]...)
 	}
-	// Subcommands may be two words ("model info", "eval gen"): prefer the longest.
-	var cmd *command
-	var rest []string
-	if len(args) > 1 {
-		if c, ok := commands[args[0]+" "+args[1]]; ok {
-			cmd, rest = c, args[2:]
-		}
-	}
+	cmd, rest, msg := lookup(args)
 	if cmd == nil {
-		c, ok := commands[args[0]]
-		if !ok {
-			fmt.Fprintf(stderr, "dfim: unknown command %q\n\n", args[0])
-			printUsage(stderr)
-			return exitUsage
-		}
-		cmd, rest = c, args[1:]
+		fmt.Fprintf(stderr, "dfim: %s\n", msg)
+		fmt.Fprintln(stderr, "usage: dfim COMMAND [flags] [args] (dfim --help lists the commands)")
+		return exitUsage
 	}
 	fs := flag.NewFlagSet("dfim "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -79,8 +85,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd.common {
 		common = addCommonFlags(fs)
 	}
+	// --help asked for it: the whole help goes to stdout. A flag error
+	// prints one usage line instead (parseFlags).
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: dfim %s %s\n\n%s\n\nflags:\n", cmd.name, cmd.usage, cmd.summary)
+		fs.SetOutput(stdout)
+		defer fs.SetOutput(stderr)
+		fmt.Fprintf(stdout, "usage: dfim %s %s\n\n%s\n\nflags:\n", cmd.name, cmd.usage, cmd.summary)
 		fs.PrintDefaults()
 	}
 	err := cmd.run(fs, common, rest)
@@ -115,15 +125,114 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.msg }
 
-// parseFlags parses args with fs, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// lookup finds the command args name; subcommands may be two words
+// ("model info", "eval gen"), and the longest match wins. It returns the
+// command and its arguments, or nil and a message saying what is wrong,
+// with the nearest command when one is close.
+func lookup(args []string) (cmd *command, rest []string, msg string) {
+	if len(args) > 1 {
+		if c, ok := commands[args[0]+" "+args[1]]; ok {
+			return c, args[2:], ""
 		}
-		return exitError{code: exitUsage}
 	}
-	return nil
+	if c, ok := commands[args[0]]; ok {
+		return c, args[1:], ""
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return nil, nil, fmt.Sprintf("flag %s before a command; flags go after it, e.g. dfim fill %s ...", args[0], args[0])
+	}
+	// A group such as "model" or "bench": list its subcommands.
+	var subs []string
+	for name := range commands {
+		if group, sub, ok := strings.Cut(name, " "); ok && group == args[0] {
+			subs = append(subs, sub)
+		}
+	}
+	if len(subs) > 0 {
+		sort.Strings(subs)
+		if len(args) == 1 {
+			return nil, nil, fmt.Sprintf("%q needs a subcommand: %s", args[0], strings.Join(subs, ", "))
+		}
+		m := fmt.Sprintf("unknown command %q", args[0]+" "+args[1])
+		if near := nearest(args[1], subs); near != "" {
+			return nil, nil, m + fmt.Sprintf("; did you mean %q?", args[0]+" "+near)
+		}
+		return nil, nil, m + "; " + args[0] + " takes " + strings.Join(subs, ", ")
+	}
+	var names []string
+	for name := range commands {
+		names = append(names, strings.SplitN(name, " ", 2)[0])
+	}
+	m := fmt.Sprintf("unknown command %q", args[0])
+	if near := nearest(args[0], names); near != "" {
+		m += fmt.Sprintf("; did you mean %q?", near)
+	}
+	return nil, nil, m
+}
+
+// nearest returns the candidate closest to word by edit distance when it
+// is close enough to be a typo (at most 2 edits, and fewer than the word's
+// length), or "".
+func nearest(word string, candidates []string) string {
+	best, bestDist := "", 3
+	sort.Strings(candidates) // ties: the first in order
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(word), c)
+		if d < bestDist && d < len(word) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// parseFlags parses args with fs. --help prints the command's help (and
+// returns flag.ErrHelp); a flag error is a usage error with the flag
+// package's message, and the nearest flag when the name was a typo: run
+// prints it with one usage line, not the whole help.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		var flags []string
+		fs.VisitAll(func(f *flag.Flag) { flags = append(flags, f.Name) })
+		if near := nearest(strings.TrimPrefix(name, "-"), flags); near != "" {
+			msg += fmt.Sprintf("; did you mean --%s?", near)
+		}
+	}
+	return usageError{msg}
 }
 
 func printUsage(w io.Writer) {
@@ -137,5 +246,6 @@ func printUsage(w io.Writer) {
 		c := commands[n]
 		fmt.Fprintf(w, "  %-14s %s\n", n, strings.SplitN(c.summary, "\n", 2)[0])
 	}
-	fmt.Fprintln(w, "\nRun `dfim COMMAND --help` for a command's flags.")
+	fmt.Fprintln(w, "\nRun `dfim COMMAND --help` for a command's flags. Editors start `dfim serve` (LSP on stdio;\n"+
+		"a bare `dfim` whose stdin is not a terminal serves too); try a completion with `dfim fill FILE:LINE:COL`.")
 }

@@ -45,6 +45,9 @@ func runModelInfo(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 		f, err = gguf.Open(path)
 	}
 	if err != nil {
+		if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
+			return usageError{err.Error()} // a folder or a pipe named as the file
+		}
 		return exitError{code: exitFailed, msg: err.Error()}
 	}
 	defer f.Close()

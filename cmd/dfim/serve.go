@@ -62,6 +62,10 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 			return usagef("--token-file %s is empty", *tokenFile)
 		}
 	}
+	settings, err := common.resolve(fs)
+	if err != nil {
+		return err
+	}
 	level, err := zap.ParseAtomicLevel(common.logLevel)
 	if err != nil {
 		return usagef("unknown --log-level %q (want debug, info, warn or error)", common.logLevel)
@@ -78,22 +82,6 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	log := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()),
 		zapcore.Lock(zapcore.AddSync(logOut)), level))
 	defer log.Sync()
-
-	settings := lsp.DefaultSettings()
-	settings.Engine, settings.Model, settings.Steps, settings.LogLevel = common.engine, common.model, common.steps, common.logLevel
-	settings.Endpoint, settings.RemoteModel = common.endpoint, common.remoteModel
-	if common.timeout > 0 {
-		settings.TimeoutMs = int(common.timeout.Milliseconds())
-	}
-	if common.config != "" {
-		raw, err := readSmallFile(common.config, 1<<20)
-		if err != nil {
-			return fmt.Errorf("reading --config: %w", err)
-		}
-		if settings, err = settings.Apply(raw, engine.Names()); err != nil {
-			return usagef("--config %s: %v", common.config, err)
-		}
-	}
 
 	var ln net.Listener
 	if *listen != "" {
@@ -127,6 +115,11 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if ln != nil {
 		opts.Token = token // stdio is the editor's own pipe: no token there
 		return serveTCP(ctx, ln, opts, log)
+	}
+	if stdinIsTerminal() {
+		// Someone typed `dfim serve` to try it: say what it waits for.
+		fmt.Fprintln(os.Stderr, "dfim serve: waiting for an LSP client on stdin; editors start `dfim serve` themselves "+
+			"(see editors/README.md), so there is nothing to type here: Ctrl-C quits, `dfim fill FILE:LINE:COL` tries a completion")
 	}
 	// Only LSP goes to stdout: anything else that prints lands in stderr.
 	out := os.Stdout

@@ -14,7 +14,8 @@ import (
 )
 
 // TestSpecialFilesRefused: fill and context read only a regular file of at
-// most maxSourceBytes, and model info opens only a regular file. Before,
+// most maxSourceBytes, and model info opens only a regular file (anything
+// else named as the file is a usage error, exit 2). Before,
 // `dfim fill /dev/zero:1:1` read until memory ran out, and a FIFO as the
 // file or as --model made the command wait for a writer forever.
 func TestSpecialFilesRefused(t *testing.T) {
@@ -47,7 +48,7 @@ func TestSpecialFilesRefused(t *testing.T) {
 			[]string{"more than the 16777216 allowed", "at most 16 MiB"}},
 		{"context_fifo", []string{"context", "--root", dir, fifo + ":1:1"}, exitUsage,
 			[]string{"not a regular file"}},
-		{"model_info_fifo", []string{"model", "info", "--model", fifo}, exitFailed,
+		{"model_info_fifo", []string{"model", "info", "--model", fifo}, exitUsage,
 			[]string{"named pipe (FIFO), not a regular file", "give the path of a .gguf model file"}},
 	}
 	for _, tc := range cases {

@@ -192,6 +192,35 @@ func TestOpenMapsFile(t *testing.T) {
 	}
 }
 
+// TestShortFilesSayWhatTheyAre: a file too short for a header is "not a
+// GGUF file" when its first bytes are not the magic's (a 3-byte text file
+// given to --model), and "truncated" only when they are.
+func TestShortFilesSayWhatTheyAre(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		data, want, notWant string
+	}{
+		{"hi\n", `not a GGUF file (starts with "hi\n"`, "truncated"},
+		{"", "empty, not a GGUF file", "truncated"},
+		{"<html><body>404</body>", "not a GGUF file", "truncated"},
+		{"GGU", "too short for a GGUF file; the file may be truncated", "not a GGUF"},
+		{"GGUF\x03\x00\x00\x00", "too short for a GGUF file; the file may be truncated", "not a GGUF"},
+	} {
+		path := filepath.Join(dir, "model.gguf")
+		if err := os.WriteFile(path, []byte(tc.data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.notWant) {
+			t.Errorf("Open of %q: %v; want %q", tc.data, err, tc.want)
+		}
+		_, err = Parse("m.gguf", []byte(tc.data))
+		if tc.notWant == "truncated" && (err == nil || !strings.Contains(err.Error(), "not a GGUF file")) {
+			t.Errorf("Parse of %q: %v; want not a GGUF file", tc.data, err)
+		}
+	}
+}
+
 func TestTruncatedFilesFail(t *testing.T) {
 	b, _ := sampleModel(t)
 	f, err := Parse("whole.gguf", b)

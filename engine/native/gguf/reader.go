@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
@@ -75,6 +76,16 @@ func Open(path string) (*File, error) {
 	}
 	size := st.Size()
 	if size < 24 {
+		// Too short to hold a header. A file that does not even start
+		// like one is not a model at all (a text file, an HTML error page
+		// saved by a failed download); only one that does was cut short.
+		head := make([]byte, min(size, int64(len(Magic))))
+		if _, err := io.ReadFull(fd, head); err != nil {
+			return nil, fmt.Errorf("open model: %w", err)
+		}
+		if err := checkMagic(path, head); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %d bytes is too short for a GGUF file; the file may be truncated — download it again", path, size)
 	}
 	if uint64(size) > uint64(math.MaxInt) {
@@ -202,13 +213,28 @@ func (d *decoder) str(what string) (string, error) {
 	return string(b), nil
 }
 
+// checkMagic reports a file whose first bytes (head, at most four) are
+// not the start of Magic as not a GGUF file; a head that is a proper
+// prefix of Magic passes, since only a truncated GGUF file starts so.
+func checkMagic(name string, head []byte) error {
+	if len(head) > len(Magic) {
+		head = head[:len(Magic)]
+	}
+	if len(head) == 0 {
+		return fmt.Errorf("%s: the file is empty, not a GGUF file; give a .gguf model file", name)
+	}
+	if string(head) != Magic[:len(head)] {
+		return fmt.Errorf("%s: not a GGUF file (starts with %q, want %q); give a .gguf model file", name, head, Magic)
+	}
+	return nil
+}
+
 func (d *decoder) file() (*File, error) {
-	magic, err := d.bytes(4, "magic")
-	if err != nil {
+	if err := checkMagic(d.name, d.buf); err != nil {
 		return nil, err
 	}
-	if string(magic) != Magic {
-		return nil, d.errorf("not a GGUF file (starts with %q, want %q); give a .gguf model file", magic, Magic)
+	if _, err := d.bytes(4, "magic"); err != nil {
+		return nil, err
 	}
 	version, err := d.u32("version")
 	if err != nil {
