@@ -20,6 +20,11 @@
 # Needs: npm, git, cmake, a C++ compiler, python3 with numpy, curl, go.
 # On Debian: apt-get install -y cmake g++ python3-numpy curl
 set -euo pipefail
+# A python3 with numpy: a pyenv python3 first on PATH often has none.
+PY=${PY:-python3}
+if ! "$PY" -c 'import numpy' 2>/dev/null && [ -x /usr/bin/python3 ]; then
+	PY=/usr/bin/python3
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../../.." && pwd)
@@ -60,9 +65,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PYTHONPATH="$src/gguf-py" python3 "$here/write_models.py" "$work"
+PYTHONPATH="$src/gguf-py" "$PY" "$here/write_models.py" "$work"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # serve MODEL VAR: starts llama-server on MODEL and sets VAR to its root URL
 # once /health answers.
@@ -102,7 +107,7 @@ if [ -n "$record" ]; then
 	post completions-logprobs "$fim" /v1/completions '{"prompt":"def add(a, b):\n    return ","max_tokens":3,"temperature":0,"logprobs":1}'
 	post completions-stream-logprobs "$fim" /v1/completions '{"prompt":"def add(a, b):\n    return ","max_tokens":3,"temperature":0,"logprobs":1,"stream":true}'
 	post completions-n-refused "$fim" /v1/completions '{"prompt":"x","max_tokens":1,"n":2}'
-	long=$(python3 -c 'import json; print(json.dumps("x = x + 1\n" * 1500))')
+	long=$("$PY" -c 'import json; print(json.dumps("x = x + 1\n" * 1500))')
 	post infill-exceeds-context "$fim" /infill "{\"input_prefix\":$long,\"input_suffix\":\"\",\"n_predict\":4}"
 	echo "run.sh: answers recorded in $record" >&2
 fi
