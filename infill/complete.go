@@ -160,6 +160,8 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, sz)
 	if p.shape == shapeLine {
 		cv.MaxLines = 1
+	} else if p.maxLines > 0 {
+		cv.MaxLines = p.maxLines
 	}
 	res, err := c.engine.Infill(ctx, engine.Request{Segments: cv.segments(), Opts: engineOptions(opts, p), Observe: d.observe, Sources: cv.Sources})
 	if err != nil {
@@ -177,6 +179,7 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 			tokens = f.Tokens[0]
 		}
 		raw, conf := f.Holes[0], f.Confidence
+		raw = firstLines(raw, p.maxLines)
 		if len(f.Spans) > 0 {
 			lines := 1 // a line-shaped fill is cut at its first newline
 			if p.shape == shapeBlock {
@@ -476,7 +479,7 @@ func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plan
 	cv := buildCanvas(d.text, first, last, total, opts.ExtraContext, sz)
 	segs := []engine.Segment{{Text: cv.Extra + cv.Prefix}}
 	for i, p := range plans {
-		segs = append(segs, engine.Segment{Hole: true, MaxTok: p.maxTok})
+		segs = append(segs, engine.Segment{Hole: true, MaxTok: p.maxTok, MaxLines: p.maxLines})
 		if i+1 < len(at) {
 			segs = append(segs, engine.Segment{Text: d.text[at[i]:at[i+1]]})
 		}
@@ -496,7 +499,7 @@ func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plan
 				continue
 			}
 			c.stats.candidates.Add(1)
-			text, _ := postProcess(f.Holes[i], d.surround(at[i], at[i], plans[i]))
+			text, _ := postProcess(firstLines(f.Holes[i], plans[i].maxLines), d.surround(at[i], at[i], plans[i]))
 			if text == "" {
 				c.stats.empty.Add(1)
 				continue

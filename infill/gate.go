@@ -181,3 +181,19 @@ func lineConfidence(o Options) float64 {
 	}
 	return o.LineConfidence
 }
+
+// firstLines is text cut to its first n lines; n ≤ 0 keeps it whole.
+func firstLines(text string, n int) string {
+	if n <= 0 {
+		return text
+	}
+	cut := 0
+	for range n {
+		i := strings.IndexByte(text[cut:], '\n')
+		if i < 0 {
+			return text
+		}
+		cut += i + 1
+	}
+	return strings.TrimRight(text[:cut], "\n")
+}

@@ -1,6 +1,7 @@
 package infill
 
 import (
+	"context"
 	"testing"
 
 	"github.com/dfim/dfim/engine"
@@ -77,5 +78,41 @@ func TestRetypesNextLine(t *testing.T) {
 	}
 	if retypesNextLine("return err", "\n\treturn err\n") {
 		t.Error("one line is trimmed by post-processing, not here")
+	}
+}
+
+func TestFirstLines(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		n    int
+		want string
+	}{
+		{"a\nb\nc\nd", 3, "a\nb\nc"},
+		{"a\nb", 3, "a\nb"},
+		{"a\nb\n", 2, "a\nb"},
+		{"a\nb\nc", 0, "a\nb\nc"},
+		{"a\n\nb", 1, "a"},
+	} {
+		if got := firstLines(tc.text, tc.n); got != tc.want {
+			t.Errorf("firstLines(%q, %d) = %q, want %q", tc.text, tc.n, got, tc.want)
+		}
+	}
+}
+
+// A hole's line limit (<<fill:3>>, Hole.MaxLines) bounds the lines of its
+// fill, not only the token budget the canvas is sized with.
+func TestFillHolesKeepsTheLineLimit(t *testing.T) {
+	doc := Document{Path: "a.go", Text: "package a\n\nfunc f() int {\n\t\n\treturn 0\n}\n"}
+	at := len("package a\n\nfunc f() int {\n\t")
+	eng := &scripted{calls: [][]engine.Fill{{fill("x := 1\n\ty := 2\n\tz := 3\n\tw := 4")}}}
+	sugs, err := New(eng).FillHoles(context.Background(), doc, []Hole{{Start: at, End: at, MaxLines: 3}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sugs[0].Text; got != "x := 1\n\ty := 2\n\tz := 3" {
+		t.Errorf("fill of a 3-line hole = %q, want its first 3 lines", got)
+	}
+	if got := eng.reqs[0].Segments; got[len(got)-2].MaxLines != 3 {
+		t.Errorf("hole segment MaxLines %d, want 3 (remote engines stop there)", got[len(got)-2].MaxLines)
 	}
 }

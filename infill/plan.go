@@ -26,6 +26,9 @@ type plan struct {
 	shape  shape
 	maxTok int // slots in the hole
 	block  int // left-to-right block length (FINDINGS.md: the best default)
+	// maxLines is a hole's line limit (Hole.MaxLines); 0 = none. The token
+	// budget only sizes the canvas: the fill is cut to this many lines.
+	maxLines int
 }
 
 // Planned span lengths: a line inside an expression is short, the rest of
@@ -81,6 +84,7 @@ func planSpan(text string, start, end int, node syntax.Node, opts Options) plan 
 // planHole plans a hole of FillHoles: its line hint wins over the cursor.
 func planHole(text string, h Hole, node syntax.Node, opts Options) plan {
 	p := planSpan(text, h.Start, h.Start, node, opts)
+	p.maxLines = max(h.MaxLines, 0)
 	switch {
 	case h.MaxLines == 1 && opts.Shape == "":
 		p.shape, p.block = shapeLine, lineBlock
