@@ -8,7 +8,7 @@ type Stack struct {
 
 // Push adds v on top of the stack.
 func (s *Stack) Push(v int) {
-	
+
 }
 
 // Pop removes and returns the top of the stack; ok is false when it is empty.
