@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // What is worth showing. A wrong suggestion costs the user more than none:
@@ -62,15 +63,7 @@ func sureLines(raw string, spans []engine.TokenSpan, min float64) (string, int) 
 	if keep >= len(lines) {
 		return raw, keep
 	}
-	cut := 0
-	for range keep {
-		i := strings.IndexByte(raw[cut:], '\n')
-		if i < 0 {
-			return raw, keep
-		}
-		cut += i + 1
-	}
-	return strings.TrimRight(raw[:cut], "\n"), keep
+	return firstLines(raw, keep), keep
 }
 
 // suggestionConfidence scores the first n lines of a fill from its tokens'
@@ -92,19 +85,11 @@ func suggestionConfidence(spans []engine.TokenSpan, n int, fallback float64) flo
 	return conf
 }
 
-// commentMarkers are the line-comment and block-comment starts of the
-// languages infill/syntax knows, by language name.
-var commentMarkers = map[string][]string{
-	"go": {"//", "/*"}, "c": {"//", "/*"}, "cpp": {"//", "/*"}, "java": {"//", "/*"},
-	"javascript": {"//", "/*"}, "typescript": {"//", "/*"}, "tsx": {"//", "/*"},
-	"rust": {"//", "/*"}, "python": {"#"}, "ruby": {"#"}, "bash": {"#"},
-}
-
 // CommentOnly reports whether every non-blank line of text is a comment
 // in lang (a continuation line of a block comment counts); false for a
 // language whose comments infill does not know.
 func CommentOnly(lang, text string) bool {
-	marks := commentMarkers[lang]
+	marks := syntax.CommentMarkers(lang)
 	if len(marks) == 0 || strings.TrimSpace(text) == "" {
 		return false
 	}
@@ -137,7 +122,7 @@ func CommentOnly(lang, text string) bool {
 // Under a comment line code is due too: a comment usually says what the
 // code below it does.
 func (d *docState) codeDue(pos int) bool {
-	marks := commentMarkers[d.lang]
+	marks := syntax.CommentMarkers(d.lang)
 	if len(marks) == 0 {
 		return false
 	}

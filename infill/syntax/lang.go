@@ -34,46 +34,55 @@ type langInfo struct {
 	grammar func() *sitter.Language // nil: known language without a grammar here
 	exts    []string
 	lspIDs  []string
+	// comments are how a comment starts (line and block markers), where
+	// infill tells a comment-only suggestion from code; nil: not known.
+	comments []string
 }
 
+// Comment markers of the table.
+var (
+	slashes = []string{"//", "/*"}
+	hash    = []string{"#"}
+)
+
 var table = []langInfo{
-	{"go", golang.GetLanguage, []string{".go"}, []string{"go"}},
-	{"python", python.GetLanguage, []string{".py", ".pyi", ".pyw"}, []string{"python"}},
-	{"javascript", javascript.GetLanguage, []string{".js", ".mjs", ".cjs", ".jsx"}, []string{"javascript", "javascriptreact"}},
-	{"typescript", typescript.GetLanguage, []string{".ts", ".mts", ".cts"}, []string{"typescript"}},
-	{"tsx", tsx.GetLanguage, []string{".tsx"}, []string{"typescriptreact", "tsx"}},
-	{"rust", rust.GetLanguage, []string{".rs"}, []string{"rust"}},
-	{"c", c.GetLanguage, []string{".c", ".h"}, []string{"c"}},
-	{"cpp", cpp.GetLanguage, []string{".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++"}, []string{"cpp", "c++"}},
-	{"java", java.GetLanguage, []string{".java"}, []string{"java"}},
-	{"ruby", ruby.GetLanguage, []string{".rb", ".rake", ".gemspec"}, []string{"ruby"}},
-	{"bash", bash.GetLanguage, []string{".sh", ".bash", ".zsh"}, []string{"shellscript", "bash", "sh", "zsh"}},
+	{"go", golang.GetLanguage, []string{".go"}, []string{"go"}, slashes},
+	{"python", python.GetLanguage, []string{".py", ".pyi", ".pyw"}, []string{"python"}, hash},
+	{"javascript", javascript.GetLanguage, []string{".js", ".mjs", ".cjs", ".jsx"}, []string{"javascript", "javascriptreact"}, slashes},
+	{"typescript", typescript.GetLanguage, []string{".ts", ".mts", ".cts"}, []string{"typescript"}, slashes},
+	{"tsx", tsx.GetLanguage, []string{".tsx"}, []string{"typescriptreact", "tsx"}, slashes},
+	{"rust", rust.GetLanguage, []string{".rs"}, []string{"rust"}, slashes},
+	{"c", c.GetLanguage, []string{".c", ".h"}, []string{"c"}, slashes},
+	{"cpp", cpp.GetLanguage, []string{".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++"}, []string{"cpp", "c++"}, slashes},
+	{"java", java.GetLanguage, []string{".java"}, []string{"java"}, slashes},
+	{"ruby", ruby.GetLanguage, []string{".rb", ".rake", ".gemspec"}, []string{"ruby"}, hash},
+	{"bash", bash.GetLanguage, []string{".sh", ".bash", ".zsh"}, []string{"shellscript", "bash", "sh", "zsh"}, hash},
 	// Known languages without a grammar here: suggestions pass unvalidated.
-	{"lua", nil, []string{".lua"}, []string{"lua"}},
-	{"kotlin", nil, []string{".kt", ".kts"}, []string{"kotlin"}},
-	{"swift", nil, []string{".swift"}, []string{"swift"}},
-	{"php", nil, []string{".php"}, []string{"php"}},
-	{"csharp", nil, []string{".cs"}, []string{"csharp"}},
-	{"scala", nil, []string{".scala", ".sc"}, []string{"scala"}},
-	{"haskell", nil, []string{".hs"}, []string{"haskell"}},
-	{"ocaml", nil, []string{".ml", ".mli"}, []string{"ocaml"}},
-	{"elixir", nil, []string{".ex", ".exs"}, []string{"elixir"}},
-	{"zig", nil, []string{".zig"}, []string{"zig"}},
-	{"dart", nil, []string{".dart"}, []string{"dart"}},
-	{"perl", nil, []string{".pl", ".pm"}, []string{"perl"}},
-	{"r", nil, []string{".r", ".R"}, []string{"r"}},
-	{"sql", nil, []string{".sql"}, []string{"sql"}},
-	{"html", nil, []string{".html", ".htm"}, []string{"html"}},
-	{"css", nil, []string{".css", ".scss", ".less"}, []string{"css", "scss", "less"}},
-	{"yaml", nil, []string{".yaml", ".yml"}, []string{"yaml"}},
-	{"toml", nil, []string{".toml"}, []string{"toml"}},
-	{"json", nil, []string{".json", ".jsonc"}, []string{"json", "jsonc"}},
-	{"markdown", nil, []string{".md", ".markdown"}, []string{"markdown"}},
-	{"proto", nil, []string{".proto"}, []string{"proto", "proto3"}},
-	{"makefile", nil, nil, []string{"makefile"}},
-	{"dockerfile", nil, nil, []string{"dockerfile"}},
-	{"vim", nil, []string{".vim"}, []string{"vim"}},
-	{"text", nil, []string{".txt"}, []string{"plaintext"}},
+	{"lua", nil, []string{".lua"}, []string{"lua"}, nil},
+	{"kotlin", nil, []string{".kt", ".kts"}, []string{"kotlin"}, nil},
+	{"swift", nil, []string{".swift"}, []string{"swift"}, nil},
+	{"php", nil, []string{".php"}, []string{"php"}, nil},
+	{"csharp", nil, []string{".cs"}, []string{"csharp"}, nil},
+	{"scala", nil, []string{".scala", ".sc"}, []string{"scala"}, nil},
+	{"haskell", nil, []string{".hs"}, []string{"haskell"}, nil},
+	{"ocaml", nil, []string{".ml", ".mli"}, []string{"ocaml"}, nil},
+	{"elixir", nil, []string{".ex", ".exs"}, []string{"elixir"}, nil},
+	{"zig", nil, []string{".zig"}, []string{"zig"}, nil},
+	{"dart", nil, []string{".dart"}, []string{"dart"}, nil},
+	{"perl", nil, []string{".pl", ".pm"}, []string{"perl"}, nil},
+	{"r", nil, []string{".r", ".R"}, []string{"r"}, nil},
+	{"sql", nil, []string{".sql"}, []string{"sql"}, nil},
+	{"html", nil, []string{".html", ".htm"}, []string{"html"}, nil},
+	{"css", nil, []string{".css", ".scss", ".less"}, []string{"css", "scss", "less"}, nil},
+	{"yaml", nil, []string{".yaml", ".yml"}, []string{"yaml"}, nil},
+	{"toml", nil, []string{".toml"}, []string{"toml"}, nil},
+	{"json", nil, []string{".json", ".jsonc"}, []string{"json", "jsonc"}, nil},
+	{"markdown", nil, []string{".md", ".markdown"}, []string{"markdown"}, nil},
+	{"proto", nil, []string{".proto"}, []string{"proto", "proto3"}, nil},
+	{"makefile", nil, nil, []string{"makefile"}, nil},
+	{"dockerfile", nil, nil, []string{"dockerfile"}, nil},
+	{"vim", nil, []string{".vim"}, []string{"vim"}, nil},
+	{"text", nil, []string{".txt"}, []string{"plaintext"}, nil},
 }
 
 // Detect names the language of a document from its LSP languageId, or
@@ -112,6 +121,17 @@ func Detect(languageID, path string) string {
 		}
 	}
 	return ""
+}
+
+// CommentMarkers returns how a comment starts in the language lang names
+// (as Detect returns it): line and block markers, nil when not known.
+func CommentMarkers(lang string) []string {
+	for _, l := range table {
+		if l.name == lang {
+			return l.comments
+		}
+	}
+	return nil
 }
 
 // Validated lists the languages with a grammar, in table order.
