@@ -153,11 +153,9 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 
 	var names *sample.Names
 	if p.ident {
-		texts := make([][]byte, 0, len(req.Sources)+1)
-		for _, src := range req.Sources {
-			texts = append(texts, []byte(src))
-		}
-		names = sample.NewNames(append(texts, d.tok.AppendDecoded(nil, lay.tokens))...)
+		// The canvas as the experts read it: sources and fixed text, masks
+		// left out (decoded, "<|mask|>" would count as the name "mask").
+		names = sample.NewNames(sample.NewTextCanvas(cands[0].tokens, d.known(cands[0]), d.tok.TokenBytes, req.Sources...).Text)
 	}
 	steps := 0
 	sinceExact := 0
@@ -227,11 +225,8 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 				// can commit in one step (SelectRun), as prompt-lookup
 				// decoding accepts several drafted tokens at once.
 				var text *sample.TextCanvas
-				var tent []int32
-				var known []bool
 				if p.copy || p.ident {
-					tent, known = slices.Clone(cd.tokens), d.known(cd)
-					text = sample.NewTextCanvas(tent, known, d.tok.TokenBytes, req.Sources...)
+					text = sample.NewTextCanvas(cd.tokens, d.known(cd), d.tok.TokenBytes, req.Sources...)
 				}
 				adjacent := make([]bool, len(w))
 				for j := range w {
@@ -239,8 +234,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 					params := cd.params
 					if p.copy || p.ident {
 						if p.chain && adjacent[j] && !slots[j-1].End {
-							tent[w[j-1]], known[w[j-1]] = picks[j-1].Token, true
-							text = sample.NewTextCanvas(tent, known, d.tok.TokenBytes, req.Sources...)
+							text.Reveal(w[j-1], d.tok.TokenBytes(picks[j-1].Token))
 						}
 						var cb []sample.Bias
 						if p.copy {

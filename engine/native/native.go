@@ -185,7 +185,7 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 	if env := os.Getenv("DFIM_COPY"); env != "" {
 		var c sample.CopyParams
 		if _, err := fmt.Sscanf(env, "%d,%d,%g,%g", &c.MinMatch, &c.MaxMatch, &c.Weight, &c.PerByte); err != nil {
-			return nil, fmt.Errorf("DFIM_COPY=%q: want min,max,weight,perbyte (e.g. 6,48,1,0.25): %v", env, err)
+			return nil, fmt.Errorf("DFIM_COPY=%q: want min,max,weight,perbyte (the default is %d,%d,%g,%g): %v", env, sample.DefaultCopy.MinMatch, sample.DefaultCopy.MaxMatch, sample.DefaultCopy.Weight, sample.DefaultCopy.PerByte, err)
 		}
 		d.settings.Copy = c
 	}

@@ -67,6 +67,22 @@ func NewTextCanvas(tokens []int32, known []bool, bytesOf func(int32) []byte, sou
 	return c
 }
 
+// Reveal makes token i real text with bytes b (a tentative pick the next
+// slot may read), shifting the text after it; cheaper than laying out the
+// canvas and its sources again for every slot of a step.
+func (c *TextCanvas) Reveal(i int, b []byte) {
+	s, e := c.Start[i], c.Start[i+1]
+	text := append(append(slices.Clip(c.Text[:s]), b...), c.Text[e:]...)
+	known := slices.Clip(c.Known[:s])
+	for range b {
+		known = append(known, true)
+	}
+	c.Text, c.Known = text, append(known, c.Known[e:]...)
+	for k := i + 1; k < len(c.Start); k++ {
+		c.Start[k] += len(b) - (e - s)
+	}
+}
+
 // A Vocab finds tokens for the copy expert: the token with the longest
 // bytes that begin (Prefix) or end (Suffix) the given text, and its length
 // in bytes; ok is false when none does.

@@ -144,3 +144,17 @@ func TestIdentBias(t *testing.T) {
 		t.Errorf("after a space: IdentBias = %v, want nil", got)
 	}
 }
+
+// Reveal gives the canvas a NewTextCanvas of the revealed tokens would.
+func TestRevealMatchesALayoutAfresh(t *testing.T) {
+	bytesOf := func(t int32) []byte { return []byte([]string{"", "ab", "c", "dddd", "e"}[t]) }
+	toks := []int32{1, 2, 3, 4}
+	known := []bool{true, false, false, true}
+	c := NewTextCanvas(toks, known, bytesOf, "src ")
+	c.Reveal(1, bytesOf(2))
+	c.Reveal(2, bytesOf(3))
+	want := NewTextCanvas(toks, []bool{true, true, true, true}, bytesOf, "src ")
+	if string(c.Text) != string(want.Text) || !slices.Equal(c.Known, want.Known) || !slices.Equal(c.Start, want.Start) {
+		t.Errorf("revealed %q %v %v, want %q %v %v", c.Text, c.Known, c.Start, want.Text, want.Known, want.Start)
+	}
+}
