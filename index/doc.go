@@ -28,6 +28,7 @@
 // Language names are infill/syntax's (syntax.Detect); the grammars used to
 // tag are this package's own small table (lang.go), because infill/syntax
 // does not export its tree-sitter languages or trees. Each goroutine parses
-// with parsers of its own, guarded as infill/syntax guards its pool: a
-// parser whose parse met a cancellation is closed, never reused.
+// with parsers of its own through syntax.ParseSafely, as infill/syntax's
+// pool does: a parser whose parse met a cancellation is closed, never
+// reused.
 package index

@@ -15,6 +15,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	sitter "github.com/smacker/go-tree-sitter"
+
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // Options steer an Index. Zero values mean defaults.
@@ -428,39 +430,16 @@ func (ps parsers) get(cq *compiledQuery) *sitter.Parser {
 	return p
 }
 
-// parse parses src with the goroutine's parser for cq's language, as
-// infill/syntax parses with its pooled ones. go-tree-sitter cancels a parse
-// by setting the parser's cancellation flag from a goroutine watching the
-// context, and that goroutine can still set the flag after the parse has
-// returned; a parser whose flag stays set fails every later parse ("operation
-// limit was hit"). So the library only sees a context that nothing cancels
-// unless ctx ends during the parse, and a parser whose parse met a
-// cancellation, or failed at all, is closed; the next parse makes a new one.
+// parse parses src with the goroutine's parser for cq's language, by
+// infill/syntax's cancellation-safe protocol (syntax.ParseSafely); a parser
+// whose parse met a cancellation, or failed at all, is closed, and the next
+// parse makes a new one.
 func (ps parsers) parse(ctx context.Context, cq *compiledQuery, src []byte) (*sitter.Tree, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p := ps.get(cq)
-	if ctx.Done() == nil { // never cancelled: the library starts no watcher
-		t, err := p.ParseCtx(ctx, nil, src)
-		if err != nil {
-			ps.discard(cq)
-		}
-		return t, err
-	}
-	// pctx is cancelled only by ctx ending; once stop succeeds nothing can
-	// cancel it, so the library's watcher can only see the parse complete.
-	pctx, cancel := context.WithCancel(context.Background())
-	stop := context.AfterFunc(ctx, cancel)
-	t, err := p.ParseCtx(pctx, nil, src)
-	if !stop() { // ctx ended: the flag may be set now or later
-		if t != nil {
-			t.Close()
-		}
-		ps.discard(cq)
-		return nil, ctx.Err()
-	}
-	if err != nil {
+	t, reusable, err := syntax.ParseSafely(ctx, ps.get(cq), nil, src)
+	if !reusable {
 		ps.discard(cq)
 	}
 	return t, err

@@ -185,39 +185,46 @@ func (l *Language) putParser(p *sitter.Parser) {
 	}
 }
 
-// parseWith parses text on a pooled parser. go-tree-sitter cancels a parse
-// by setting the parser's cancellation flag from a goroutine watching the
-// context, and that goroutine can still set the flag after the parse has
-// returned (when the context ends at about the same time); a parser whose
-// flag stays set fails every later parse with "operation limit was hit".
-// So the library only ever sees a context that is never cancelled unless
-// ctx ends during the parse, and a parser whose parse met a cancellation,
-// or failed at all, is closed instead of going back to the pool.
+// parseWith parses text on a pooled parser (ParseSafely), pooling it again
+// only after a parse that succeeded uncancelled.
 func (l *Language) parseWith(ctx context.Context, old *sitter.Tree, text []byte) (*sitter.Tree, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	p := l.getParser()
+	t, reusable, err := ParseSafely(ctx, p, old, text)
+	l.release(p, reusable)
+	return t, err
+}
+
+// ParseSafely parses text with p so that a cancellation cannot outlive the
+// parse. go-tree-sitter cancels a parse by setting the parser's
+// cancellation flag from a goroutine watching the context, and that
+// goroutine can still set the flag after the parse has returned (when the
+// context ends at about the same time); a parser whose flag stays set fails
+// every later parse with "operation limit was hit". So the library only
+// ever sees a context that is never cancelled unless ctx ends during the
+// parse. reusable is false when the parse met a cancellation or failed at
+// all: the caller must close p then rather than keep it (the index keeps
+// its own parsers, so it uses this too).
+func ParseSafely(ctx context.Context, p *sitter.Parser, old *sitter.Tree, text []byte) (t *sitter.Tree, reusable bool, err error) {
 	if ctx.Done() == nil { // never cancelled: the library starts no watcher
-		t, err := p.ParseCtx(ctx, old, text)
-		l.release(p, err == nil)
-		return t, err
+		t, err = p.ParseCtx(ctx, old, text)
+		return t, err == nil, err
 	}
 	// pctx is cancelled only by ctx ending; once stop succeeds nothing can
 	// cancel it, so the library's watcher can only see the parse complete.
 	// (Cancelling it here would race that watcher: the bug this avoids.)
 	pctx, cancel := context.WithCancel(context.Background())
 	stop := context.AfterFunc(ctx, cancel)
-	t, err := p.ParseCtx(pctx, old, text)
+	t, err = p.ParseCtx(pctx, old, text)
 	if !stop() { // ctx ended: the flag may be set now or later
 		if t != nil {
 			t.Close()
 		}
-		p.Close()
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
-	l.release(p, err == nil)
-	return t, err
+	return t, err == nil, err
 }
 
 // release pools a parser after a parse that succeeded uncancelled and
