@@ -286,6 +286,11 @@ class Tokenizer:
                        "merges": self.merges}, f, ensure_ascii=False)
 
     @classmethod
+    def from_gguf(cls, meta):
+        """The tokenizer a GGUF's metadata (gguf.read) carries."""
+        return cls(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
+
+    @classmethod
     def load(cls, path):
         with open(path) as f:
             d = json.load(f)

@@ -305,7 +305,7 @@ def main():
         import gguf
         with open(a.tokenizer, "rb") as f:
             meta, _ = gguf.read(f.read())
-        tok = bpe.Tokenizer(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
+        tok = bpe.Tokenizer.from_gguf(meta)
     elif a.tokenizer:
         tok = bpe.Tokenizer.load(a.tokenizer)
     else:

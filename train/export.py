@@ -124,7 +124,7 @@ def load_gguf(path):
          "ctx": k("context_length"), "eps": float(k("attention.layer_norm_rms_epsilon")),
          "rope_base": float(k("rope.freq_base")), "vocab": k("vocab_size"),
          "tied": "output.weight" not in tensors}
-    tok = bpe.Tokenizer(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
+    tok = bpe.Tokenizer.from_gguf(meta)
     m = modellib.Model(c)
     load_stored(m, {name: a for name, (_, _, a) in tensors.items()})
     record = {"steps": int(meta.get("dfim.train.steps", 0)),
