@@ -32,9 +32,7 @@ echo "== dfim fill and dfim eval on the built-in model"
 bin="$(mktemp -d)/dfim"
 go build -o "$bin" ./cmd/dfim
 "$bin" fill --json examples/stack.go:11:1
-if [ -f ../shared/eval/dev.jsonl ]; then
-	"$bin" eval --tasks ../shared/eval/dev.jsonl --limit 24 --out "$(dirname "$bin")/metrics.json" >/dev/null
-fi
+"$bin" eval --tasks testdata/eval/dev.jsonl --limit 24 --out "$(dirname "$bin")/metrics.json" >/dev/null
 if [ -x editors/test.sh ]; then
 	echo "== editors"
 	editors/test.sh

@@ -16,17 +16,17 @@ import (
 	"github.com/dfim/dfim/infill/syntax"
 )
 
-// devTask is one line of ../shared/eval/dev.jsonl.
+// devTask is one line of testdata/eval/dev.jsonl.
 type devTask struct {
 	ID, Lang, Path, Prefix, Middle, Suffix, Kind string
 }
 
-// devTasks reads the dev set next to the repository, or skips.
+// devTasks reads the dev set shipped in testdata/eval.
 func devTasks(t testing.TB) []devTask {
-	path := filepath.Join("..", "..", "shared", "eval", "dev.jsonl") // repo root is ".."
+	path := filepath.Join("..", "testdata", "eval", "dev.jsonl")
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("no dev set at %s: %v", path, err)
+		t.Fatalf("dev set: %v", err)
 	}
 	defer f.Close()
 	var tasks []devTask

@@ -67,7 +67,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *tasksFile == "" {
-		return usagef("--tasks FILE is required (e.g. ../shared/eval/dev.jsonl)")
+		return usagef("--tasks FILE is required (e.g. testdata/eval/dev.jsonl)")
 	}
 	if err := regularFileArg("--tasks", *tasksFile, "a JSONL file of tasks (make one with dfim eval gen)"); err != nil {
 		return err
