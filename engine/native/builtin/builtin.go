@@ -1,15 +1,13 @@
 // Package builtin embeds dfim's own diffusion model (trained by train/), so
 // that dfim works with nothing to download. The model file is
-// data/model.gguf; train/ writes it there.
+// data/model.gguf; train/ writes it there, with data/golden.json beside it
+// (the parity file only engine/native's tests read, so it is not embedded).
 package builtin
 
-import (
-	"embed"
-	"io/fs"
-)
+import _ "embed"
 
-//go:embed all:data
-var data embed.FS
+//go:embed data/model.gguf
+var model []byte
 
 // Name is the file name the built-in model has in messages.
 const Name = "builtin:model.gguf"
@@ -17,19 +15,5 @@ const Name = "builtin:model.gguf"
 // Model returns the bytes of the built-in GGUF model, or ok=false when this
 // build carries none.
 func Model() (gguf []byte, ok bool) {
-	b, err := fs.ReadFile(data, "data/model.gguf")
-	if err != nil {
-		return nil, false
-	}
-	return b, true
-}
-
-// Golden returns the parity file train/ exported with the model (token ids
-// in, logits out for a fixed canvas), or ok=false.
-func Golden() (b []byte, ok bool) {
-	b, err := fs.ReadFile(data, "data/golden.json")
-	if err != nil {
-		return nil, false
-	}
-	return b, true
+	return model, len(model) > 0
 }
