@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // A Task is one fill-in-the-middle case: the document is Prefix + Suffix,
@@ -139,13 +140,13 @@ func parseTaskLine(line []byte, heKind string) (Task, error) {
 	}
 	t := Task{ID: *l.ID, Prefix: *l.Prefix, Middle: *l.Middle, Suffix: *l.Suffix, Lang: deref(l.Lang), Path: deref(l.Path), Kind: deref(l.Kind)}
 	if t.Lang == "" {
-		t.Lang = langOfPath(t.Path)
+		t.Lang = syntax.Detect("", t.Path)
 	}
 	if t.Lang == "" {
 		return Task{}, fmt.Errorf("task %q has no lang and its path %q names no language", t.ID, t.Path)
 	}
 	if t.Path == "" {
-		t.Path = t.ID + extOfLang(t.Lang)
+		t.Path = t.ID + syntax.Extension(t.Lang)
 	}
 	if t.Kind == "" {
 		t.Kind = "unknown"
@@ -211,23 +212,3 @@ func deref(s *string) string {
 	return *s
 }
 
-// langOfPath gives the language of a file from its extension; "" when unknown.
-func langOfPath(p string) string {
-	switch path.Ext(p) {
-	case ".go":
-		return "go"
-	case ".py", ".pyi":
-		return "python"
-	}
-	return ""
-}
-
-func extOfLang(lang string) string {
-	switch lang {
-	case "go":
-		return ".go"
-	case "python":
-		return ".py"
-	}
-	return ""
-}

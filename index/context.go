@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // Retrieval windows, in lines around the cursor.
@@ -47,7 +49,7 @@ func (ix *Index) Context(path, text string, offset, budgetBytes int) string {
 	}
 	path = ix.abs(path)
 	lang := langOf(path)
-	fam := family(lang)
+	fam := syntax.Family(lang)
 	cursorLine := strings.Count(text[:offset], "\n")
 	win := cursorWindow(text, offset)
 
@@ -159,7 +161,7 @@ func (ix *Index) moduleMembers(path, fam string, q qualified) []scoredDef {
 	var out []scoredDef
 	for f := range files {
 		e := ix.files[f]
-		if f == path || e == nil || e.gone || family(e.lang) != fam || !inTest && isTestPath(f) {
+		if f == path || e == nil || e.gone || syntax.Family(e.lang) != fam || !inTest && isTestPath(f) {
 			continue
 		}
 		near := folderNearness(dir, filepath.Dir(f))
@@ -239,7 +241,7 @@ func (ix *Index) rankDefinitions(path, fam string, win window, q qualified) []sc
 		idf /= math.Sqrt(float64(len(list)))
 		var best [defsPerName]scoredDef
 		for _, d := range list {
-			if d.Path == path || family(d.Lang) != fam {
+			if d.Path == path || syntax.Family(d.Lang) != fam {
 				continue
 			}
 			s := win.weight[name] * idf * folderNearness(dir, filepath.Dir(d.Path))
@@ -313,7 +315,7 @@ type scoredChunk struct {
 func (ix *Index) rankChunks(path, fam string, cursorLine int, idents map[string]struct{}) []scoredChunk {
 	var out []scoredChunk
 	for _, c := range ix.ring.snapshot() {
-		if family(c.lang) != fam {
+		if syntax.Family(c.lang) != fam {
 			continue
 		}
 		if c.path == path && overlap(c.first, c.last, cursorLine-nearLinesBefore, cursorLine+nearLinesAfter) > 0 {
@@ -329,7 +331,7 @@ func (ix *Index) rankChunks(path, fam string, cursorLine int, idents map[string]
 
 // pack chooses what fits in budget and writes it, best last.
 func (ix *Index) pack(lang string, defs []scoredDef, chunks []scoredChunk, budget int) string {
-	pre, suf := commentPrefix(lang)
+	pre, suf := syntax.LineComment(lang)
 	header := func(p string) int { return len(pre) + len(ix.rel(p)) + len(suf) + 1 }
 	used := 0
 	headed := map[string]bool{} // files that have a header already

@@ -25,10 +25,9 @@
 // table's lock only to look names up. It must not know about engines,
 // canvases or the LSP (the server maps Progress to $/progress).
 //
-// Language names are infill/syntax's (syntax.Detect); the grammars used to
-// tag are this package's own small table (lang.go), because infill/syntax
-// does not export its tree-sitter languages or trees. Each goroutine parses
-// with parsers of its own through syntax.ParseSafely, as infill/syntax's
-// pool does: a parser whose parse met a cancellation is closed, never
-// reused.
+// Languages, their grammars, comment syntax and families are infill/syntax's
+// one table (syntax.Detect, syntax.Family, syntax.LineComment); this package
+// adds only a tag query per language (lang.go, queries/) and parses on
+// infill/syntax's parser pools (Language.ParseTree), where a parser whose
+// parse met a cancellation is closed, never reused.
 package index

@@ -14,9 +14,6 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	sitter "github.com/smacker/go-tree-sitter"
-
-	"github.com/dfim/dfim/infill/syntax"
 )
 
 // Options steer an Index. Zero values mean defaults.
@@ -417,51 +414,9 @@ func moduleNames(path string) [2]string {
 	return [2]string{filepath.Base(filepath.Dir(path)), strings.TrimSuffix(base, filepath.Ext(base))}
 }
 
-// parsers holds one tree-sitter parser per language for one goroutine.
-type parsers map[string]*sitter.Parser
-
-func (ps parsers) get(cq *compiledQuery) *sitter.Parser {
-	p := ps[cq.t.name]
-	if p == nil {
-		p = sitter.NewParser()
-		p.SetLanguage(cq.lang)
-		ps[cq.t.name] = p
-	}
-	return p
-}
-
-// parse parses src with the goroutine's parser for cq's language, by
-// infill/syntax's cancellation-safe protocol (syntax.ParseSafely); a parser
-// whose parse met a cancellation, or failed at all, is closed, and the next
-// parse makes a new one.
-func (ps parsers) parse(ctx context.Context, cq *compiledQuery, src []byte) (*sitter.Tree, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	t, reusable, err := syntax.ParseSafely(ctx, ps.get(cq), nil, src)
-	if !reusable {
-		ps.discard(cq)
-	}
-	return t, err
-}
-
-// discard closes cq's language's parser after a failed or cancelled parse.
-func (ps parsers) discard(cq *compiledQuery) {
-	if p := ps[cq.t.name]; p != nil {
-		p.Close()
-		delete(ps, cq.t.name)
-	}
-}
-
-func (ps parsers) close() {
-	for _, p := range ps {
-		p.Close()
-	}
-}
-
 // loadDisk reads and tags a file from disk, stamped with a fresh sequence
 // number. A file the walk would skip (binary, too large) yields no tags.
-func (ix *Index) loadDisk(ctx context.Context, ps parsers, path string, info fs.FileInfo) *fileEntry {
+func (ix *Index) loadDisk(ctx context.Context, path string, info fs.FileInfo) *fileEntry {
 	e := &fileEntry{lang: langOf(path), seq: ix.seq.Add(1), modTime: info.ModTime(), size: info.Size()}
 	cq := ix.queries[e.lang]
 	if cq == nil {
@@ -475,12 +430,12 @@ func (ix *Index) loadDisk(ctx context.Context, ps parsers, path string, info fs.
 		ix.opts.Logf("index: reading %s: %v", path, err)
 		return e
 	}
-	ix.tag(ctx, ps, cq, path, src, e)
+	ix.tag(ctx, cq, path, src, e)
 	return e
 }
 
-func (ix *Index) tag(ctx context.Context, ps parsers, cq *compiledQuery, path string, src []byte, e *fileEntry) {
-	tg, err := extract(ctx, ps, cq, path, src)
+func (ix *Index) tag(ctx context.Context, cq *compiledQuery, path string, src []byte, e *fileEntry) {
+	tg, err := extract(ctx, cq, path, src)
 	if err != nil {
 		ix.opts.Logf("index: %v", err)
 		return
@@ -607,14 +562,12 @@ func (ix *Index) scan(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ps := parsers{}
-			defer ps.close()
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= total {
 					return
 				}
-				ix.apply(jobs[i].path, ix.loadDisk(ctx, ps, jobs[i].path, jobs[i].info))
+				ix.apply(jobs[i].path, ix.loadDisk(ctx, jobs[i].path, jobs[i].info))
 				n := done.Add(1)
 				// Report about every 200 ms, not every file.
 				if now := time.Since(start).Milliseconds(); now-lastReport.Load() >= 200 {
@@ -674,24 +627,22 @@ const rescanJob = "\x00rescan"
 // events, rescans.
 func (ix *Index) updater(ctx context.Context) {
 	defer ix.done.Done()
-	ps := parsers{}
-	defer ps.close()
 	for {
 		path, ok := ix.work.pop()
 		if !ok {
 			return
 		}
 		if path == rescanJob {
-			ix.rescan(ctx, ps)
+			ix.rescan(ctx)
 		} else {
-			ix.update(ctx, ps, path)
+			ix.update(ctx, path)
 		}
 		ix.work.finish()
 	}
 }
 
 // update brings one path up to date from its buffer or from disk.
-func (ix *Index) update(ctx context.Context, ps parsers, path string) {
+func (ix *Index) update(ctx context.Context, path string) {
 	ix.mu.RLock()
 	text, open := ix.buffers[path]
 	seq := ix.seq.Add(1) // stamped under the lock, so it orders with buffer writes
@@ -699,7 +650,7 @@ func (ix *Index) update(ctx context.Context, ps parsers, path string) {
 	if open {
 		e := &fileEntry{lang: langOf(path), seq: seq, buffer: true}
 		if cq := ix.queries[e.lang]; cq != nil {
-			ix.tag(ctx, ps, cq, path, []byte(text), e)
+			ix.tag(ctx, cq, path, []byte(text), e)
 		}
 		ix.apply(path, e)
 		return
@@ -720,14 +671,14 @@ func (ix *Index) update(ctx context.Context, ps parsers, path string) {
 			if !ix.admit(p, info.Size()) {
 				return errLimit
 			}
-			ix.apply(p, ix.loadDisk(ctx, ps, p, info))
+			ix.apply(p, ix.loadDisk(ctx, p, info))
 			return nil
 		})
 	case info.Mode().IsRegular():
 		if ix.ignore.ignored(path, false) || !ix.admit(path, info.Size()) {
 			return
 		}
-		ix.apply(path, ix.loadDisk(ctx, ps, path, info))
+		ix.apply(path, ix.loadDisk(ctx, path, info))
 	}
 }
 
@@ -752,7 +703,7 @@ func (ix *Index) remove(path string) {
 // changed files are tagged, vanished ones removed. Like the first scan it
 // stops at the caps, so the table holds the first files in the walk's
 // order.
-func (ix *Index) rescan(ctx context.Context, ps parsers) {
+func (ix *Index) rescan(ctx context.Context) {
 	ix.ignore.reset()
 	seen := map[string]bool{}
 	var size int64
@@ -774,7 +725,7 @@ func (ix *Index) rescan(ctx context.Context, ps parsers) {
 		if e != nil && !e.gone && !e.buffer && e.modTime.Equal(info.ModTime()) && e.size == info.Size() {
 			return nil
 		}
-		ix.apply(p, ix.loadDisk(ctx, ps, p, info))
+		ix.apply(p, ix.loadDisk(ctx, p, info))
 		return nil
 	})
 	if err != nil && !errors.Is(err, errLimit) {

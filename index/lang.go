@@ -6,15 +6,6 @@ import (
 	"strings"
 
 	sitter "github.com/smacker/go-tree-sitter"
-	"github.com/smacker/go-tree-sitter/c"
-	"github.com/smacker/go-tree-sitter/cpp"
-	"github.com/smacker/go-tree-sitter/golang"
-	"github.com/smacker/go-tree-sitter/java"
-	"github.com/smacker/go-tree-sitter/javascript"
-	"github.com/smacker/go-tree-sitter/python"
-	"github.com/smacker/go-tree-sitter/rust"
-	"github.com/smacker/go-tree-sitter/typescript/tsx"
-	"github.com/smacker/go-tree-sitter/typescript/typescript"
 
 	"github.com/dfim/dfim/infill/syntax"
 )
@@ -25,26 +16,23 @@ import (
 //go:embed queries/*.scm
 var queryFiles embed.FS
 
-// A tagger is one language's grammar and tag query. infill/syntax keeps its
-// grammars unexported, so index holds this small table of its own; language
-// names are syntax.Detect's.
+// A tagger is the tag query of one language of infill/syntax's table (which
+// owns the languages, their grammars and parsers); names are syntax.Detect's.
 type tagger struct {
-	name    string
-	family  string // languages whose symbols may serve each other (ts and js, c and cpp)
-	grammar func() *sitter.Language
-	query   string // file under queries/
+	name  string
+	query string // file under queries/
 }
 
 var taggers = []tagger{
-	{"go", "go", golang.GetLanguage, "go.scm"},
-	{"python", "python", python.GetLanguage, "python.scm"},
-	{"javascript", "js", javascript.GetLanguage, "javascript.scm"},
-	{"typescript", "js", typescript.GetLanguage, "typescript.scm"},
-	{"tsx", "js", tsx.GetLanguage, "typescript.scm"},
-	{"rust", "rust", rust.GetLanguage, "rust.scm"},
-	{"c", "c", c.GetLanguage, "c.scm"},
-	{"cpp", "c", cpp.GetLanguage, "cpp.scm"},
-	{"java", "java", java.GetLanguage, "java.scm"},
+	{"go", "go.scm"},
+	{"python", "python.scm"},
+	{"javascript", "javascript.scm"},
+	{"typescript", "typescript.scm"},
+	{"tsx", "typescript.scm"},
+	{"rust", "rust.scm"},
+	{"c", "c.scm"},
+	{"cpp", "cpp.scm"},
+	{"java", "java.scm"},
 }
 
 // Languages lists the languages whose symbols the index extracts.
@@ -65,15 +53,6 @@ func taggerFor(lang string) *tagger {
 	return nil
 }
 
-// family groups languages that can use each other's definitions; a
-// language without a tagger is its own family.
-func family(lang string) string {
-	if t := taggerFor(lang); t != nil {
-		return t.family
-	}
-	return lang
-}
-
 // langOf names the language of a path the way infill does.
 func langOf(path string) string { return syntax.Detect("", path) }
 
@@ -82,7 +61,7 @@ func langOf(path string) string { return syntax.Detect("", path) }
 // several goroutines.
 type compiledQuery struct {
 	t        *tagger
-	lang     *sitter.Language
+	lang     *syntax.Language
 	q        *sitter.Query
 	captures []capture // by capture id
 }
@@ -99,8 +78,11 @@ func compileQuery(t *tagger) (*compiledQuery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tag query for %s: %w", t.name, err)
 	}
-	lang := t.grammar()
-	q, err := sitter.NewQuery(src, lang)
+	lang := syntax.Lookup(t.name)
+	if lang == nil {
+		return nil, fmt.Errorf("tag query for %s: infill/syntax has no grammar for it", t.name)
+	}
+	q, err := sitter.NewQuery(src, lang.Grammar())
 	if err != nil {
 		return nil, fmt.Errorf("compiling tag query queries/%s for %s: %w", t.query, t.name, err)
 	}
@@ -117,24 +99,4 @@ func compileQuery(t *tagger) (*compiledQuery, error) {
 		}
 	}
 	return cq, nil
-}
-
-// commentPrefix is how a line comment starts in lang, for the path
-// headers of retrieved context; commentSuffix closes it where needed.
-func commentPrefix(lang string) (prefix, suffix string) {
-	switch lang {
-	case "python", "ruby", "bash", "perl", "r", "yaml", "toml", "makefile", "dockerfile", "elixir", "text":
-		return "# ", ""
-	case "lua", "sql", "haskell":
-		return "-- ", ""
-	case "ocaml":
-		return "(* ", " *)"
-	case "html", "markdown":
-		return "<!-- ", " -->"
-	case "css":
-		return "/* ", " */"
-	case "vim":
-		return "\" ", ""
-	}
-	return "// ", ""
 }

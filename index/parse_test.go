@@ -8,7 +8,7 @@ import (
 )
 
 // TestTagAfterCancel checks that a parse which met a cancelled context
-// does not fail later parses on the same goroutine's parsers: the
+// does not fail later parses on infill/syntax's pooled parsers: the
 // go-tree-sitter cancellation flag could stay set on a reused parser, and
 // every later file then failed with "operation limit was hit" (the bug
 // infill/syntax had in its parser pool).
@@ -18,8 +18,6 @@ func TestTagAfterCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cq.q.Close()
-	ps := parsers{}
-	defer ps.close()
 	fn := "func f(x int) int {\n\tif x > 0 {\n\t\treturn x + 1\n\t}\n\treturn 0\n}\n\n"
 	// The parser checks its flag every 100 parse actions, so the texts are
 	// long enough to be checked: a few kilobytes, as a source file is.
@@ -27,7 +25,7 @@ func TestTagAfterCancel(t *testing.T) {
 	big := []byte("package p\n\n" + strings.Repeat(fn, 3000))
 	mustTag := func(when string) {
 		t.Helper()
-		tg, err := extract(context.Background(), ps, cq, "/p.go", doc)
+		tg, err := extract(context.Background(), cq, "/p.go", doc)
 		if err != nil {
 			t.Fatalf("%s: %v", when, err)
 		}
@@ -39,12 +37,12 @@ func TestTagAfterCancel(t *testing.T) {
 	// A context cancelled in the middle of a long parse.
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(time.Millisecond, cancel)
-	extract(ctx, ps, cq, "/big.go", big)
+	extract(ctx, cq, "/big.go", big)
 	cancel()
 	mustTag("after a parse cancelled midway")
 
 	// A context already cancelled.
-	extract(ctx, ps, cq, "/p.go", doc)
+	extract(ctx, cq, "/p.go", doc)
 	mustTag("after a parse with a cancelled context")
 
 	// Contexts cancelled at about the moment the parse ends: the race in
@@ -54,7 +52,7 @@ func TestTagAfterCancel(t *testing.T) {
 		if i%2 == 0 {
 			go cancel()
 		}
-		extract(ctx, ps, cq, "/p.go", doc)
+		extract(ctx, cq, "/p.go", doc)
 		cancel()
 		mustTag("after a parse whose context was cancelled as it ended")
 	}

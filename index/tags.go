@@ -36,10 +36,10 @@ type tags struct {
 	refs []string // distinct names the file refers to
 }
 
-// extract parses src with the goroutine's parsers and runs cq's tag query
+// extract parses src on infill/syntax's parsers and runs cq's tag query
 // over it.
-func extract(ctx context.Context, ps parsers, cq *compiledQuery, path string, src []byte) (tags, error) {
-	tree, err := ps.parse(ctx, cq, src)
+func extract(ctx context.Context, cq *compiledQuery, path string, src []byte) (tags, error) {
+	tree, err := cq.lang.ParseTree(ctx, src)
 	if err != nil {
 		return tags{}, fmt.Errorf("parsing %s as %s: %w", path, cq.t.name, err)
 	}

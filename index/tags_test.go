@@ -25,9 +25,7 @@ func tagsOf(t *testing.T, lang, src string) tags {
 		t.Fatal(err)
 	}
 	defer cq.q.Close()
-	ps := parsers{}
-	defer ps.close()
-	tg, err := extract(context.Background(), ps, cq, "/x", []byte(src))
+	tg, err := extract(context.Background(), cq, "/x", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

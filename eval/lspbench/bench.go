@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dfim/dfim/eval"
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // SampleName and Sample are the file typed when none is given: Go written
@@ -453,20 +454,10 @@ func suggestion(result json.RawMessage, doc string, pos int) (string, bool) {
 	return "", false
 }
 
+// languageID is the LSP languageId an editor sends for the file at path.
 func languageID(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".go":
-		return "go"
-	case ".py":
-		return "python"
-	case ".js":
-		return "javascript"
-	case ".ts":
-		return "typescript"
-	case ".rs":
-		return "rust"
-	case ".c", ".h":
-		return "c"
+	if id := syntax.LanguageID(syntax.Detect("", path)); id != "" {
+		return id
 	}
 	return "plaintext"
 }
