@@ -8,23 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dfim/dfim/internal/dfimtest"
 )
 
 // TestEvalCommandEndToEnd runs `dfim eval` built with the test-only
 // e2efake engine (cmd/dfim/e2efake_test_engine.go) on a task file with a
 // malformed line.
 func TestEvalCommandEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the dfim binary; skipped with -short")
-	}
-	if _, err := os.Stat("../cmd/dfim/e2efake_test_engine.go"); err != nil {
-		t.Skipf("the e2efake engine is not here: %v", err)
-	}
+	exe := dfimtest.Binary(t, dfimtest.FakeEngineTag)
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "dfim")
-	if out, err := exec.Command("go", "build", "-tags", "dfim_e2e_fake", "-o", exe, "github.com/dfim/dfim/cmd/dfim").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	var lines []string
 	for _, tk := range runTasks {
 		b, _ := json.Marshal(tk)

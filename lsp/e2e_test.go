@@ -6,9 +6,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/dfim/dfim/internal/dfimtest"
 )
 
 // The end-to-end tests build the dfim binary and drive `dfim serve` with two
@@ -18,13 +19,6 @@ import (
 // with -tags dfim_e2e_fake instead. Without node_modules or nvim they skip,
 // except under CI=true, where they fail.
 
-var dfimBinary struct {
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-}
-
 // e2eEngineArgs are the serve flags selecting the engine under test.
 func e2eEngineArgs() []string {
 	if e := os.Getenv("DFIM_E2E_ENGINE"); e != "" {
@@ -33,34 +27,14 @@ func e2eEngineArgs() []string {
 	return nil
 }
 
+// buildDfim is the dfim binary under test (with the e2efake engine linked
+// in when DFIM_E2E_ENGINE=e2efake).
 func buildDfim(t *testing.T) string {
 	t.Helper()
-	dfimBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "dfim-e2e-")
-		if err != nil {
-			dfimBinary.err = err
-			return
-		}
-		dfimBinary.path = filepath.Join(dir, "dfim")
-		args := []string{"build", "-o", dfimBinary.path}
-		if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" {
-			args = append(args, "-tags", "dfim_e2e_fake")
-		}
-		cmd := exec.Command("go", append(args, "../cmd/dfim")...)
-		dfimBinary.out, dfimBinary.err = cmd.CombinedOutput()
-	})
-	if dfimBinary.err != nil {
-		t.Fatalf("building dfim: %v\n%s", dfimBinary.err, dfimBinary.out)
+	if os.Getenv("DFIM_E2E_ENGINE") == "e2efake" {
+		return dfimtest.Binary(t, dfimtest.FakeEngineTag)
 	}
-	return dfimBinary.path
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if dfimBinary.path != "" {
-		os.RemoveAll(filepath.Dir(dfimBinary.path))
-	}
-	os.Exit(code)
+	return dfimtest.Binary(t)
 }
 
 // needTool skips (or, under CI, fails) when a client is missing.

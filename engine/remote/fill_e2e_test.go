@@ -7,31 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dfim/dfim/internal/dfimtest"
 )
 
-// buildDfim builds the dfim command into a temporary folder, or skips when
-// `dfim fill` does not exist yet or the test is short.
-func buildDfim(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the dfim binary; skipped with -short")
-	}
-	_, here, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(here), "..", "..")
-	if _, err := os.Stat(filepath.Join(root, "cmd", "dfim", "fill.go")); err != nil {
-		t.Skip("cmd/dfim/fill.go is not there yet")
-	}
-	bin := filepath.Join(t.TempDir(), "dfim")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/dfim")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/dfim: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildDfim is the dfim binary under test.
+func buildDfim(t *testing.T) string { return dfimtest.Binary(t) }
 
 // `dfim fill --engine inception --endpoint URL FILE:LINE:COL` sends the text
 // around the position to the FIM API and prints the fill.

@@ -7,50 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/dfim/dfim/internal/dfimtest"
 )
 
-var dfimBuild struct {
-	once sync.Once
-	dir  string
-	err  error
-	out  []byte
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if dfimBuild.dir != "" {
-		os.RemoveAll(dfimBuild.dir)
-	}
-	os.Exit(code)
-}
-
-// buildDFIM builds the dfim binary with the test-only e2efake engine
+// buildDFIM is the dfim binary with the test-only e2efake engine
 // (cmd/dfim/e2efake_test_engine.go), so the benchmark runs end to end
 // without a model.
-func buildDFIM(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the dfim binary; skipped with -short")
-	}
-	for _, f := range []string{"../../cmd/dfim/serve.go", "../../cmd/dfim/e2efake_test_engine.go"} {
-		if _, err := os.Stat(f); err != nil {
-			t.Skipf("%s is not here yet: %v", f, err)
-		}
-	}
-	dfimBuild.once.Do(func() {
-		if dfimBuild.dir, dfimBuild.err = os.MkdirTemp("", "dfim-lspbench-"); dfimBuild.err != nil {
-			return
-		}
-		exe := filepath.Join(dfimBuild.dir, "dfim")
-		dfimBuild.out, dfimBuild.err = exec.Command("go", "build", "-tags", "dfim_e2e_fake", "-o", exe, "github.com/dfim/dfim/cmd/dfim").CombinedOutput()
-	})
-	if dfimBuild.err != nil {
-		t.Fatalf("go build: %v\n%s", dfimBuild.err, dfimBuild.out)
-	}
-	return filepath.Join(dfimBuild.dir, "dfim")
-}
+func buildDFIM(t *testing.T) string { return dfimtest.Binary(t, dfimtest.FakeEngineTag) }
 
 // benchLSP runs `dfim bench lsp` with args and returns its report.
 func benchLSP(t *testing.T, exe string, args ...string) (Report, string) {
