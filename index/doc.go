@@ -30,4 +30,12 @@
 // adds only a tag query per language (lang.go, queries/) and parses on
 // infill/syntax's parser pools (Language.ParseTree), where a parser whose
 // parse met a cancellation is closed, never reused.
+//
+// Files by job: index.go the Index's lifecycle and public methods;
+// scan.go the first scan and rescans; watch.go the watcher and the
+// updater that applies queued changes; queue.go the work queue and the
+// debouncer of buffer edits; entries.go reading, tagging and applying one
+// file's entry; limits.go the caps; walk.go and ignore.go the tree walk;
+// tags.go and lang.go extraction; ring.go recent chunks; context.go
+// retrieval.
 package index
