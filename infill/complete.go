@@ -139,7 +139,7 @@ func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Op
 		node = d.tree.NodeAt(pos)
 	}
 	p := planSpan(d.text, pos, end, node, opts)
-	sugs, err := c.fillOne(ctx, d, pos, end, p, opts)
+	sugs, err := c.newRequest(d, opts).fillOne(ctx, pos, end, p)
 	for i := range sugs {
 		sugs[i].Elapsed = time.Since(start)
 	}
@@ -152,12 +152,25 @@ func engineOptions(opts Options, p plan) engine.Options {
 		Threshold: opts.Threshold, Block: p.block, Seed: opts.Seed, Candidates: opts.Candidates, Experts: opts.Experts}
 }
 
-// fillOne fills the hole [start, end) of d; when end > start the hole
-// covers closing brackets, and a fill that does not fit them is tried as
-// an insertion before them.
-func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p plan, opts Options) ([]Suggestion, error) {
-	sz := newSizer(c.engine, opts.ContextTokens)
-	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, sz)
+// A request is one completion or hole-filling call on one document
+// snapshot: what every step of filling, checking and repairing needs.
+type request struct {
+	c    *Completer
+	d    *docState
+	opts Options
+	sz   sizer
+}
+
+func (c *Completer) newRequest(d *docState, opts Options) *request {
+	return &request{c: c, d: d, opts: opts, sz: newSizer(c.engine, opts.ContextTokens)}
+}
+
+// fillOne fills the hole [start, end) of the request's document; when
+// end > start the hole covers closing brackets, and a fill that does not
+// fit them is tried as an insertion before them.
+func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Suggestion, error) {
+	c, d, opts := r.c, r.d, r.opts
+	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, r.sz)
 	if p.shape == shapeLine {
 		cv.MaxLines = 1
 	} else if p.maxLines > 0 {
@@ -191,7 +204,7 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 			}
 			conf = suggestionConfidence(f.Spans[0], lines, conf)
 		}
-		s, ok := c.finish(ctx, d, cv, p, raw, opts, sz)
+		s, ok := r.finish(ctx, cv, p, raw)
 		if !ok || seen[s.Text+fmt.Sprint(s.End)] {
 			continue
 		}
@@ -225,7 +238,8 @@ func (c *Completer) fillOne(ctx context.Context, d *docState, start, end int, p 
 // finish post-processes and validates one raw fill, cutting it at a line
 // end or repairing it when it adds syntax errors. ok is false when
 // nothing valid came of it.
-func (c *Completer) finish(ctx context.Context, d *docState, cv canvas, p plan, raw string, opts Options, sz sizer) (Suggestion, bool) {
+func (r *request) finish(ctx context.Context, cv canvas, p plan, raw string) (Suggestion, bool) {
+	c, d := r.c, r.d
 	ends := []int{cv.End}
 	if cv.End > cv.Start {
 		ends = append(ends, cv.Start) // keep the closers after all
@@ -269,15 +283,11 @@ func (c *Completer) finish(ctx context.Context, d *docState, cv canvas, p plan, 
 		c.stats.truncated.Add(1)
 		return Suggestion{Text: cut, Start: cv.Start, End: firstEnd, Syntax: SyntaxValid}, true
 	}
-	rounds := opts.RepairRounds
-	if rounds == 0 {
-		rounds = 2
-	}
-	if rounds < 0 {
+	if r.repairRounds() == 0 {
 		return Suggestion{}, false
 	}
 	c.stats.repairTried.Add(1)
-	if s, ok := c.repair(ctx, d, cv, p, firstText, firstEnd, firstCheck, rounds, opts, sz); ok {
+	if s, ok := r.repair(ctx, cv, p, firstText, firstEnd, firstCheck); ok {
 		c.stats.repairRescued.Add(1)
 		return s, true
 	}
@@ -306,19 +316,36 @@ func (d *docState) truncate(ctx context.Context, start, end int, text string) (s
 	return "", false
 }
 
-// repair re-masks the part of text around its first added error and lets
-// the engine fill that region again with the rest of the canvas fixed,
-// widening the region by a line each round.
-func (c *Completer) repair(ctx context.Context, d *docState, cv canvas, p plan, text string, end int,
-	chk syntax.Check, rounds int, opts Options, sz sizer) (Suggestion, bool) {
+// DefaultRepairRounds is how many rounds repair takes when
+// Options.RepairRounds is 0.
+const DefaultRepairRounds = 2
+
+// repairRounds is Options.RepairRounds with its default; 0 means off.
+func (r *request) repairRounds() int {
+	switch n := r.opts.RepairRounds; {
+	case n == 0:
+		return DefaultRepairRounds
+	case n < 0:
+		return 0
+	default:
+		return n
+	}
+}
+
+// repair re-masks the part of text (the fill of [cv.Start, end), whose
+// check chk found errors) around its first added error and lets the engine
+// fill that region again with the rest of the canvas fixed, widening the
+// region by a line each round.
+func (r *request) repair(ctx context.Context, cv canvas, p plan, text string, end int, chk syntax.Check) (Suggestion, bool) {
+	d := r.d
 	steps := 0
-	for round := 1; round <= rounds && len(chk.Added) > 0; round++ {
+	for round := 1; round <= r.repairRounds() && len(chk.Added) > 0; round++ {
 		good, tail := remaskRegion(text, chk.Added[0].Start-cv.Start, chk.Added[0].End-cv.Start, round)
 		bad := text[len(good) : len(text)-len(tail)]
-		maxTok := sz.count(bad) + 8
-		ro := engineOptions(opts, plan{block: lineBlock})
-		ro.Candidates, ro.Seed = 1, opts.Seed+uint64(round)
-		res, err := c.engine.Infill(ctx, engine.Request{Opts: ro, Sources: cv.Sources, Segments: []engine.Segment{
+		maxTok := r.sz.count(bad) + 8
+		ro := engineOptions(r.opts, plan{block: lineBlock})
+		ro.Candidates, ro.Seed = 1, r.opts.Seed+uint64(round)
+		res, err := r.c.engine.Infill(ctx, engine.Request{Opts: ro, Sources: cv.Sources, Segments: []engine.Segment{
 			{Text: cv.Extra + d.text[cv.PrefixStart:cv.Start] + good},
 			{Hole: true, MaxTok: maxTok},
 			{Text: tail + d.text[end:cv.SuffixEnd]},
@@ -414,7 +441,8 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 	out := make([]Suggestion, len(holes))
 	done := make([]bool, len(holes))
 	if len(holes) > 1 {
-		err := c.fillJointly(ctx, d, at, plans, opts, out, done)
+		var err error
+		out, done, err = c.newRequest(d, opts).fillJointly(ctx, at, plans)
 		if err != nil && !errors.Is(err, engine.ErrUnsupported) {
 			return nil, err
 		}
@@ -441,7 +469,7 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 				return nil, err
 			}
 		}
-		sugs, err := c.fillOne(ctx, di, pos, pos, plans[i], opts)
+		sugs, err := c.newRequest(di, opts).fillOne(ctx, pos, pos, plans[i])
 		if di != d {
 			di.close()
 		}
@@ -462,18 +490,22 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 	return out, nil
 }
 
-// fillJointly sends all holes as one canvas and keeps, for each hole, the
-// first candidate's fill that is valid on its own in the document without
-// the other holes. Holes it cannot fill stay not done.
-func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plans []plan, opts Options, out []Suggestion, done []bool) error {
-	sz := newSizer(c.engine, opts.ContextTokens)
+// fillJointly sends all holes (at their offsets at in the document
+// without them) as one canvas and keeps, for each hole, the first
+// candidate's fill that is valid on its own in the document without the
+// other holes: out[i] is hole i's fill where done[i]. It returns
+// engine.ErrUnsupported, with nothing done, when the engine cannot fill
+// several holes at once or the holes are too far apart for one canvas.
+func (r *request) fillJointly(ctx context.Context, at []int, plans []plan) (out []Suggestion, done []bool, err error) {
+	c, d, opts, sz := r.c, r.d, r.opts, r.sz
+	out, done = make([]Suggestion, len(at)), make([]bool, len(at))
 	total := 0
 	for _, p := range plans {
 		total += p.maxTok
 	}
 	first, last := at[0], at[len(at)-1]
 	if sz.count(d.text[first:last])+total > sz.context*3/4 {
-		return engine.ErrUnsupported // too far apart for one canvas
+		return out, done, engine.ErrUnsupported // too far apart for one canvas
 	}
 	block := plans[0].block
 	cv := buildCanvas(d.text, first, last, total, opts.ExtraContext, sz)
@@ -489,9 +521,9 @@ func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plan
 	res, err := c.engine.Infill(ctx, engine.Request{Segments: segs, Opts: engineOptions(opts, plan{block: block}), Observe: opts.Observe, Sources: cv.Sources})
 	if err != nil {
 		if errors.Is(err, engine.ErrUnsupported) {
-			return err
+			return out, done, err
 		}
-		return fmt.Errorf("infill: filling %d holes of %s: %w", len(at), d.path, err)
+		return out, done, fmt.Errorf("infill: filling %d holes of %s: %w", len(at), d.path, err)
 	}
 	for i := range at {
 		for _, f := range res.Candidates {
@@ -523,5 +555,5 @@ func (c *Completer) fillJointly(ctx context.Context, d *docState, at []int, plan
 			break
 		}
 	}
-	return nil
+	return out, done, nil
 }

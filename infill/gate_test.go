@@ -51,7 +51,8 @@ func TestCommentOnlyAndCodeDue(t *testing.T) {
 		{"python", "# todo", true},
 		{"python", "x = 1", false},
 		{"rust", "// r", true},
-		{"haskell", "-- h", false},
+		{"haskell", "-- h", true}, // grammar-less languages know their comments too
+		{"json", "// j", false},   // no comments: nothing is comment-only
 	} {
 		if got := CommentOnly(tc.lang, tc.text); got != tc.want {
 			t.Errorf("CommentOnly(%s, %q) = %v, want %v", tc.lang, tc.text, got, tc.want)
