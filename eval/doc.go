@@ -8,7 +8,7 @@
 // With an executor it runs HumanEval's tests in python3 for pass@1. With a
 // Workspace (an index.Index of the folder the task paths are relative to)
 // each task gets the cross-file context an editor open on that folder would
-// send (Runner.ExtraContext). It also makes new tasks from any Go or Python
+// send (Workspace is an infill.ContextSource for Runner.Options.Context). It also makes new tasks from any Go or Python
 // source tree (Generate), optionally only those whose middle uses a name
 // that another file defines (GenConfig.CrossFile).
 //

@@ -51,10 +51,8 @@ type Runner struct {
 	Exec *Executor
 	// Progress, when set, is called after each task with the count done.
 	Progress func(done, total int)
-	// ExtraContext, when set, gives each task its cross-file context
-	// (infill.Options.ExtraContext), e.g. Workspace.Context; it runs before
-	// the task's latency is measured.
-	ExtraContext func(*Task) string
+	// Cross-file context comes from Options.Context (a Workspace), asked
+	// by infill as in the editor, so its time counts in the latency.
 }
 
 // NewRunner returns a Runner over d. The engine is wrapped only to measure
@@ -110,13 +108,8 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 	res := Result{ID: t.ID, Lang: t.Lang, Kind: t.Kind}
 	u := &usage{}
 	doc := infill.Document{Path: t.Path, Text: t.Prefix + t.Suffix}
-	opts := r.Options
-	if r.ExtraContext != nil {
-		opts.ExtraContext = r.ExtraContext(t)
-		res.ContextBytes = len(opts.ExtraContext)
-	}
 	start := time.Now()
-	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), opts)
+	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), r.Options)
 	res.Latency = time.Since(start)
 	res.Tokens, res.EngineTime = u.tokens, u.engineTime
 	if err != nil {
@@ -125,6 +118,7 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 		res.Suggestion = insertedText(doc.Text, len(t.Prefix), sugs[0])
 		res.edit = &sugs[0]
 		res.Confidence = sugs[0].Confidence
+		res.ContextBytes = sugs[0].ContextBytes
 	}
 	if res.EngineTime == 0 && len(sugs) > 0 {
 		// An engine that bypassed the context: fall back to what the suggestion says.

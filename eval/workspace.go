@@ -9,22 +9,16 @@ import (
 	"github.com/dfim/dfim/index"
 )
 
-// DefaultContextBytes is the cross-file context budget of a task, as the
-// language server's crossFileContextBytes setting defaults to.
-const DefaultContextBytes = 1500
-
 // A Workspace gives tasks cross-file context from an index of the folder
 // their paths are relative to, as an editor open on that folder would.
 type Workspace struct {
 	ix  *index.Index
 	dir string
-	// Budget is the most bytes of context a task gets.
-	Budget int
 }
 
 // OpenWorkspace indexes dir (without watching it) and waits for the first
 // scan, or for ctx.
-func OpenWorkspace(ctx context.Context, dir string, budget int) (*Workspace, error) {
+func OpenWorkspace(ctx context.Context, dir string) (*Workspace, error) {
 	ix, err := index.New(dir, index.Options{NoWatch: true})
 	if err != nil {
 		return nil, fmt.Errorf("indexing workspace: %w", err)
@@ -33,7 +27,7 @@ func OpenWorkspace(ctx context.Context, dir string, budget int) (*Workspace, err
 		ix.Close()
 		return nil, fmt.Errorf("indexing workspace %s: %w", dir, err)
 	}
-	return &Workspace{ix: ix, dir: ix.Root(), Budget: budget}, nil
+	return &Workspace{ix: ix, dir: ix.Root()}, nil
 }
 
 // Stats says what the workspace's index holds.
@@ -54,16 +48,16 @@ func (w *Workspace) File(t *Task) string {
 	return p
 }
 
-// Context is the cross-file context of t: what index.Context gives for a
-// cursor where t's middle starts, in a document that is its prefix and
-// suffix. The file's own definitions are never offered, so the middle on
-// disk does not leak. "" for a task outside the workspace.
-func (w *Workspace) Context(t *Task) string {
-	file := w.File(t)
+// Context makes a Workspace an infill.ContextSource for tasks: path is a
+// task's path, relative to the workspace, and text its prefix and suffix.
+// The file's own definitions are never offered, so the middle on disk
+// does not leak. "" for a task outside the workspace.
+func (w *Workspace) Context(path, text string, offset, budget int) string {
+	file := w.File(&Task{Path: path})
 	if file == "" {
 		return ""
 	}
-	return w.ix.Context(file, t.Prefix+t.Suffix, len(t.Prefix), w.Budget)
+	return w.ix.Context(file, text, offset, budget)
 }
 
 // Close stops the index.

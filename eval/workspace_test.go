@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill"
 )
 
 // recorder is a Denoiser that keeps the fixed text of every canvas it gets
@@ -37,7 +38,7 @@ func (r *recorder) Close() error { return nil }
 
 func TestWorkspaceGivesTasksCrossFileContext(t *testing.T) {
 	root := writeFiles(t, crossTree)
-	ws, err := OpenWorkspace(context.Background(), root, DefaultContextBytes)
+	ws, err := OpenWorkspace(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,21 +52,25 @@ func TestWorkspaceGivesTasksCrossFileContext(t *testing.T) {
 	escape := inside
 	escape.ID, escape.Path = "esc", "../b/use.go"
 
-	if got := ws.Context(&inside); !strings.Contains(got, "func Frobnicate(x int) int") || !strings.Contains(got, "// a/def.go") {
+	askTask := func(tk *Task) string {
+		return ws.Context(tk.Path, tk.Prefix+tk.Suffix, len(tk.Prefix), infill.DefaultContextBytes)
+	}
+	if got := askTask(&inside); !strings.Contains(got, "func Frobnicate(x int) int") || !strings.Contains(got, "// a/def.go") {
 		t.Errorf("context of a task in the workspace lacks Frobnicate's definition under its path header:\n%s", got)
 	}
 	for _, tk := range []*Task{&outside, &escape} {
-		if ws.File(tk) != "" || ws.Context(tk) != "" {
+		if ws.File(tk) != "" || askTask(tk) != "" {
 			t.Errorf("task with path %q outside the workspace got a file or context", tk.Path)
 		}
 	}
 
-	// The hook carries the context into the canvas the engine sees.
+	// As the runner's context source, it carries the context into the
+	// canvas the engine sees.
 	for _, hook := range []bool{true, false} {
 		d := &recorder{}
 		r := NewRunner(d)
 		if hook {
-			r.ExtraContext = ws.Context
+			r.Options.Context = ws
 		}
 		res, err := r.Run(context.Background(), []Task{inside})
 		if err != nil {
@@ -82,7 +87,7 @@ func TestWorkspaceGivesTasksCrossFileContext(t *testing.T) {
 }
 
 func TestOpenWorkspaceMissingFolder(t *testing.T) {
-	if _, err := OpenWorkspace(context.Background(), t.TempDir()+"/nowhere", 100); err == nil {
+	if _, err := OpenWorkspace(context.Background(), t.TempDir()+"/nowhere"); err == nil {
 		t.Error("OpenWorkspace of a missing folder succeeded")
 	}
 }

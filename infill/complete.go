@@ -122,28 +122,51 @@ func (c *Completer) prepare(ctx context.Context, doc Document, text string, cach
 // language without a grammar); none is empty. It returns no suggestions
 // and no error when no candidate survived.
 func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Options) ([]Suggestion, error) {
-	if pos < 0 || pos > len(doc.Text) {
-		return nil, fmt.Errorf("infill: position %d is outside %s (%d bytes)", pos, doc.Path, len(doc.Text))
-	}
 	start := time.Now()
-	c.stats.completions.Add(1)
-	d, err := c.prepare(ctx, doc, doc.Text, true)
+	d, end, p, err := c.planAt(ctx, doc, pos, opts, true)
 	if err != nil {
 		return nil, err
 	}
 	defer d.close()
+	c.stats.completions.Add(1)
 	d.observe = opts.Observe
-	end := coverClosers(d.text, pos)
-	var node syntax.Node
-	if d.tree != nil {
-		node = d.tree.NodeAt(pos)
-	}
-	p := planSpan(d.text, pos, end, node, opts)
-	sugs, err := c.newRequest(d, opts).fillOne(ctx, pos, end, p)
+	sugs, err := c.newRequest(d, opts, crossFileContext(doc, pos, opts)).fillOne(ctx, pos, end, p)
 	for i := range sugs {
 		sugs[i].Elapsed = time.Since(start)
 	}
 	return sugs, err
+}
+
+// Preview returns the canvas a completion at pos of doc would send, as
+// text: its cross-file context, the prefix window, marker where the hole
+// is, and the suffix window, cut to the engine's context as Complete cuts
+// them. It fills nothing (`dfim context` prints it).
+func (c *Completer) Preview(ctx context.Context, doc Document, pos int, opts Options, marker string) (string, error) {
+	d, end, p, err := c.planAt(ctx, doc, pos, opts, false)
+	if err != nil {
+		return "", err
+	}
+	defer d.close()
+	r := c.newRequest(d, opts, crossFileContext(doc, pos, opts))
+	cv := buildCanvas(d.text, pos, end, p.maxTok, r.extra, r.sz)
+	return cv.Extra + cv.Prefix + marker + cv.Suffix, nil
+}
+
+// planAt prepares doc and plans the hole of a cursor at pos: it ends at
+// end (past closing brackets it may cover) and is shaped by p.
+func (c *Completer) planAt(ctx context.Context, doc Document, pos int, opts Options, cache bool) (d *docState, end int, p plan, err error) {
+	if pos < 0 || pos > len(doc.Text) {
+		return nil, 0, plan{}, fmt.Errorf("infill: position %d is outside %s (%d bytes)", pos, doc.Path, len(doc.Text))
+	}
+	if d, err = c.prepare(ctx, doc, doc.Text, cache); err != nil {
+		return nil, 0, plan{}, err
+	}
+	end = coverClosers(d.text, pos)
+	var node syntax.Node
+	if d.tree != nil {
+		node = d.tree.NodeAt(pos)
+	}
+	return d, end, planSpan(d.text, pos, end, node, opts), nil
 }
 
 // engineOptions maps completion options and a plan to a request's options.
@@ -155,14 +178,15 @@ func engineOptions(opts Options, p plan) engine.Options {
 // A request is one completion or hole-filling call on one document
 // snapshot: what every step of filling, checking and repairing needs.
 type request struct {
-	c    *Completer
-	d    *docState
-	opts Options
-	sz   sizer
+	c     *Completer
+	d     *docState
+	opts  Options
+	sz    sizer
+	extra string // cross-file context (crossFileContext)
 }
 
-func (c *Completer) newRequest(d *docState, opts Options) *request {
-	return &request{c: c, d: d, opts: opts, sz: newSizer(c.engine, opts.ContextTokens)}
+func (c *Completer) newRequest(d *docState, opts Options, extra string) *request {
+	return &request{c: c, d: d, opts: opts, sz: newSizer(c.engine, opts.ContextTokens), extra: extra}
 }
 
 // fillOne fills the hole [start, end) of the request's document; when
@@ -170,7 +194,7 @@ func (c *Completer) newRequest(d *docState, opts Options) *request {
 // fit them is tried as an insertion before them.
 func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Suggestion, error) {
 	c, d, opts := r.c, r.d, r.opts
-	cv := buildCanvas(d.text, start, end, p.maxTok, opts.ExtraContext, r.sz)
+	cv := buildCanvas(d.text, start, end, p.maxTok, r.extra, r.sz)
 	if p.shape == shapeLine {
 		cv.MaxLines = 1
 	} else if p.maxLines > 0 {
@@ -221,7 +245,7 @@ func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Sugges
 			c.stats.unsure.Add(1)
 			continue
 		}
-		s.Confidence, s.Tokens = conf, tokens
+		s.Confidence, s.Tokens, s.ContextBytes = conf, tokens, len(cv.Extra)
 		s.Steps += res.Steps
 		out = append(out, s)
 	}
@@ -438,11 +462,12 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 		}
 		plans[i] = planHole(d.text, Hole{Start: at[i], End: at[i], MaxLines: h.MaxLines}, node, opts)
 	}
+	extra := crossFileContext(doc, holes[0].Start, opts)
 	out := make([]Suggestion, len(holes))
 	done := make([]bool, len(holes))
 	if len(holes) > 1 {
 		var err error
-		out, done, err = c.newRequest(d, opts).fillJointly(ctx, at, plans)
+		out, done, err = c.newRequest(d, opts, extra).fillJointly(ctx, at, plans)
 		if err != nil && !errors.Is(err, engine.ErrUnsupported) {
 			return nil, err
 		}
@@ -469,7 +494,7 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 				return nil, err
 			}
 		}
-		sugs, err := c.newRequest(di, opts).fillOne(ctx, pos, pos, plans[i])
+		sugs, err := c.newRequest(di, opts, extra).fillOne(ctx, pos, pos, plans[i])
 		if di != d {
 			di.close()
 		}
@@ -508,7 +533,7 @@ func (r *request) fillJointly(ctx context.Context, at []int, plans []plan) (out 
 		return out, done, engine.ErrUnsupported // too far apart for one canvas
 	}
 	block := plans[0].block
-	cv := buildCanvas(d.text, first, last, total, opts.ExtraContext, sz)
+	cv := buildCanvas(d.text, first, last, total, r.extra, sz)
 	segs := []engine.Segment{{Text: cv.Extra + cv.Prefix}}
 	for i, p := range plans {
 		segs = append(segs, engine.Segment{Hole: true, MaxTok: p.maxTok, MaxLines: p.maxLines})
@@ -550,7 +575,7 @@ func (r *request) fillJointly(ctx context.Context, at []int, plans []plan) (out 
 			if i < len(f.Tokens) {
 				tokens = f.Tokens[i]
 			}
-			out[i] = Suggestion{Text: text, Confidence: f.Confidence, Steps: res.Steps, Tokens: tokens, Syntax: status}
+			out[i] = Suggestion{Text: text, Confidence: f.Confidence, Steps: res.Steps, Tokens: tokens, Syntax: status, ContextBytes: len(cv.Extra)}
 			done[i] = true
 			break
 		}

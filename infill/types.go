@@ -8,7 +8,10 @@ import (
 
 // A Document is a snapshot of one file's text, as the editor or disk has it.
 type Document struct {
-	Path       string // file path or URI: names the file in messages, gives the language
+	// Path is the file's path: it names the file in messages, gives the
+	// language and the cross-file context. A buffer with no file (an
+	// editor's untitled: document) has its URI here, as a name only.
+	Path       string
 	LanguageID string // LSP languageId; "" = from the extension of Path
 	Text       string
 	Version    int32
@@ -39,8 +42,14 @@ type Options struct {
 	// ContextTokens caps the canvas (prefix, hole and suffix) in tokens;
 	// 0 = the engine's context length (or 2,048 when it does not say).
 	ContextTokens int
-	// ExtraContext is cross-file context (from index/) placed before the
-	// prefix, already formatted as comments of the document's language.
+	// Context gives each completion its cross-file context, placed before
+	// the prefix (nil: none); ContextBytes is its budget (0 =
+	// DefaultContextBytes, negative = none).
+	Context      ContextSource
+	ContextBytes int
+	// ExtraContext is cross-file context the caller already has (a
+	// client's own chunks, as llama.cpp's input_extra), formatted as
+	// comments of the document's language; when set, Context is not asked.
 	ExtraContext string
 	Observe      func(engine.Step) // optional: stream denoising steps
 }
@@ -61,8 +70,10 @@ type Suggestion struct {
 	Steps      int           // denoising steps the engine took (repair rounds included)
 	Tokens     int           // tokens filled
 	Elapsed    time.Duration // wall time of the whole completion
-	Syntax     SyntaxStatus
-	Repaired   bool // syntax repair changed it
+	// ContextBytes is how much cross-file context its canvas carried.
+	ContextBytes int
+	Syntax       SyntaxStatus
+	Repaired     bool // syntax repair changed it
 	// Reason says why a hole of FillHoles got no text (Text is then "");
 	// "" when it was filled.
 	Reason string

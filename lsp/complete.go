@@ -28,7 +28,7 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 	if err != nil {
 		return nil, err
 	}
-	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, ExtraContext: s.crossFileContext(snap, pos, set)}
+	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes}
 	if !invoked {
 		opts.MinConfidence = set.MinConfidence // unasked: only what is likely right
 	}
@@ -70,7 +70,7 @@ const MethodDenoiseStep = "dfim/denoiseStep"
 
 func (s *Server) denoiseObserver(snap *snapshot, pos int) func(engine.Step) {
 	id := protocol.VersionedTextDocumentIdentifier{
-		TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: protocol.DocumentURI(snap.doc.Path)},
+		TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: snap.uri},
 		Version:                snap.doc.Version,
 	}
 	p := snap.mapper.Position(pos)

@@ -138,7 +138,8 @@ type document struct {
 
 // A snapshot is an immutable view of one version of a document.
 type snapshot struct {
-	doc    infill.Document
+	uri    protocol.DocumentURI
+	doc    infill.Document // Path: the file's path (documentPath)
 	mapper *Mapper
 }
 
@@ -151,7 +152,8 @@ func (d *document) snapshot(enc Encoding) *snapshot {
 			text = d.buf.String()
 		}
 		d.snap = &snapshot{
-			doc:    infill.Document{Path: string(d.uri), LanguageID: d.languageID, Text: text, Version: d.version},
+			uri:    d.uri,
+			doc:    infill.Document{Path: documentPath(d.uri), LanguageID: d.languageID, Text: text, Version: d.version},
 			mapper: NewMapper(text, enc),
 		}
 	}

@@ -167,7 +167,7 @@ func (s *Server) fillAndApply(ctx context.Context, cmd string, snap *snapshot, h
 	start := time.Now()
 	// Context for the first hole: the holes of one command are usually
 	// near each other, and the budget is for one canvas.
-	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, ExtraContext: s.crossFileContext(snap, holes[0].Start, set)}
+	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes}
 	sugg, err := c.FillHoles(ctx, snap.doc, holes, opts)
 	done()
 	if ctx.Err() != nil {
@@ -226,7 +226,7 @@ func holeEdits(snap *snapshot, holes []infill.Hole, sugg []infill.Suggestion) ([
 // reportStale reports whether snap's document has changed or closed since
 // the snapshot, telling the user so when it has.
 func (s *Server) reportStale(snap *snapshot) bool {
-	uri := protocol.DocumentURI(snap.doc.Path)
+	uri := snap.uri
 	s.mu.Lock()
 	d := s.docs[uri]
 	stale := d == nil || d.version != snap.doc.Version
@@ -243,7 +243,7 @@ func (s *Server) reportStale(snap *snapshot) bool {
 // versioned documentChanges when the client supports them (so it refuses
 // them on a newer version), plain changes otherwise.
 func (s *Server) applyEdit(cmd string, snap *snapshot, edits []protocol.TextEdit) error {
-	uri := protocol.DocumentURI(snap.doc.Path)
+	uri := snap.uri
 	s.mu.Lock()
 	versioned := s.docChangesOK
 	s.mu.Unlock()

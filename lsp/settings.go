@@ -52,7 +52,7 @@ type Settings struct {
 
 // DefaultCrossFileContextBytes is the default cross-file context budget:
 // a few definitions, a small share of the built-in model's window.
-const DefaultCrossFileContextBytes = 1500
+const DefaultCrossFileContextBytes = infill.DefaultContextBytes
 
 // DefaultSettings are the settings before any flag or client changes them.
 func DefaultSettings() Settings {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfim/dfim/index"
+	"github.com/dfim/dfim/infill"
 )
 
 // maxIndexedBuffer is the largest open document whose edits are passed to
@@ -244,26 +245,40 @@ func (s *Server) indexDidClose(uri protocol.DocumentURI) {
 	}
 }
 
-// crossFileContext is the extra context of a completion at pos in snap:
-// what the index has now (possibly nothing, while it scans), "" when the
-// setting is off or there is no index.
-func (s *Server) crossFileContext(snap *snapshot, pos int, set Settings) string {
+// contextSource is the cross-file context of completions under set: the
+// workspace index as it is now (possibly empty, while it scans), nil when
+// the setting is off.
+func (s *Server) contextSource(set Settings) infill.ContextSource {
 	if !set.CrossFileContext || set.CrossFileContextBytes <= 0 {
-		return ""
+		return nil
 	}
-	path := uriPath(protocol.DocumentURI(snap.doc.Path))
-	if path == "" {
-		return ""
-	}
+	return indexSource{s}
+}
+
+// indexSource asks the server's index, if it has one yet, and logs what it
+// gave.
+type indexSource struct{ s *Server }
+
+func (src indexSource) Context(path, text string, offset, budget int) string {
+	s := src.s
 	s.ixMu.Lock()
 	ix := s.ix
 	s.ixMu.Unlock()
-	if ix == nil {
-		return ""
+	if ix == nil || !filepath.IsAbs(path) {
+		return "" // no index yet, or a buffer with no file
 	}
 	start := time.Now()
-	extra := ix.Context(path, snap.doc.Text, pos, set.CrossFileContextBytes)
-	s.log.Debug("cross-file context", zap.String("document", snap.doc.Path), zap.Int("bytes", len(extra)),
+	extra := ix.Context(path, text, offset, budget)
+	s.log.Debug("cross-file context", zap.String("document", path), zap.Int("bytes", len(extra)),
 		zap.Duration("took", time.Since(start)))
 	return extra
+}
+
+// documentPath is what infill.Document.Path holds for uri: the file's path,
+// or for a buffer with no file (untitled:) the URI itself, as a name.
+func documentPath(uri protocol.DocumentURI) string {
+	if p := uriPath(uri); p != "" {
+		return p
+	}
+	return string(uri)
 }

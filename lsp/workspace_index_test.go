@@ -55,19 +55,29 @@ type contextRecorder struct {
 
 func newContextRecorder() *contextRecorder {
 	r := &contextRecorder{}
-	r.fn = func(_ context.Context, _ infill.Document, pos int, o infill.Options) ([]infill.Suggestion, error) {
+	r.fn = func(_ context.Context, doc infill.Document, pos int, o infill.Options) ([]infill.Suggestion, error) {
+		extra := askContext(doc, pos, o)
 		r.mu.Lock()
-		r.complete = o.ExtraContext
+		r.complete = extra
 		r.mu.Unlock()
 		return []infill.Suggestion{{Text: "Open()", Start: pos, End: pos}}, nil
 	}
-	r.fill = func(_ context.Context, _ infill.Document, holes []infill.Hole, o infill.Options) ([]infill.Suggestion, error) {
+	r.fill = func(_ context.Context, doc infill.Document, holes []infill.Hole, o infill.Options) ([]infill.Suggestion, error) {
+		extra := askContext(doc, holes[0].Start, o)
 		r.mu.Lock()
-		r.fills = o.ExtraContext
+		r.fills = extra
 		r.mu.Unlock()
 		return nil, nil
 	}
 	return r
+}
+
+// askContext asks o's context source as infill does.
+func askContext(doc infill.Document, pos int, o infill.Options) string {
+	if o.Context == nil {
+		return o.ExtraContext
+	}
+	return o.Context.Context(doc.Path, doc.Text, pos, o.ContextBytes)
 }
 
 func (r *contextRecorder) last() string {

@@ -44,7 +44,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	maxTokens := fs.Int("max-tokens", 0, "most tokens a suggestion may take (0: the pipeline's default)")
 	workspace := fs.String("workspace", "", "index `DIR` and give each task whose path is a file under DIR cross-file context, as the editor would")
 	noContext := fs.Bool("no-context", false, "with --workspace: give no cross-file context (the baseline to compare with)")
-	contextBytes := fs.Int("context-bytes", eval.DefaultContextBytes, "with --workspace: most bytes of cross-file context per task")
+	contextBytes := fs.Int("context-bytes", infill.DefaultContextBytes, "with --workspace: most bytes of cross-file context per task")
 	repair := fs.Int("repair", 2, "syntax repair rounds (0: off), to measure what repair adds")
 	block := fs.Int("block", 0, "left-to-right block length in tokens (0: planned from the cursor)")
 	experts := fs.String("experts", "", "decoding experts: copy, ident (comma-separated) or none (default: all the engine has)")
@@ -116,7 +116,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if *workspace != "" {
-		ws, err := eval.OpenWorkspace(ctx, *workspace, *contextBytes)
+		ws, err := eval.OpenWorkspace(ctx, *workspace)
 		if err != nil {
 			return err
 		}
@@ -134,7 +134,10 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 			fmt.Fprintln(os.Stderr, " (cross-file context off: --no-context)")
 		} else {
 			fmt.Fprintf(os.Stderr, " and get up to %d bytes of cross-file context\n", *contextBytes)
-			r.ExtraContext = ws.Context
+			r.Options.Context, r.Options.ContextBytes = ws, *contextBytes
+			if *contextBytes == 0 {
+				r.Options.ContextBytes = -1 // infill: 0 is its default, negative none
+			}
 		}
 		if inside == 0 {
 			fmt.Fprintf(os.Stderr, "dfim eval: warning: no task path is a file under %s; make tasks with `dfim eval gen --root %s --root-paths`\n",
