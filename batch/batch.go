@@ -7,14 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/dfim/dfim/index"
 	"github.com/dfim/dfim/infill"
@@ -33,29 +31,48 @@ type QueryFunc func(path, lang, query string, src []byte) ([][2]int, error)
 
 // Config is one batch run.
 type Config struct {
-	Filler      Filler
-	Options     infill.Options
-	Marker      string      // "" = DefaultMarker; markers are looked for unless Plan or Query is set
-	Plan        []PlanEntry // ranges to regenerate
-	Query       string      // tree-sitter query with an @fill capture
-	Lang        string      // language of Query
-	RunQuery    QueryFunc
-	DryRun      bool   // write nothing, print a unified diff
-	Diff        bool   // print a unified diff of what was written
-	Jobs        int    // files filled at once; 0 = 1
-	Check       string // shell command run after writing; on failure every change is restored
+	Filler   Filler
+	Options  infill.Options
+	Marker   string      // "" = DefaultMarker; markers are looked for unless Plan or Query is set
+	Plan     []PlanEntry // ranges to regenerate
+	Query    string      // tree-sitter query with an @fill capture
+	Lang     string      // language of Query
+	RunQuery QueryFunc
+	DryRun   bool // write nothing, print a unified diff
+	Diff     bool // print a unified diff of what was written
+	Jobs     int  // files filled at once; 0 = 1
+	// Check is a shell command that judges the files written (see
+	// check.go): with "{}" in it, it runs once per file, the file's path in
+	// place of {}; without, once for the tree, and on failure the files
+	// whose fills break it are found and restored. Not with DryRun.
+	Check string
+	// Include and Exclude are globs (see globSet) choosing the walked files:
+	// by default the source files of the languages with a grammar; with
+	// Include, only files one of its globs matches, of any kind. Exclude
+	// wins. Files a Plan names are filled as named.
+	Include, Exclude []string
+	// Anywhere fills markers inside comments and string literals too; by
+	// default only markers in code are holes.
+	Anywhere    bool
 	MaxFileSize int64
-	Out         io.Writer // diffs and --check output
-	Progress    io.Writer // progress bar, or nil
+	Out         io.Writer // diffs
+	Log         io.Writer // what --check runs and says; nil = Out
+	Progress    io.Writer // a progress line redrawn in place (a terminal), or nil
 }
 
 // FileResult is what happened to one file.
 type FileResult struct {
-	Path     string
-	Holes    int
-	Filled   int
-	Changed  bool
-	Problems []string // holes not filled and why, or why the file was skipped
+	Path    string
+	Holes   int
+	Filled  int
+	Changed bool // written and kept (in a dry run: would be written)
+	// Restored: the file was written, then --check rejected its fills and
+	// its old content was put back.
+	Restored bool
+	// MarkersLeft counts the markers left alone because they sit in a
+	// comment or a string literal.
+	MarkersLeft int
+	Problems    []string // holes not filled and why (in line order), or why the file was skipped
 }
 
 // Summary is the outcome of a run.
@@ -64,9 +81,11 @@ type Summary struct {
 	Skipped      map[string]int // files left out by the walk, by reason
 	HolesFound   int
 	HolesFilled  int
-	FilesChanged int
+	FilesChanged int // files written and kept; in a dry run, files that would change
+	MarkersLeft  int // markers in comments and strings, not filled
 	CheckFailed  bool
-	Restored     int
+	CheckRuns    int // times the --check command ran
+	Restored     int // files --check took the fills of back
 	Elapsed      time.Duration
 }
 
@@ -89,6 +108,16 @@ type job struct {
 	plan []PlanEntry
 }
 
+// work is one file through the run: found, filled, written, checked.
+type work struct {
+	job   job
+	res   FileResult
+	snap  *snapshot
+	holes []infill.Hole
+	out   []byte // the filled text, when it differs
+	diff  string
+}
+
 // Run fills the holes of every file under paths (and of the files Plan
 // names, which must lie under paths, or under the current folder when
 // paths is empty) and returns what it did. An error is returned only for problems
@@ -109,11 +138,21 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 	if cfg.Query != "" && (cfg.Lang == "" || cfg.RunQuery == nil) {
 		return nil, errors.New("batch: --query needs --lang")
 	}
+	if cfg.DryRun && cfg.Check != "" {
+		return nil, errors.New("batch: --check judges the files written and a dry run writes none; drop --dry-run (--diff shows what was written) or --check")
+	}
+	sel, err := newSelection(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Jobs <= 0 {
 		cfg.Jobs = 1
 	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
+	}
+	if cfg.Log == nil {
+		cfg.Log = cfg.Out
 	}
 	if len(cfg.Plan) > 0 {
 		cfg.Plan = append([]PlanEntry(nil), cfg.Plan...) // planPaths rewrites the paths
@@ -122,73 +161,55 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 		}
 	}
 	sum := &Summary{Skipped: map[string]int{}}
-	jobs, err := collect(cfg, paths, sum)
+	jobs, err := collect(cfg, sel, paths, sum)
 	if err != nil {
 		return nil, err
 	}
 
-	results := make([]FileResult, len(jobs))
-	written := make([]*snapshot, len(jobs))
-	newData := make([][]byte, len(jobs))
-	var diffs = make([]string, len(jobs))
-	var next int
-	var mu sync.Mutex // guards next and the progress count
-	done := 0
-	var wg sync.WaitGroup
-	for w := 0; w < cfg.Jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(jobs) {
-					return
-				}
-				snap, data, diff, res := fillFile(ctx, cfg, markers, jobs[i])
-				results[i], diffs[i] = res, diff
-				if res.Changed {
-					written[i], newData[i] = snap, data
-				}
-				mu.Lock()
-				done++
-				progress(cfg.Progress, done, len(jobs), jobs[i].path)
-				mu.Unlock()
+	// Find every hole first, so progress can count them.
+	files := make([]*work, len(jobs))
+	parallel(cfg.Jobs, len(jobs), func(i int) { files[i] = findHoles(ctx, cfg, markers, jobs[i]) })
+	var todo []*work
+	prog := progress{w: cfg.Progress}
+	for _, f := range files {
+		if len(f.holes) > 0 {
+			todo = append(todo, f)
+			prog.files++
+			prog.holes += len(f.holes)
+		}
+	}
+	prog.draw("")
+	var mu sync.Mutex // guards prog
+	parallel(cfg.Jobs, len(todo), func(i int) {
+		fillFile(ctx, cfg, todo[i])
+		mu.Lock()
+		prog.add(todo[i])
+		mu.Unlock()
+	})
+	prog.clear()
+
+	if cfg.Check != "" {
+		var written []*work
+		for _, f := range files {
+			if f.res.Changed {
+				written = append(written, f)
 			}
-		}()
+		}
+		checkFills(ctx, cfg, written, files, sum)
 	}
-	wg.Wait()
-	if cfg.Progress != nil && len(jobs) > 0 {
-		fmt.Fprint(cfg.Progress, "\r\033[K")
-	}
-	for i, r := range results {
+	for _, f := range files {
+		r := f.res
 		sum.Files = append(sum.Files, r)
 		sum.HolesFound += r.Holes
 		sum.HolesFilled += r.Filled
+		sum.MarkersLeft += r.MarkersLeft
+		if r.Restored {
+			sum.Restored++
+		}
 		if r.Changed {
 			sum.FilesChanged++
-		}
-		if diffs[i] != "" && (cfg.DryRun || cfg.Diff) {
-			fmt.Fprint(cfg.Out, diffs[i])
-		}
-	}
-	if cfg.Check != "" && !cfg.DryRun && sum.FilesChanged > 0 {
-		cmd := exec.CommandContext(ctx, "sh", "-c", cfg.Check)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			sum.CheckFailed = true
-			fmt.Fprintf(cfg.Out, "--check %q failed (%v); restoring the %d changed files:\n%s", cfg.Check, err, sum.FilesChanged, out)
-			for i, s := range written {
-				if s == nil {
-					continue
-				}
-				if err := restore(s, newData[i]); err != nil {
-					sum.Files[i].Problems = append(sum.Files[i].Problems, "not restored: "+err.Error())
-					continue
-				}
-				sum.Restored++
+			if cfg.DryRun || cfg.Diff {
+				fmt.Fprint(cfg.Out, f.diff)
 			}
 		}
 	}
@@ -196,8 +217,28 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 	return sum, nil
 }
 
+// parallel calls do(0), …, do(n-1) on up to jobs goroutines.
+func parallel(jobs, n int, do func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(jobs, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				do(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // collect lists the files to fill, in a stable order.
-func collect(cfg Config, paths []string, sum *Summary) ([]job, error) {
+func collect(cfg Config, sel *selection, paths []string, sum *Summary) ([]job, error) {
 	byPath := map[string]*job{}
 	var order []string
 	// A file reached by two names (a link inside the tree, a hard link) is
@@ -261,8 +302,16 @@ func collect(cfg Config, paths []string, sum *Summary) ([]job, error) {
 			}
 			err = index.Walk(abs, index.WalkOptions{MaxFileSize: cfg.MaxFileSize},
 				func(p string, _ fs.FileInfo) error {
-					if rel, err := filepath.Rel(abs, p); err == nil {
+					rel, err := filepath.Rel(abs, p)
+					if err == nil {
 						p = filepath.Join(root, rel)
+					}
+					if rel == "." || err != nil { // root is the file
+						rel = p
+					}
+					if ok, why := sel.admit(p, rel); !ok {
+						sum.Skipped[why]++
+						return nil
 					}
 					add(p)
 					return nil
@@ -281,16 +330,16 @@ func collect(cfg Config, paths []string, sum *Summary) ([]job, error) {
 	return jobs, nil
 }
 
-// fillFile finds and fills the holes of one file and writes it unless the
-// run is dry. It returns the snapshot and the data written, for --check.
-func fillFile(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) (*snapshot, []byte, string, FileResult) {
-	res := FileResult{Path: j.path}
+// findHoles reads a file and finds its holes: its plan ranges, its query
+// matches, or its markers (by default only those in code).
+func findHoles(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) *work {
+	f := &work{job: j, res: FileResult{Path: j.path}}
+	res := &f.res
 	snap, err := readSnapshot(j.path, cfg.MaxFileSize)
 	if err != nil {
 		res.Problems = append(res.Problems, fmt.Sprintf("cannot read: %v", err))
-		return nil, nil, "", res
+		return f
 	}
-
 	text := string(snap.data)
 	var holes []infill.Hole
 	switch {
@@ -307,39 +356,55 @@ func fillFile(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) (*s
 		ranges, err := cfg.RunQuery(j.path, cfg.Lang, cfg.Query, snap.data)
 		if err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("query: %v", err))
-			return nil, nil, "", res
+			return f
 		}
 		for _, r := range ranges {
 			holes = append(holes, infill.Hole{Start: r[0], End: r[1], MaxLines: strings.Count(text[r[0]:r[1]], "\n") + 1})
 		}
 	default:
 		holes = markers.Holes(text)
+		if !cfg.Anywhere {
+			holes, res.MarkersLeft, err = CodeHoles(ctx, j.path, text, holes)
+			if err != nil {
+				res.Problems = append(res.Problems, fmt.Sprintf("parsing to tell code from comments and strings: %v", err))
+				return f
+			}
+		}
 	}
 	holes = dropOverlaps(holes)
 	res.Holes = len(holes)
 	if len(holes) == 0 {
-		return nil, nil, "", res
+		return f
 	}
 	if snap.readOnly() && !cfg.DryRun {
 		res.Problems = append(res.Problems, fmt.Sprintf("read-only: %d holes left unfilled (make the file writable to fill them)", len(holes)))
-		return nil, nil, "", res
+		return f
 	}
-	sugs, err := cfg.Filler.FillHoles(ctx, infill.Document{Path: j.path, Text: text}, holes, cfg.Options)
+	f.snap, f.holes = snap, holes
+	return f
+}
+
+// fillFile fills a file's holes and writes it unless the run is dry. A
+// hole not filled keeps its marker (or its old text); the others are
+// written.
+func fillFile(ctx context.Context, cfg Config, f *work) {
+	res, holes, text := &f.res, f.holes, string(f.snap.data)
+	sugs, err := cfg.Filler.FillHoles(ctx, infill.Document{Path: f.job.path, Text: text}, holes, cfg.Options)
 	if err != nil {
 		res.Problems = append(res.Problems, fmt.Sprintf("filling %d holes failed: %v", len(holes), err))
-		return nil, nil, "", res
+		return
 	}
 	// Apply from the end so earlier offsets stay valid.
 	out := text
+	var unfilled []holeProblem
 	for i := len(holes) - 1; i >= 0; i-- {
 		h := holes[i]
 		if i >= len(sugs) || sugs[i].Text == "" {
-			line := 1 + strings.Count(text[:h.Start], "\n")
 			why := "no syntactically valid fill found"
 			if i < len(sugs) && sugs[i].Reason != "" {
 				why = sugs[i].Reason
 			}
-			res.Problems = append(res.Problems, fmt.Sprintf("line %d: hole not filled: %s", line, why))
+			unfilled = append(unfilled, holeProblem{line: 1 + strings.Count(text[:h.Start], "\n"), why: why})
 			continue
 		}
 		s := sugs[i]
@@ -350,21 +415,30 @@ func fillFile(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) (*s
 		out = out[:start] + s.Text + out[end:]
 		res.Filled++
 	}
-	sort.Strings(res.Problems)
+	// In line order, as numbers (line 63 before line 103).
+	sort.SliceStable(unfilled, func(a, b int) bool { return unfilled[a].line < unfilled[b].line })
+	for _, u := range unfilled {
+		res.Problems = append(res.Problems, fmt.Sprintf("line %d: hole not filled: %s", u.line, u.why))
+	}
 	if out == text {
-		return nil, nil, "", res
+		return
 	}
-	diff := udiff.Unified("a/"+filepath.ToSlash(j.path), "b/"+filepath.ToSlash(j.path), text, out)
-	if cfg.DryRun {
-		return nil, nil, diff, res
+	f.diff = unifiedDiff("a/"+filepath.ToSlash(f.job.path), "b/"+filepath.ToSlash(f.job.path), text, out)
+	if !cfg.DryRun {
+		if err := replaceIfUnchanged(f.snap, []byte(out)); err != nil {
+			res.Problems = append(res.Problems, err.Error())
+			res.Filled = 0
+			f.diff = ""
+			return
+		}
 	}
-	if err := replaceIfUnchanged(snap, []byte(out)); err != nil {
-		res.Problems = append(res.Problems, err.Error())
-		res.Filled = 0
-		return nil, nil, "", res
-	}
+	f.out = []byte(out)
 	res.Changed = true
-	return snap, []byte(out), diff, res
+}
+
+type holeProblem struct {
+	line int
+	why  string
 }
 
 // dropOverlaps keeps holes in order and drops any that overlaps an earlier one.
@@ -380,13 +454,46 @@ func dropOverlaps(holes []infill.Hole) []infill.Hole {
 	return out
 }
 
-func progress(w io.Writer, done, total int, path string) {
-	if w == nil {
+// progress is the line redrawn on a terminal while holes are filled:
+// "dfim batch: filled 3/19 holes in 2/7 files (list.go)".
+type progress struct {
+	w               io.Writer // nil: none
+	holes, files    int       // to fill
+	filled, fileNum int       // so far: holes filled, files done
+	drawn           bool
+}
+
+func (p *progress) add(f *work) {
+	p.filled += f.res.Filled
+	p.fileNum++
+	p.draw(f.job.path)
+}
+
+// draw redraws the line after the file at path (none: at the start).
+func (p *progress) draw(path string) {
+	if p.w == nil || p.files == 0 {
 		return
 	}
-	const width = 30
-	n := width * done / max(total, 1)
-	fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total, filepath.Base(path))
+	fmt.Fprintf(p.w, "\r\033[Kdfim batch: filled %d/%d holes in %d/%d files", p.filled, p.holes, p.fileNum, p.files)
+	if path != "" {
+		fmt.Fprintf(p.w, " (%s)", filepath.Base(path))
+	}
+	p.drawn = true
+}
+
+// clear removes the line, so the summary starts on a clean one.
+func (p *progress) clear() {
+	if p.w != nil && p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// plural is "1 file", "2 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Report writes a human summary of s.
@@ -395,31 +502,39 @@ func (s *Summary) Report(w io.Writer, dryRun bool) {
 	if dryRun {
 		verb = "would change"
 	}
-	fmt.Fprintf(w, "dfim batch: %d files, %d holes found, %d filled, %d not filled; %d files %s", len(s.Files), s.HolesFound, s.HolesFilled, s.HolesFound-s.HolesFilled, s.FilesChanged, verb)
-	if dryRun {
-		n := 0
-		for _, f := range s.Files {
-			if f.Filled > 0 {
-				n++
-			}
-		}
-		fmt.Fprintf(w, " (%d)", n)
-	}
-	fmt.Fprintf(w, " in %s\n", s.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "dfim batch: %s, %s found, %d filled, %d not filled; %s %s in %s\n",
+		plural(len(s.Files), "file", "files"), plural(s.HolesFound, "hole", "holes"), s.HolesFilled, s.HolesFound-s.HolesFilled,
+		plural(s.FilesChanged, "file", "files"), verb, s.Elapsed.Round(time.Millisecond))
 	var reasons []string
 	for r := range s.Skipped {
 		reasons = append(reasons, r)
 	}
 	sort.Strings(reasons)
 	for _, r := range reasons {
-		fmt.Fprintf(w, "  skipped %d files: %s\n", s.Skipped[r], r)
+		fmt.Fprintf(w, "  skipped %s: %s\n", plural(s.Skipped[r], "file", "files"), r)
+	}
+	if s.MarkersLeft > 0 {
+		fmt.Fprintf(w, "  left %s in comments or string literals alone (--anywhere fills them too)\n", plural(s.MarkersLeft, "marker", "markers"))
 	}
 	for _, f := range s.Files {
 		for _, p := range f.Problems {
 			fmt.Fprintf(w, "  %s: %s\n", f.Path, p)
 		}
 	}
-	if s.CheckFailed {
-		fmt.Fprintf(w, "  --check failed: restored %d files\n", s.Restored)
+	if s.CheckRuns > 0 {
+		kept := 0
+		var back []string
+		for _, f := range s.Files {
+			if f.Restored {
+				back = append(back, f.Path)
+			} else if f.Changed {
+				kept++
+			}
+		}
+		fmt.Fprintf(w, "  --check ran %s: kept the fills of %s", plural(s.CheckRuns, "time", "times"), plural(kept, "file", "files"))
+		if len(back) > 0 {
+			fmt.Fprintf(w, ", restored %s: %s", plural(len(back), "file", "files"), strings.Join(back, ", "))
+		}
+		fmt.Fprintln(w)
 	}
 }

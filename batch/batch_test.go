@@ -107,15 +107,15 @@ func TestDryRunWritesNothingAndPrintsDiff(t *testing.T) {
 	if !strings.Contains(out.String(), "-var v = <<fill>>") || !strings.Contains(out.String(), "+var v = x := 1") {
 		t.Errorf("diff = %q", out.String())
 	}
-	if sum.FilesChanged != 0 || sum.HolesFilled != 1 {
+	if sum.FilesChanged != 1 || sum.HolesFilled != 1 { // 1: would change
 		t.Errorf("summary = %+v", sum)
 	}
 }
 
 func TestFileChangedDuringRunIsNotOverwritten(t *testing.T) {
-	root := tree(t, map[string]string{"a.go": "package a\n// <<fill>>\n"})
+	root := tree(t, map[string]string{"a.go": "package a\nvar v = <<fill>>\n"})
 	p := filepath.Join(root, "a.go")
-	edited := "package a\n// the user typed this meanwhile <<fill>>\n"
+	edited := "package a\n// the user typed this meanwhile\nvar v = <<fill>>\n"
 	f := &fakeFiller{during: func(string) { os.WriteFile(p, []byte(edited), 0o644) }}
 	sum, err := Run(context.Background(), Config{Filler: f}, []string{root})
 	if err != nil {
@@ -130,7 +130,7 @@ func TestFileChangedDuringRunIsNotOverwritten(t *testing.T) {
 }
 
 func TestFailingCheckRestoresEverything(t *testing.T) {
-	orig := map[string]string{"a.go": "package a\n// <<fill>>\n", "b/b.go": "package b\n// <<fill>>\n"}
+	orig := map[string]string{"a.go": "package a\nvar v = <<fill>>\n", "b/b.go": "package b\nvar v = <<fill>>\n"}
 	root := tree(t, orig)
 	var out bytes.Buffer
 	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{}, Check: "false", Out: &out}, []string{root})
@@ -183,7 +183,7 @@ func TestUnreadableFileAndUnfilledHoleReported(t *testing.T) {
 	if os.Getuid() == 0 {
 		t.Log("running as root: unreadable files are readable; checking the unfilled hole only")
 	}
-	root := tree(t, map[string]string{"a.go": "package a\n// <<fill>>\n", "b.go": "package b\n"})
+	root := tree(t, map[string]string{"a.go": "package a\nvar v = <<fill>>\n", "b.go": "package b\n"})
 	os.Chmod(filepath.Join(root, "b.go"), 0)
 	sum, err := Run(context.Background(), Config{Filler: &fakeFiller{refuse: true}}, []string{root})
 	if err != nil {

@@ -16,19 +16,56 @@ import (
 
 func init() {
 	register(&command{
-		name:    "batch",
-		usage:   "[--dry-run] [--diff] [--jobs N] [--check CMD] [--marker M | --plan FILE.jsonl | --query Q --lang L] PATH...",
-		summary: "fill every hole marker (<<fill>>, <<fill:3>> for at most 3 lines), plan range or query match in the files",
-		common:  true,
-		run:     runBatch,
+		name:  "batch",
+		usage: "[--dry-run] [--diff] [--jobs N] [--check CMD] [--include GLOB] [--exclude GLOB] [--marker M | --plan FILE.jsonl | --query Q --lang L] PATH...",
+		summary: "fill every hole marker (<<fill>>, <<fill:3>> for at most 3 lines), plan range or query match in the files\n\n" +
+			"Which files: under each PATH, the source files of the languages with a grammar here\n" +
+			"(" + strings.Join(syntax.Validated(), ", ") + "),\n" +
+			"and in them only the markers in code: a marker inside a comment or a string literal is\n" +
+			"left alone (--anywhere fills those too).\n" +
+			"--include GLOB fills only the files a glob matches, of any kind (Markdown, text, ...: every\n" +
+			"marker in them counts); --exclude GLOB leaves files out, and wins. Globs (repeat the flag or\n" +
+			"separate them with commas) match the path from the PATH down: one without a slash matches\n" +
+			"the file's name or any folder's (*.go, testdata), one with a slash the path or its leading\n" +
+			"folders (cmd/dfim, internal/*/x.go), ** any number of folders (**/gen/*.go). Files a --plan\n" +
+			"names are filled as named.\n\n" +
+			"--check CMD judges each file's fills after they are written, and the fills it rejects are\n" +
+			"taken back (the file gets its old content) and named on stderr; the others stay. With {} in\n" +
+			"CMD it runs once per file written, the file's path in place of {} ('gofmt -e {} >/dev/null',\n" +
+			"'python3 -m py_compile {}'). Without {} it checks the tree ('go build ./...'): when it fails,\n" +
+			"the files are bisected, the fills of a group of files put back and kept while it passes,\n" +
+			"down to single files, whose fills are dropped. If it fails with no fills at all (markers\n" +
+			"left unfilled often break a build) it cannot judge them and every file is restored: use a\n" +
+			"check with {}. A hole left unfilled keeps its marker; the file's other fills are written\n" +
+			"and judged. --check needs files written: with --dry-run it is a usage error.",
+		common: true,
+		run:    runBatch,
 	})
+}
+
+// globList is a repeatable flag of comma-separated globs.
+type globList []string
+
+func (g *globList) String() string { return strings.Join(*g, ",") }
+
+func (g *globList) Set(v string) error {
+	for _, x := range strings.Split(v, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			*g = append(*g, x)
+		}
+	}
+	return nil
 }
 
 func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "write nothing; print a unified diff of what would change")
-	diff := fs.Bool("diff", false, "print a unified diff of what was written")
+	diff := fs.Bool("diff", false, "print a unified diff of what was written (and kept by --check)")
 	jobs := fs.Int("jobs", 1, "files filled at once")
-	check := fs.String("check", "", "shell command run after writing (e.g. 'go build ./...'); if it fails every changed file is restored")
+	check := fs.String("check", "", "shell command that judges the files written: with {} once per file ('gofmt -e {} >/dev/null'), else once for the tree ('go build ./...'); rejected fills are taken back, see above")
+	var include, exclude globList
+	fs.Var(&include, "include", "fill only files matching the glob, of any kind (repeatable, or comma-separated); default: source files with a grammar")
+	fs.Var(&exclude, "exclude", "leave out files matching the glob (repeatable, or comma-separated)")
+	anywhere := fs.Bool("anywhere", false, "fill markers inside comments and string literals too (default: only markers in code)")
 	marker := fs.String("marker", batch.DefaultMarker, "hole marker; a marker ending in >> also takes a size hint, <<fill:3>>")
 	planFile := fs.String("plan", "", `JSONL plan of ranges to regenerate: {"path","start_line","end_line"} (1-based, inclusive)`)
 	query := fs.String("query", "", "tree-sitter query; every node captured as @fill is regenerated")
@@ -54,9 +91,19 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *query != "" && *lang == "" {
 		return usagef("--query needs --lang")
 	}
+	if err := batch.CheckGlobs("--include", include); err != nil {
+		return usagef("%v", err)
+	}
+	if err := batch.CheckGlobs("--exclude", exclude); err != nil {
+		return usagef("%v", err)
+	}
+	if *dryRun && *check != "" {
+		return usagef("--check judges the files written and --dry-run writes none; drop one (--diff shows what a real run wrote)")
+	}
 	cfg := batch.Config{
 		Marker: *marker, DryRun: *dryRun, Diff: *diff, Jobs: *jobs, Check: *check,
-		Query: *query, Lang: *lang, MaxFileSize: *maxSize, Out: os.Stdout,
+		Include: include, Exclude: exclude, Anywhere: *anywhere,
+		Query: *query, Lang: *lang, MaxFileSize: *maxSize, Out: os.Stdout, Log: os.Stderr,
 		Options: infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), MaxTokens: settings.MaxTokens},
 	}
 	if *marker == "" {
@@ -106,7 +153,21 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	sum.Report(os.Stderr, *dryRun)
 	if !sum.Complete() {
-		return exitError{code: exitFailed, msg: fmt.Sprintf("%d of %d holes not filled", sum.HolesFound-sum.HolesFilled, sum.HolesFound)}
+		var why []string
+		if n := sum.HolesFound - sum.HolesFilled; n > 0 {
+			why = append(why, fmt.Sprintf("%d of %d holes not filled", n, sum.HolesFound))
+		}
+		if sum.Restored > 0 {
+			files := "files"
+			if sum.Restored == 1 {
+				files = "file"
+			}
+			why = append(why, fmt.Sprintf("--check took back the fills of %d %s", sum.Restored, files))
+		}
+		if len(why) == 0 {
+			why = append(why, "some files could not be filled (listed above)")
+		}
+		return exitError{code: exitFailed, msg: strings.Join(why, "; ")}
 	}
 	return nil
 }

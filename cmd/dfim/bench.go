@@ -10,9 +10,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native"
+	"github.com/dfim/dfim/engine/native/kernels"
 	"github.com/dfim/dfim/eval"
 	"github.com/dfim/dfim/eval/lspbench"
 )
@@ -25,6 +29,110 @@ func init() {
 		usage: "[--file F] [--seed S] [--chars N] [--pace X] [--quiet N] [-- SERVE FLAGS]",
 		run:   runBenchLSP,
 	})
+	register(&command{
+		name: "bench model",
+		summary: "time the native engine's denoising steps: a full forward pass over the canvas and a cached\n" +
+			"step over a 16-slot hole, in ms, with GFLOP/s and the share of the measured FMA peak\n" +
+			"(like llama-bench); --json prints {\"results\": [{\"canvas\", \"ms_forward\", \"ms_cached_step\", \"gflops\"}, …]}",
+		usage: "[--model PATH] [--canvas 128,256] [--threads N] [--json]",
+		run:   runBenchModel,
+	})
+}
+
+// benchModelResult is one canvas size of `dfim bench model --json`.
+type benchModelResult struct {
+	Canvas          int     `json:"canvas"`
+	MsForward       float64 `json:"ms_forward"`
+	MsCachedStep    float64 `json:"ms_cached_step"`
+	GFLOPS          float64 `json:"gflops"`
+	GFLOPSCached    float64 `json:"gflops_cached_step"`
+	TokensPerSecond float64 `json:"tokens_per_second"` // canvas tokens per second of full forward passes
+	PeakShare       float64 `json:"peak_share"`        // gflops / peak_gflops
+}
+
+type benchModelReport struct {
+	Model      string             `json:"model"`
+	Threads    int                `json:"threads"`
+	Kernels    string             `json:"kernels"`
+	PeakGFLOPS float64            `json:"peak_gflops"`
+	Results    []benchModelResult `json:"results"`
+}
+
+func runBenchModel(fs *flag.FlagSet, _ *commonFlags, args []string) error {
+	model := fs.String("model", "", "GGUF model file (default: the built-in model)")
+	canvases := fs.String("canvas", "128,256", "comma-separated canvas sizes in tokens")
+	threads := fs.Int("threads", 0, "CPU threads (0: all cores)")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	minTime := fs.Duration("min-time", time.Second, "how long each measurement repeats (at least 3 passes)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *threads < 0 {
+		return usagef("--threads must not be negative, got %d", *threads)
+	}
+	if *minTime < 0 {
+		return usagef("--min-time must not be negative")
+	}
+	var sizes []int
+	for _, f := range strings.Split(*canvases, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return usagef("--canvas: %q is not a canvas size; want comma-separated token counts such as 128,256", f)
+		}
+		sizes = append(sizes, n)
+	}
+	if *model != "" {
+		if err := regularFileArg("--model", *model, "a .gguf model file"); err != nil {
+			return err
+		}
+	}
+	d, err := native.Open(engine.Config{Model: *model, Threads: *threads}, native.DefaultSettings)
+	if err != nil {
+		return exitError{code: exitFailed, msg: err.Error()}
+	}
+	defer d.Close()
+	printWarnings(d.Model())
+	for _, n := range sizes {
+		if n > d.ContextLength() {
+			return usagef("--canvas %d is more than the model's context of %d tokens", n, d.ContextLength())
+		}
+		if n < native.BenchSlots+2 {
+			return usagef("--canvas %d is too small for the %d-slot hole; give at least %d", n, native.BenchSlots, native.BenchSlots+2)
+		}
+	}
+	rep := benchModelReport{Model: d.Describe(), Threads: kernels.Threads(), Kernels: kernels.Features(), PeakGFLOPS: native.PeakGFLOPS()}
+	for _, n := range sizes {
+		b, err := d.BenchStep(n, *minTime)
+		if err != nil {
+			return err
+		}
+		fwd, cached := b.Forward.Seconds(), b.CachedStep.Seconds()
+		r := benchModelResult{Canvas: n, MsForward: fwd * 1e3, MsCachedStep: cached * 1e3,
+			GFLOPS: b.ForwardFlops / fwd / 1e9, GFLOPSCached: b.CachedFlops / cached / 1e9,
+			TokensPerSecond: float64(n) / fwd}
+		if rep.PeakGFLOPS > 0 {
+			r.PeakShare = r.GFLOPS / rep.PeakGFLOPS
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	writeBenchModelTable(os.Stdout, rep)
+	return nil
+}
+
+func writeBenchModelTable(w io.Writer, rep benchModelReport) {
+	fmt.Fprintf(w, "model   %s\nkernels %s; measured FMA peak %.0f GFLOP/s on %d threads\n\n", rep.Model, rep.Kernels, rep.PeakGFLOPS, rep.Threads)
+	fmt.Fprintf(w, "%7s %12s %10s %9s %7s %16s %9s\n", "canvas", "ms/forward", "tokens/s", "GFLOP/s", "peak", "ms/cached step", "GFLOP/s")
+	for _, r := range rep.Results {
+		fmt.Fprintf(w, "%7d %12.2f %10.0f %9.1f %6.0f%% %16.2f %9.1f\n", r.Canvas, r.MsForward, r.TokensPerSecond, r.GFLOPS, 100*r.PeakShare, r.MsCachedStep, r.GFLOPSCached)
+	}
 }
 
 func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dfim/dfim/engine"
@@ -237,30 +238,172 @@ func isTerminal(f *os.File) bool {
 }
 
 // stepDrawer redraws the hole's text in place after every denoising step.
+// A line longer than the terminal is wide wraps onto several rows, so the
+// cursor goes back over the rows the last frame took at the terminal's
+// width, not over its line breaks (a wrapped mask line used to leave the
+// rows above it on the screen, one stale step per wrap); a frame taller
+// than the terminal is cut to fit, since the cursor cannot go back above
+// the top of the screen.
 type stepDrawer struct {
-	out   io.Writer
-	lines int // lines drawn last time, to move back over
+	out  io.Writer
+	size func() (cols, rows int) // the terminal's size; nil: terminalSize of out
+	last []string                // lines of the frame on the screen
+}
+
+func (w *stepDrawer) termSize() (int, int) {
+	if w.size != nil {
+		return w.size()
+	}
+	return terminalSize(w.out)
 }
 
 func (w *stepDrawer) draw(st engine.Step) {
+	cols, rows := w.termSize()
 	var b strings.Builder
-	if w.lines > 0 {
-		fmt.Fprintf(&b, "\x1b[%dF\x1b[J", w.lines) // up to the first drawn line, clear below
-	}
+	w.back(&b, cols)
 	text := ""
 	if len(st.Holes) > 0 {
 		text = st.Holes[0].Text
 	}
-	body := fmt.Sprintf("\x1b[2mstep %d (candidate %d)\x1b[0m\n%s\n", st.Index+1, st.Candidate+1, text)
-	b.WriteString(body)
-	w.lines = strings.Count(body, "\n")
+	lines := append([]string{fmt.Sprintf("\x1b[2mstep %d (candidate %d)\x1b[0m", st.Index+1, st.Candidate+1)}, strings.Split(text, "\n")...)
+	w.last = fitRows(lines, cols, rows-1)
+	for _, l := range w.last {
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
 	io.WriteString(w.out, b.String())
+}
+
+// back moves the cursor up to the first row of the last frame and clears
+// from there down.
+func (w *stepDrawer) back(b *strings.Builder, cols int) {
+	if n := screenRows(w.last, cols); n > 0 {
+		fmt.Fprintf(b, "\x1b[%dF\x1b[J", n)
+	}
+	w.last = nil
 }
 
 // clear removes the last drawing so only the result stays.
 func (w *stepDrawer) clear() {
-	if w.lines > 0 {
-		fmt.Fprintf(w.out, "\x1b[%dF\x1b[J", w.lines)
-		w.lines = 0
+	cols, _ := w.termSize()
+	var b strings.Builder
+	w.back(&b, cols)
+	io.WriteString(w.out, b.String())
+}
+
+// screenRows is how many terminal rows lines take at cols columns, each
+// line ended by a line break.
+func screenRows(lines []string, cols int) int {
+	n := 0
+	for _, l := range lines {
+		rows, _ := layout(l, cols, 0)
+		n += rows
 	}
+	return n
+}
+
+// layout lays line out as a terminal cols wide does: a character that
+// does not fit on the row wraps to the next, a tab stops at the right
+// margin (it never wraps), escape sequences take no room. It returns the
+// rows the line takes and, when maxRows > 0, how many bytes of it fit in
+// maxRows rows.
+func layout(line string, cols, maxRows int) (rows, fit int) {
+	rows, c := 1, 0 // c: the next column; cols: at the margin, the next character wraps
+	fit = len(line)
+	for i := 0; i < len(line); {
+		if line[i] == 0x1b && i+1 < len(line) && line[i+1] == '[' { // CSI ... final byte
+			j := i + 2
+			for j < len(line) && (line[j] < 0x40 || line[j] > 0x7e) {
+				j++
+			}
+			i = j + 1
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if r == '\t' {
+			if cols > 0 {
+				c = min((c/8+1)*8, cols-1)
+			}
+			i += size
+			continue
+		}
+		w := runeWidth(r)
+		if cols > 0 && w > 0 && c+w > cols {
+			if rows == maxRows && fit == len(line) {
+				fit = i
+			}
+			rows++
+			c = 0
+		}
+		c += w
+		i += size
+	}
+	return rows, fit
+}
+
+// fitRows cuts lines to at most maxRows terminal rows: whole lines while
+// they fit, then the start of the next, and "…" when something was cut.
+func fitRows(lines []string, cols, maxRows int) []string {
+	if maxRows < 2 || screenRows(lines, cols) <= maxRows {
+		return lines
+	}
+	var out []string
+	used := 0
+	for _, l := range lines {
+		r, _ := layout(l, cols, 0)
+		if used+r > maxRows-1 { // keep a row for the ellipsis
+			if left := maxRows - 1 - used; left > 0 {
+				_, fit := layout(l, cols, left)
+				out = append(out, l[:fit])
+			}
+			break
+		}
+		out = append(out, l)
+		used += r
+	}
+	return append(out, "…")
+}
+
+// runeWidth is how many columns a terminal gives r: wide (East Asian,
+// emoji) characters two, control characters and combining marks none.
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x20 || r == 0x7f || r == 0x200b || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r):
+		return 0
+	case wideRune(r):
+		return 2
+	}
+	return 1
+}
+
+// wideRune reports the characters terminals draw two columns wide.
+func wideRune(r rune) bool {
+	switch {
+	case r < 0x1100:
+		return false
+	case r <= 0x115f, r >= 0x2e80 && r <= 0xa4cf && r != 0x303f, r >= 0xac00 && r <= 0xd7a3,
+		r >= 0xf900 && r <= 0xfaff, r >= 0xfe30 && r <= 0xfe4f, r >= 0xff00 && r <= 0xff60,
+		r >= 0xffe0 && r <= 0xffe6, r >= 0x1f300 && r <= 0x1f64f, r >= 0x1f900 && r <= 0x1f9ff,
+		r >= 0x20000 && r <= 0x3fffd:
+		return true
+	}
+	return false
+}
+
+// terminalSize is the size of the terminal w writes to: from the terminal
+// itself, else $COLUMNS and $LINES, else 80 by 24.
+func terminalSize(w io.Writer) (cols, rows int) {
+	if f, ok := w.(*os.File); ok {
+		if c, r, ok := ttySize(f); ok {
+			return c, r
+		}
+	}
+	cols, rows = 80, 24
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		cols = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("LINES")); err == nil && n > 0 {
+		rows = n
+	}
+	return cols, rows
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/engine/native"
 	"github.com/dfim/dfim/engine/native/builtin"
 	"github.com/dfim/dfim/engine/native/gguf"
@@ -18,6 +21,101 @@ func init() {
 	register(&command{name: "model info", run: runModelInfo, usage: "[PATH]",
 		summary: "print a GGUF model's architecture, sizes, tensor types and tokenizer, and check it\n" +
 			"PATH defaults to --model, then to the built-in model; exits 1 when a check fails"})
+	register(&command{name: "model probe", run: runModelProbe, usage: "[--model PATH] (--text T | --tokens 1,2,3) [--top K]",
+		summary: "run one forward pass over a canvas and print each position's top logits as JSON\n" +
+			"{\"tokens\": [ids], \"positions\": [{\"top\": [{\"id\", \"text\", \"logit\"}, …]}, …]}: the logits the sampler\n" +
+			"reads (row i predicts token i, shifted where the model shifts), without dfim's own offsets,\n" +
+			"to compare with another runtime. In --text, each <|mask|> (the model's mask token) is a masked slot."})
+}
+
+// probeOutput is what `dfim model probe` prints.
+type probeOutput struct {
+	Tokens    []int32         `json:"tokens"`
+	Positions []probePosition `json:"positions"`
+}
+
+type probePosition struct {
+	Top []probeEntry `json:"top"`
+}
+
+type probeEntry struct {
+	ID    int32   `json:"id"`
+	Text  string  `json:"text"`
+	Logit float32 `json:"logit"`
+}
+
+func runModelProbe(fs *flag.FlagSet, _ *commonFlags, args []string) error {
+	model := fs.String("model", "", "GGUF model file (default: the built-in model)")
+	text := fs.String("text", "", "the canvas as text; each <|mask|> is one masked slot (BOS added when the model adds one)")
+	tokens := fs.String("tokens", "", "the canvas as comma-separated token ids, used as they are")
+	top := fs.Int("top", 5, "entries per position, largest logit first")
+	threads := fs.Int("threads", 0, "CPU threads (0: all cores)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q; the canvas goes in --text or --tokens", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["text"] == given["tokens"] {
+		return usagef("give exactly one of --text and --tokens")
+	}
+	if *top < 1 {
+		return usagef("--top must be at least 1, got %d", *top)
+	}
+	if *threads < 0 {
+		return usagef("--threads must not be negative, got %d", *threads)
+	}
+	var ids []int32
+	if given["tokens"] {
+		for _, f := range strings.Split(*tokens, ",") {
+			v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+			if err != nil {
+				return usagef("--tokens: %q is not a token id; want comma-separated integers such as 1,2,3", f)
+			}
+			ids = append(ids, int32(v))
+		}
+	}
+	if *model != "" {
+		if err := regularFileArg("--model", *model, "a .gguf model file"); err != nil {
+			return err
+		}
+	}
+	d, err := native.Open(engine.Config{Model: *model, Threads: *threads}, native.DefaultSettings)
+	if err != nil {
+		return exitError{code: exitFailed, msg: err.Error()}
+	}
+	defer d.Close()
+	printWarnings(d.Model())
+	if given["text"] {
+		ids = d.CanvasTokens(*text)
+	}
+	logits, err := d.Logits(ids)
+	if err != nil {
+		return exitError{code: exitFailed, msg: err.Error()}
+	}
+	out := probeOutput{Tokens: ids, Positions: make([]probePosition, len(ids))}
+	V := d.Model().Vocab
+	for p := range ids {
+		for _, c := range native.TopK(logits[p*V:(p+1)*V], *top) {
+			out.Positions[p].Top = append(out.Positions[p].Top, probeEntry{ID: c.ID, Text: d.TokenText(c.ID), Logit: c.Logit})
+		}
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetEscapeHTML(false) // "<|mask|>", not "\u003c|mask|\u003e"
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("writing the probe: %w", err)
+	}
+	return nil
+}
+
+// printWarnings says on stderr where the model file means something else
+// in llama.cpp, or would not load there.
+func printWarnings(m *native.Model) {
+	for _, w := range m.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
 }
 
 func runModelInfo(fs *flag.FlagSet, _ *commonFlags, args []string) error {
@@ -102,6 +200,9 @@ func modelInfo(w io.Writer, path string, f *gguf.File) (failed int) {
 			rope = "neox"
 		}
 		fmt.Fprintf(w, "rope          %s, base %g; rms eps %g; shifted logits %v\n", rope, h.RopeBase, h.Eps, h.Shift)
+		mib := func(n int64) float64 { return float64(n) / (1 << 20) }
+		fmt.Fprintf(w, "memory        about %.1f MiB resident: %.1f MiB of weights on the heap, %.1f MiB read in place from the file, %.1f MiB of keys/values for a full-context canvas\n",
+			mib(m.HeapBytes+m.MappedBytes+m.KVBytes), mib(m.HeapBytes), mib(m.MappedBytes), mib(m.KVBytes))
 	}
 
 	tm, _ := f.String("tokenizer.ggml.model")
@@ -112,6 +213,11 @@ func modelInfo(w io.Writer, path string, f *gguf.File) (failed int) {
 			tm, pre, tok.VocabSize(), tok.Mask(), tok.Pad(), tok.EOS(), tok.BOS())
 	}
 
+	if merr == nil {
+		for _, warn := range m.Warnings {
+			fmt.Fprintf(w, "warning       %s\n", warn)
+		}
+	}
 	fmt.Fprintln(w, "checks")
 	check(merr == nil, "every tensor present with the right shape and a type the engine computes with", merr)
 	check(terr == nil, "tokenizer loads", terr)

@@ -21,7 +21,7 @@ func benchConfig(typ gguf.Type) tinyConfig {
 		vocab: 8192, typ: typ, seed: 11}
 }
 
-var benchTypes = []gguf.Type{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0}
+var benchTypes = []gguf.Type{gguf.TypeF32, gguf.TypeF16, gguf.TypeQ8_0, gguf.TypeQ4_0}
 
 // BenchmarkForward is one exact forward pass over a 256-token canvas with
 // logits for 16 masked positions.

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/dfim/dfim/engine/native/gguf"
+	"github.com/dfim/dfim/engine/native/kernels"
 )
 
 // embedding is token_embd kept in its file type: a canvas looks up a few
@@ -21,17 +22,14 @@ type embedding struct {
 func newEmbedding(name string, t *gguf.TensorInfo, rows, cols int) (*embedding, error) {
 	e := &embedding{typ: t.Type, raw: t.Data, rows: rows, cols: cols}
 	switch t.Type {
-	case gguf.TypeF32:
-		e.stride = 4 * cols
-	case gguf.TypeF16, gguf.TypeBF16:
-		e.stride = 2 * cols
-	case gguf.TypeQ8_0:
-		if cols%gguf.QK8_0 != 0 {
-			return nil, fmt.Errorf("%s: tensor %s: q8_0 rows of %d values are not whole blocks of %d", name, t.Name, cols, gguf.QK8_0)
+	case gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16, gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K:
+		n, ok := t.Type.RowSize(uint64(cols))
+		if !ok {
+			return nil, fmt.Errorf("%s: tensor %s: %v rows of %d values are not whole blocks of %d", name, t.Name, t.Type, cols, t.Type.BlockLen())
 		}
-		e.stride = cols / gguf.QK8_0 * gguf.BlockQ8_0Len
+		e.stride = int(n)
 	default:
-		return nil, fmt.Errorf("%s: tensor %s has type %v; the native engine computes with f32, f16, bf16 and q8_0", name, t.Name, t.Type)
+		return nil, fmt.Errorf("%s: tensor %s has type %v; the native engine computes with %s", name, t.Name, t.Type, computedTypes)
 	}
 	if len(t.Data) != rows*e.stride {
 		return nil, fmt.Errorf("%s: tensor %s holds %d bytes, want %d for %d×%d %v", name, t.Name, len(t.Data), rows*e.stride, rows, cols, t.Type)
@@ -60,6 +58,14 @@ func (e *embedding) row(dst []float32, id int32) {
 		for i := range dst {
 			dst[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
 		}
+	case gguf.TypeQ4_0:
+		kernels.DequantizeQ4_0(dst, b)
+	case gguf.TypeQ4_K:
+		kernels.DequantizeQ4_K(dst, b)
+	case gguf.TypeQ5_K:
+		kernels.DequantizeQ5_K(dst, b)
+	case gguf.TypeQ6_K:
+		kernels.DequantizeQ6_K(dst, b)
 	case gguf.TypeQ8_0:
 		for blk := 0; blk < e.cols/gguf.QK8_0; blk++ {
 			q := b[blk*gguf.BlockQ8_0Len:]

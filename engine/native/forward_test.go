@@ -49,6 +49,11 @@ func TestForwardMatchesReference(t *testing.T) {
 		{"dream/f32", dream(gguf.TypeF32), 1e-4},
 		{"dream/f16", dream(gguf.TypeF16), 1e-4},
 		{"dream/q8_0", dream(gguf.TypeQ8_0), 2e-2},
+		// The block types are decoded exactly, so only float32 rounding remains.
+		{"llada/q4_0", llada(gguf.TypeQ4_0), 1e-4},
+		{"llada/q4_K", kquant(gguf.TypeQ4_K), 1e-4},
+		{"llada/q5_K", kquant(gguf.TypeQ5_K), 1e-4},
+		{"llada/q6_K", kquant(gguf.TypeQ6_K), 1e-4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, ref := loadTiny(t, tc.cfg)
@@ -131,14 +136,10 @@ func TestLoadModelErrors(t *testing.T) {
 	}{
 		{"missing tensor", func(c *tinyConfig) { c.omit = "blk.1.ffn_up.weight" }, "blk.1.ffn_up.weight is missing"},
 		{"wrong shape", func(c *tinyConfig) { c.misshape = "blk.0.attn_k.weight" }, "blk.0.attn_k.weight: shape"},
-		{"dream without bias", func(c *tinyConfig) { c.omit = "blk.0.attn_v.bias" }, "lacks attn_q/k/v.bias"},
 		{"unknown arch", func(c *tinyConfig) { c.arch = "gpt2" }, `architecture "gpt2" is not supported`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := llada(gguf.TypeF32)
-			if tc.name == "dream without bias" {
-				cfg = dream(gguf.TypeF32)
-			}
 			tc.cfg(&cfg)
 			data, _ := buildTiny(t, cfg)
 			f, err := gguf.Parse("broken.gguf", data)
@@ -153,4 +154,94 @@ func TestLoadModelErrors(t *testing.T) {
 	}
 }
 
+// TestGraphFollowsLlamaCpp: a file means the model llama.cpp's graph
+// (src/models/llada.cpp, dream.cpp) makes of it, and each tensor llama.cpp
+// ignores or would refuse the file for gets a warning naming it.
+func TestGraphFollowsLlamaCpp(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   tinyConfig
+		shift bool
+		warn  []string // substrings, one warning each, in order
+	}{
+		{"llada attn_output.bias is ignored", with(llada(gguf.TypeF32), func(c *tinyConfig) { c.extra = []string{"attn_output.bias"} }), false,
+			[]string{"tensor blk.0.attn_output.bias (and 1 more layers) is ignored"}},
+		{"llada ffn biases are ignored", with(llada(gguf.TypeF32), func(c *tinyConfig) { c.extra = []string{"ffn_up.bias", "ffn_down.bias"} }), false,
+			[]string{"blk.0.ffn_up.bias (and 1 more layers) is ignored", "blk.0.ffn_down.bias (and 1 more layers) is ignored"}},
+		{"llada q/k/v biases are added", with(llada(gguf.TypeF32), func(c *tinyConfig) { c.extra = []string{"attn_q.bias", "attn_k.bias", "attn_v.bias"} }), false, nil},
+		{"llada without shift_logits shifts", with(llada(gguf.TypeF32), func(c *tinyConfig) { c.noShiftKey = true }), true,
+			[]string{"diffusion.shift_logits is absent"}},
+		{"llada QK-norm: llama.cpp refuses", with(llada(gguf.TypeF32), func(c *tinyConfig) { c.qkNorm = true }), false,
+			[]string{"blk.0.attn_q_norm.weight (and 1 more layers) is used by dfim, but llama.cpp refuses", "attn_k_norm.weight (and 1 more layers) is used by dfim"}},
+		{"dream without q/k/v biases", with(dream(gguf.TypeF32), func(c *tinyConfig) { c.noBias = true; c.qkNorm = false }), true, nil},
+		{"dream attn_output.bias: used, llama.cpp refuses", with(dream(gguf.TypeF32), func(c *tinyConfig) { c.qkNorm = false; c.extra = []string{"attn_output.bias"} }), true,
+			[]string{"blk.0.attn_output.bias (and 1 more layers) is used by dfim, but llama.cpp refuses"}},
+		{"an unknown tensor", with(llada(gguf.TypeF32), func(c *tinyConfig) { c.extra = []string{"attn_sinks.weight"} }), false,
+			[]string{"blk.0.attn_sinks.weight (and 1 more layers) is not part of a llada model: dfim ignores it"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, ref := loadTiny(t, tc.cfg)
+			if m.Shift != tc.shift {
+				t.Errorf("Shift = %v, want %v", m.Shift, tc.shift)
+			}
+			if len(m.Warnings) != len(tc.warn) {
+				t.Fatalf("warnings %q, want %d", m.Warnings, len(tc.warn))
+			}
+			for i, w := range tc.warn {
+				if !strings.Contains(m.Warnings[i], w) {
+					t.Errorf("warning %d %q lacks %q", i, m.Warnings[i], w)
+				}
+			}
+			toks := randomTokens(rand.New(rand.NewPCG(3, 4)), 29)
+			want := ref.forward(toks)
+			all := allRows(len(toks))
+			var ws workspace
+			got := m.forward(&ws, [][]int32{toks}, []*kvCache{m.newKV(len(toks))}, all, [][]int{all})
+			worst := 0.0
+			for p := range toks {
+				for v := range m.Vocab {
+					worst = math.Max(worst, math.Abs(float64(got[p*m.Vocab+v])-want[p][v]))
+				}
+			}
+			if worst > 1e-4 {
+				t.Errorf("largest logit difference from llama.cpp's graph (the reference) %.3g, want ≤ 1e-4", worst)
+			}
+		})
+	}
+}
+
+func with(c tinyConfig, f func(*tinyConfig)) tinyConfig {
+	f(&c)
+	return c
+}
+
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 17)) }
+
+// TestQuantizedWeightsStayMapped: block-quantized matrices are read in
+// place from the file, so a q4_K model's heap holds only its vectors, and
+// the bytes read in place are every matrix's (token_embd's included).
+func TestQuantizedWeightsStayMapped(t *testing.T) {
+	data, _ := buildTiny(t, kquant(gguf.TypeQ4_K))
+	f, err := gguf.Parse("tiny.gguf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel("tiny.gguf", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var matrices, vectors int64
+	for _, ti := range f.Tensors {
+		if len(ti.Dims) == 2 {
+			matrices += int64(len(ti.Data))
+		} else {
+			vectors += int64(len(ti.Data))
+		}
+	}
+	if m.MappedBytes != matrices || m.HeapBytes != vectors {
+		t.Errorf("read in place %d bytes, heap %d; want the matrices' %d and the vectors' %d", m.MappedBytes, m.HeapBytes, matrices, vectors)
+	}
+	if want := int64(2 * 4 * 2 * 128 * 512); m.KVBytes != want { // k and v, float32, 2 layers, 2 heads of 64, 512 positions
+		t.Errorf("KVBytes %d, want %d", m.KVBytes, want)
+	}
+}

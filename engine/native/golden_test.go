@@ -55,6 +55,9 @@ func TestGoldenParity(t *testing.T) {
 			t.Fatalf("golden.json: position %d outside the %d tokens", p, len(g.Tokens))
 		}
 	}
+	if len(m.Warnings) > 0 || m.Shift {
+		t.Errorf("the built-in model loads with Shift %v and warnings %q; want unshifted and none", m.Shift, m.Warnings)
+	}
 	all := allRows(len(g.Tokens))
 	var ws workspace
 	got := m.forward(&ws, [][]int32{g.Tokens}, []*kvCache{m.newKV(len(g.Tokens))}, all, [][]int{g.Positions})

@@ -29,21 +29,57 @@ type Hparams struct {
 	// rather than adjacent pairs (LLaMA, LLaDA).
 	Neox bool
 	// Shift: the logits for position i come from the hidden state at i-1
-	// (Dream, initialised from an autoregressive model); diffusion.shift_logits.
+	// (Dream, initialised from an autoregressive model); diffusion.shift_logits,
+	// true when the key is absent, as in llama.cpp's diffusion CLI.
 	Shift bool
 }
 
 // archSpec is what differs between the supported architectures.
 type archSpec struct {
-	neox      bool
-	shift     bool // default when diffusion.shift_logits is absent
-	needsBias bool // attn_q/k/v.bias are required
+	neox bool
+	// outputBias: blk.N.attn_output.bias is added after the attention
+	// projection. llama.cpp loads it for llada but its graph leaves it out
+	// (build_attn gets NULL), so dfim does the same.
+	outputBias bool
+	// llamaCpp is every tensor llama.cpp's loader creates for the
+	// architecture (llama_model_<arch>::load_arch_tensors), per layer names
+	// after "blk.N.", with whether its graph ignores it. A tensor not listed
+	// makes llama.cpp refuse the file ("wrong number of tensors").
+	llamaCpp map[string]bool
 }
 
+// Tensors llama.cpp's loader creates for the dense diffusion architectures;
+// true marks those its graph then ignores.
+var (
+	llamaCppLlada = map[string]bool{
+		"token_embd.weight": false, "output_norm.weight": false, "output.weight": false,
+		"rope_freqs.weight":    true, // build_llada passes no frequency factors to RoPE
+		"blk.attn_norm.weight": false, "blk.attn_q.weight": false, "blk.attn_k.weight": false, "blk.attn_v.weight": false,
+		"blk.attn_q.bias": false, "blk.attn_k.bias": false, "blk.attn_v.bias": false, // create_tensor_qkv: optional, added
+		"blk.attn_qkv.weight": false, "blk.attn_qkv.bias": false,
+		"blk.attn_output.weight": false, "blk.attn_output.bias": true,
+		"blk.ffn_norm.weight": false, "blk.ffn_gate.weight": false, "blk.ffn_down.weight": false, "blk.ffn_up.weight": false,
+		"blk.ffn_gate.bias": true, "blk.ffn_down.bias": true, "blk.ffn_up.bias": true, // build_ffn gets NULL biases
+	}
+	llamaCppDream = map[string]bool{
+		"token_embd.weight": false, "output_norm.weight": false, "output.weight": false,
+		"output.bias":          true, // loaded, never added to the logits
+		"blk.attn_norm.weight": false, "blk.attn_q.weight": false, "blk.attn_k.weight": false, "blk.attn_v.weight": false,
+		"blk.attn_q.bias": false, "blk.attn_k.bias": false, "blk.attn_v.bias": false,
+		"blk.attn_qkv.weight": false, "blk.attn_qkv.bias": false,
+		"blk.attn_output.weight": false,
+		"blk.ffn_norm.weight":    false, "blk.ffn_gate.weight": false, "blk.ffn_down.weight": false, "blk.ffn_up.weight": false,
+	}
+)
+
 var arches = map[string]archSpec{
-	"llada": {neox: false, shift: false},
-	"dream": {neox: true, shift: true, needsBias: true},
+	"llada": {neox: false, llamaCpp: llamaCppLlada},
+	"dream": {neox: true, outputBias: true, llamaCpp: llamaCppDream},
 }
+
+// dfimUses are the tensors dfim computes with beyond llama.cpp's lists:
+// QK-norm and, for dream, the attention output bias.
+var dfimUses = map[string]bool{"blk.attn_q_norm.weight": true, "blk.attn_k_norm.weight": true, "blk.attn_output.bias": true}
 
 // block is one transformer layer; field tags name the GGUF tensor (after
 // "blk.N.") and its shape in ggml order (ne0 first, i.e. input dimension
@@ -83,6 +119,16 @@ type Model struct {
 	blocks []block
 	// Params is the number of weights, over every tensor of the file.
 	Params int64
+	// HeapBytes is the memory the weights take on the heap (packed or
+	// repacked matrices, decoded vectors); MappedBytes what every pass reads
+	// in place from the file (quantized blocks, the embedding table), which
+	// is resident once touched. KVBytes is the key/value cache of a canvas
+	// of the full context.
+	HeapBytes, MappedBytes, KVBytes int64
+	// Warnings say where this file means something other than it would in
+	// llama.cpp, or where llama.cpp would refuse it: one line each, naming
+	// the tensor or key.
+	Warnings []string
 }
 
 // LoadModel binds a GGUF file's tensors to a Model and validates every
@@ -93,6 +139,9 @@ func LoadModel(name string, f *gguf.File) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Hparams: hp}
+	if _, ok := f.Bool("diffusion.shift_logits"); !ok && hp.Arch == "llada" {
+		m.Warnings = append(m.Warnings, "metadata key diffusion.shift_logits is absent: the logits are shifted (position i predicted from i-1), as llama.cpp's diffusion CLI does; LLaDA is trained unshifted and llama.cpp's converter writes false, so the file is probably incomplete")
+	}
 	dims := map[string]int{
 		"embd": hp.Embd, "q": hp.Heads * hp.HeadDim, "kv": hp.KVHeads * hp.HeadDim,
 		"ffn": hp.FFN, "vocab": hp.Vocab, "head": hp.HeadDim,
@@ -114,10 +163,12 @@ func LoadModel(name string, f *gguf.File) (*Model, error) {
 		if err := bind(name, f, "blk."+strconv.Itoa(i)+".", b, dims); err != nil {
 			return nil, err
 		}
-		if spec.needsBias && (b.QBias == nil || b.KBias == nil || b.VBias == nil) {
-			return nil, fmt.Errorf("%s: %s layer %d lacks attn_q/k/v.bias, which this architecture needs; the file is incomplete or not a %s model", name, hp.Arch, i, hp.Arch)
+		if !spec.outputBias {
+			b.OBias = nil
 		}
 	}
+	m.Warnings = append(m.Warnings, llamaCppWarnings(hp.Arch, spec, f)...)
+	m.countMemory(f)
 	for _, t := range f.Tensors {
 		n := int64(1)
 		for _, d := range t.Dims {
@@ -134,7 +185,7 @@ func readHparams(name string, f *gguf.File) (Hparams, error) {
 	if !ok {
 		return Hparams{}, fmt.Errorf("%s: architecture %q is not supported (the native engine runs llada and dream)", name, arch)
 	}
-	hp := Hparams{Arch: arch, Neox: spec.neox, Shift: spec.shift}
+	hp := Hparams{Arch: arch, Neox: spec.neox, Shift: true}
 	need := func(key string, dst *int) error {
 		v, ok := f.Uint(arch + "." + key)
 		if !ok || v == 0 || v > 1<<24 {
@@ -192,6 +243,78 @@ func readHparams(name string, f *gguf.File) (Hparams, error) {
 		return hp, fmt.Errorf("%s: rms epsilon %g or rope base %g is not positive", name, hp.Eps, hp.RopeBase)
 	}
 	return hp, nil
+}
+
+// countMemory fills HeapBytes, MappedBytes and KVBytes.
+func (m *Model) countMemory(f *gguf.File) {
+	add := func(l kernels.Linear) {
+		h, mp := kernels.Footprint(l)
+		m.HeapBytes += h
+		m.MappedBytes += mp
+	}
+	add(m.Output)
+	if _, untied := f.Tensor("output.weight"); untied {
+		m.MappedBytes += int64(len(m.TokenEmbd.raw)) // rows looked up in place
+	}
+	for i := range m.blocks {
+		b := &m.blocks[i]
+		for _, l := range []kernels.Linear{b.Q, b.K, b.V, b.O, b.Gate, b.Up, b.Down} {
+			add(l)
+		}
+		m.HeapBytes += 4 * int64(len(b.AttnNorm)+len(b.FFNNorm)+len(b.QBias)+len(b.KBias)+len(b.VBias)+len(b.OBias)+len(b.QNorm)+len(b.KNorm))
+	}
+	m.HeapBytes += 4 * int64(len(m.OutputNorm))
+	m.KVBytes = 2 * 4 * int64(m.Layers) * int64(m.KVHeads*m.HeadDim) * int64(m.Context)
+}
+
+// llamaCppWarnings names the tensors of f that llama.cpp's graph ignores
+// (dfim ignores them too) or that make llama.cpp refuse the file (dfim uses
+// or ignores them, as it says). A tensor found in several layers is one
+// warning, naming the first.
+func llamaCppWarnings(arch string, spec archSpec, f *gguf.File) []string {
+	type seen struct {
+		first string
+		n     int
+	}
+	var order []string
+	found := map[string]*seen{}
+	for _, t := range f.Tensors {
+		key := t.Name
+		if rest, ok := strings.CutPrefix(t.Name, "blk."); ok {
+			if i := strings.IndexByte(rest, '.'); i > 0 {
+				if _, err := strconv.Atoi(rest[:i]); err == nil {
+					key = "blk." + rest[i+1:]
+				}
+			}
+		}
+		if ignored, ok := spec.llamaCpp[key]; ok && !ignored {
+			continue
+		}
+		if s := found[key]; s != nil {
+			s.n++
+			continue
+		}
+		found[key] = &seen{first: t.Name, n: 1}
+		order = append(order, key)
+	}
+	var out []string
+	for _, key := range order {
+		s := found[key]
+		name := s.first
+		if s.n > 1 {
+			name = fmt.Sprintf("%s (and %d more layers)", s.first, s.n-1)
+		}
+		uses := dfimUses[key] && (key != "blk.attn_output.bias" || spec.outputBias)
+		switch ignored, known := spec.llamaCpp[key]; {
+		case known && ignored:
+			out = append(out, fmt.Sprintf("tensor %s is ignored: llama.cpp loads it for %s but its graph does not use it, and dfim follows llama.cpp", name, arch))
+		case uses:
+			out = append(out, fmt.Sprintf("tensor %s is used by dfim, but llama.cpp refuses %s files that hold it (wrong number of tensors): this file will not load there", name, arch))
+		default:
+			out = append(out, fmt.Sprintf("tensor %s is not part of a %s model: dfim ignores it, and llama.cpp refuses files that hold it (wrong number of tensors)", name, arch))
+		}
+	}
+	return out
 }
 
 var linearType = reflect.TypeFor[kernels.Linear]()
@@ -273,6 +396,9 @@ func matchShape(tag string, got []uint64, dims map[string]int) ([]int, error) {
 	return out, nil
 }
 
+// computedTypes names the tensor types the engine computes with, for errors.
+const computedTypes = "f32, f16, bf16, q8_0, q4_0, q4_K, q5_K and q6_K"
+
 // newLinear wraps a weight matrix of out rows of in values (GGUF layout)
 // in the kernel for its type.
 func newLinear(name string, t *gguf.TensorInfo, out, in int) (kernels.Linear, error) {
@@ -290,8 +416,16 @@ func newLinear(name string, t *gguf.TensorInfo, out, in int) (kernels.Linear, er
 		l, err = kernels.NewLinearBF16(t.Data, out, in)
 	case gguf.TypeQ8_0:
 		l, err = kernels.NewLinearQ8_0(t.Data, out, in)
+	case gguf.TypeQ4_0:
+		l, err = kernels.NewLinearQ4_0(t.Data, out, in)
+	case gguf.TypeQ4_K:
+		l, err = kernels.NewLinearQ4_K(t.Data, out, in)
+	case gguf.TypeQ5_K:
+		l, err = kernels.NewLinearQ5_K(t.Data, out, in)
+	case gguf.TypeQ6_K:
+		l, err = kernels.NewLinearQ6_K(t.Data, out, in)
 	default:
-		return nil, fmt.Errorf("%s: tensor %s has type %v; the native engine computes with f32, f16, bf16 and q8_0 (requantize the file, e.g. llama-quantize ... Q8_0)", name, t.Name, t.Type)
+		return nil, fmt.Errorf("%s: tensor %s has type %v; the native engine computes with %s (requantize the file, e.g. llama-quantize ... Q4_K_M)", name, t.Name, t.Type, computedTypes)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: tensor %s: %v", name, t.Name, err)

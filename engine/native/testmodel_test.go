@@ -6,9 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dfim/dfim/engine/native/gguf"
+	"github.com/dfim/dfim/engine/native/kernels"
 )
 
 // The tiny models of these tests have a byte-level vocabulary: four
@@ -33,9 +35,22 @@ type tinyConfig struct {
 	zeroOutput                   bool // output.weight all zeros: every logit ties, so argmax picks pad
 	vocab                        int  // 0 = tinyVocab; more adds filler tokens
 	seed                         uint64
-	omit                         string  // a tensor to leave out
-	misshape                     string  // a tensor to write one row short
-	outScale                     float64 // scales output.weight: > 1 makes the model confident
+	omit                         string   // a tensor to leave out
+	misshape                     string   // a tensor to write one row short
+	outScale                     float64  // scales output.weight: > 1 makes the model confident
+	noShiftKey                   bool     // leave out diffusion.shift_logits
+	noBias                       bool     // dream without attn_q/k/v.bias
+	extra                        []string // more tensors of every layer, after "blk.N.": biases (random) or anything
+}
+
+// shifts reports whether the model's logits are shifted, as llama.cpp's
+// diffusion CLI decides: diffusion.shift_logits, true when absent.
+func (c tinyConfig) shifts() bool { return c.noShiftKey || c.arch == "dream" }
+
+// kquant is a llada model whose matrices are whole K-quant blocks (256
+// values) on their input side.
+func kquant(typ gguf.Type) tinyConfig {
+	return tinyConfig{arch: "llada", embd: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, context: 512, typ: typ, seed: 5}
 }
 
 func llada(typ gguf.Type) tinyConfig {
@@ -90,7 +105,9 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 	w.SetFloat32(a+".rope.freq_base", 10000)
 	vocab := max(cfg.vocab, tinyVocab)
 	w.SetUint32(a+".vocab_size", uint32(vocab))
-	w.SetBool("diffusion.shift_logits", a == "dream")
+	if !cfg.noShiftKey {
+		w.SetBool("diffusion.shift_logits", a == "dream")
+	}
 
 	tokens := []string{"<|pad|>", "<|eos|>", "<|mask|>", "<|bos|>"}
 	types := []int32{3, 3, 3, 3}
@@ -157,7 +174,7 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 		mat(p+"attn_q.weight", qd, cfg.embd, false)
 		mat(p+"attn_k.weight", kvd, cfg.embd, false)
 		mat(p+"attn_v.weight", kvd, cfg.embd, false)
-		if a == "dream" {
+		if a == "dream" && !cfg.noBias {
 			vec(p+"attn_q.bias", qd, 0, 0.1)
 			vec(p+"attn_k.bias", kvd, 0, 0.1)
 			vec(p+"attn_v.bias", kvd, 0, 0.1)
@@ -171,6 +188,16 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 		mat(p+"ffn_gate.weight", cfg.ffn, cfg.embd, false)
 		mat(p+"ffn_up.weight", cfg.ffn, cfg.embd, false)
 		mat(p+"ffn_down.weight", cfg.embd, cfg.ffn, false)
+		for _, x := range cfg.extra {
+			n := cfg.embd
+			switch {
+			case strings.HasPrefix(x, "ffn_up") || strings.HasPrefix(x, "ffn_gate"):
+				n = cfg.ffn
+			case x == "attn_k.bias" || x == "attn_v.bias":
+				n = kvd
+			}
+			vec(p+x, n, 0, 0.5)
+		}
 	}
 	vec("output_norm.weight", cfg.embd, 1, 0.1)
 	ref.outName = "token_embd.weight"
@@ -204,6 +231,19 @@ func encode(t testing.TB, w *gguf.Writer, name string, typ gguf.Type, dims []uin
 			out[i] = float64(gguf.Float16ToFloat32(h))
 		}
 		err = w.AddTensor(name, typ, dims, raw)
+	case gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K:
+		raw := randomBlocks(typ, name, v)
+		deq := make([]float32, len(v))
+		if err := map[gguf.Type]func([]float32, []byte) error{
+			gguf.TypeQ4_0: kernels.DequantizeQ4_0, gguf.TypeQ4_K: kernels.DequantizeQ4_K,
+			gguf.TypeQ5_K: kernels.DequantizeQ5_K, gguf.TypeQ6_K: kernels.DequantizeQ6_K,
+		}[typ](deq, raw); err != nil {
+			t.Fatalf("decoding %s: %v", name, err)
+		}
+		for i, x := range deq {
+			out[i] = float64(x)
+		}
+		err = w.AddTensor(name, typ, dims, raw)
 	case gguf.TypeQ8_0:
 		raw := gguf.QuantizeQ8_0(v)
 		deq := make([]float32, len(v))
@@ -219,6 +259,48 @@ func encode(t testing.TB, w *gguf.Writer, name string, typ gguf.Type, dims []uin
 		t.Fatalf("adding %s: %v", name, err)
 	}
 	return out
+}
+
+// randomBlocks makes len(v) values of a ggml block type from random bytes,
+// with scales that give them about the RMS of v (the weights are random
+// anyway; kernels' tests check the decoders against ggml's layouts).
+func randomBlocks(typ gguf.Type, name string, v []float32) []byte {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	s := math.Sqrt(ss / float64(max(len(v), 1)))
+	var h uint64
+	for _, c := range name {
+		h = h*31 + uint64(c)
+	}
+	r := rand.New(rand.NewPCG(h, uint64(len(v))))
+	size, _ := typ.RowSize(uint64(len(v)))
+	raw := make([]byte, size)
+	for i := range raw {
+		raw[i] = byte(r.Uint32())
+	}
+	put := func(b []byte, f float64) {
+		u := gguf.Float32ToFloat16(float32(f))
+		b[0], b[1] = byte(u), byte(u>>8)
+	}
+	bs := int(typ.BlockSize())
+	for b := 0; b+bs <= len(raw); b += bs {
+		blk := raw[b : b+bs]
+		switch typ {
+		case gguf.TypeQ4_0:
+			put(blk, s/4.6)
+		case gguf.TypeQ4_K: // d·sc·q − dmin·m, centred when dmin = 7.5·d
+			put(blk, s/220)
+			put(blk[2:], 7.5*s/220)
+		case gguf.TypeQ5_K:
+			put(blk, s/440)
+			put(blk[2:], 15.5*s/440)
+		case gguf.TypeQ6_K:
+			put(blk[208:], s/1370)
+		}
+	}
+	return raw
 }
 
 // forward is the slow, obvious reference: float64, every position, logits
@@ -279,13 +361,14 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 			q[p] = linear(h, W[pre+"attn_q.weight"], qd)
 			k[p] = linear(h, W[pre+"attn_k.weight"], kvd)
 			v[p] = linear(h, W[pre+"attn_v.weight"], kvd)
-			if b, ok := W[pre+"attn_q.bias"]; ok {
-				for i := range q[p] {
-					q[p][i] += b[i]
-				}
-				for i := range k[p] {
-					k[p][i] += W[pre+"attn_k.bias"][i]
-					v[p][i] += W[pre+"attn_v.bias"][i]
+			for _, bv := range []struct {
+				name string
+				x    []float64
+			}{{"attn_q.bias", q[p]}, {"attn_k.bias", k[p]}, {"attn_v.bias", v[p]}} {
+				if b, ok := W[pre+bv.name]; ok {
+					for i := range bv.x {
+						bv.x[i] += b[i]
+					}
 				}
 			}
 			if qn, ok := W[pre+"attn_q_norm.weight"]; ok {
@@ -325,6 +408,12 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 				}
 			}
 			o := linear(att, W[pre+"attn_output.weight"], d)
+			// llama.cpp's llada graph leaves attn_output.bias out.
+			if b, ok := W[pre+"attn_output.bias"]; ok && cfg.arch != "llada" {
+				for i := range d {
+					o[i] += b[i]
+				}
+			}
 			for i := range d {
 				x[p][i] += o[i]
 			}
@@ -344,7 +433,7 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 	for p := range T {
 		hidden[p] = linear(rms(x[p], W["output_norm.weight"]), W[m.outName], max(cfg.vocab, tinyVocab))
 	}
-	if cfg.arch != "dream" {
+	if !cfg.shifts() {
 		return hidden
 	}
 	logits := make([][]float64, T)

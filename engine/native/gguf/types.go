@@ -5,7 +5,8 @@ import "fmt"
 // Type is a ggml tensor type, numbered as in ggml.h.
 type Type uint32
 
-// The ggml tensor types. dfim computes with F32, F16, BF16 and Q8_0; the
+// The ggml tensor types. dfim computes with F32, F16, BF16, Q8_0, Q4_0,
+// Q4_K, Q5_K and Q6_K (engine/native/kernels decodes the last four); the
 // others are known by size only, so files using them can still be listed.
 const (
 	TypeF32     Type = 0

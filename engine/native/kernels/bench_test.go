@@ -34,10 +34,24 @@ func BenchmarkLinear(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, c := range []struct {
+		cases := []struct {
 			name string
 			lin  Linear
-		}{{"f32", NewLinearF32(w, s.n, s.k)}, {"q8_0", q8}} {
+		}{{"f32", NewLinearF32(w, s.n, s.k)}, {"q8_0", q8}}
+		for _, f := range allFormats {
+			if s.k%f.values != 0 {
+				continue
+			}
+			lin, err := newLinearBlocks(f, quantizeBlocks(f, w), s.n, s.k)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cases = append(cases, struct {
+				name string
+				lin  Linear
+			}{f.name, lin})
+		}
+		for _, c := range cases {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", c.name, s.m, s.k, s.n), func(b *testing.B) {
 				benchThreads(b, func(b *testing.B) {
 					b.ReportAllocs()

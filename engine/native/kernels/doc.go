@@ -7,7 +7,10 @@
 // at load time, into column panels of 32 output columns (k-major) so the
 // inner loop broadcasts one activation and multiplies it into two 16-wide
 // vectors of weights; q8_0 weights stay quantized and are dequantized one
-// panel at a time into a per-worker scratch buffer.
+// panel at a time into a per-worker scratch buffer. q4_0, q4_K, q5_K and
+// q6_K weights (quants.go) are not even copied: they are read in place from
+// the file's mapping and decoded, exactly as ggml's dequantize_row_* does,
+// one panel at a time the same way.
 //
 // Fast paths use Go's experimental simd/archsimd package and are built only
 // with GOEXPERIMENT=simd on amd64 (files *_simd.go); the CPU's features are
@@ -19,7 +22,7 @@
 // worker runs on the caller's goroutine rather than waiting for the pool.
 //
 // The package must not know about models, tokens or GGUF files beyond the
-// byte layouts of f16, bf16 and q8_0 weights. Slices that are too short for
+// byte layouts of f16, bf16, q8_0, q4_0 and the K-quant weights. Slices that are too short for
 // the shapes given are programming errors and panic, as copy and index
 // expressions do; data read from files is checked by the constructors,
 // which return errors.
