@@ -25,21 +25,23 @@ import (
 
 func init() {
 	register(&command{
-		name:    "serve",
-		summary: "run the language server: LSP over stdio, or TCP with --listen",
-		usage:   "[--listen ADDR [--allow-remote] [--token-file FILE]] [--log-file FILE]",
-		common:  true,
-		run:     runServe,
+		name: "serve",
+		summary: "run the language server: LSP over stdio, or TCP with --listen; the FIM HTTP APIs with --http\n" +
+			"--http ADDR alone serves HTTP only; add --stdio (or --listen) to serve the LSP beside it",
+		usage:  "[--listen ADDR [--allow-remote] [--token-file FILE]] [--http ADDR [--allow-remote] [--api-key-file FILE]] [--log-file FILE]",
+		common: true,
+		run:    runServe,
 	})
 }
 
 func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	listen := fs.String("listen", "", "serve LSP over TCP at `ADDR` (host:port; \":PORT\" is loopback) instead of stdio")
-	allowRemote := fs.Bool("allow-remote", false, "let --listen use an address other machines can reach (anyone who reaches it can read the code sent; use a token)")
+	allowRemote := fs.Bool("allow-remote", false, "let --listen or --http use an address other machines can reach (anyone who reaches it can read the code sent; use a token or an API key)")
 	tokenFile := fs.String("token-file", "", "with --listen, require the secret in `FILE` (or $"+tokenEnv+") as initializationOptions.token")
 	logFile := fs.String("log-file", "", "append logs to `FILE` instead of stderr")
 	// Many clients' configurations add --stdio (vscode-languageclient does); it is the default anyway.
-	stdioFlag := fs.Bool("stdio", false, "serve LSP over stdio (the default; accepted for clients that pass it)")
+	stdioFlag := fs.Bool("stdio", false, "serve LSP over stdio (the default; accepted for clients that pass it; with --http, serve both)")
+	httpf := addHTTPFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,8 +51,12 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *stdioFlag && *listen != "" {
 		return usagef("--stdio and --listen exclude each other")
 	}
-	if *listen == "" && (*allowRemote || *tokenFile != "") {
-		return usagef("--allow-remote and --token-file go with --listen")
+	if *listen == "" && (*allowRemote && httpf.addr == "" || *tokenFile != "") {
+		return usagef("--allow-remote goes with --listen or --http, --token-file with --listen")
+	}
+	apiKey, err := httpf.check(fs)
+	if err != nil {
+		return err
 	}
 	token := os.Getenv(tokenEnv)
 	if *tokenFile != "" {
@@ -83,6 +89,13 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		zapcore.Lock(zapcore.AddSync(logOut)), level))
 	defer log.Sync()
 
+	var httpLn net.Listener
+	if httpf.addr != "" {
+		if httpLn, err = httpf.listen(*allowRemote, apiKey); err != nil {
+			return err
+		}
+		defer httpLn.Close()
+	}
 	var ln net.Listener
 	if *listen != "" {
 		// Bind before loading anything: a refused address is a usage error.
@@ -112,6 +125,16 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if httpLn != nil {
+		srv := httpf.server(loader, settings, common, apiKey, log)
+		if ln == nil && !*stdioFlag {
+			fmt.Fprintln(os.Stderr, "dfim serve: the FIM HTTP APIs are at http://"+httpLn.Addr().String()+" (Ctrl-C quits)")
+			return serveHTTP(ctx, httpLn, srv, log)
+		}
+		httpDone := make(chan error, 1)
+		go func() { httpDone <- serveHTTP(ctx, httpLn, srv, log) }()
+		defer func() { stop(); <-httpDone }()
+	}
 	if ln != nil {
 		opts.Token = token // stdio is the editor's own pipe: no token there
 		return serveTCP(ctx, ln, opts, log)
@@ -124,6 +147,8 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	// Only LSP goes to stdout: anything else that prints lands in stderr.
 	out := os.Stdout
 	os.Stdout = os.Stderr
+	// Editors show a server's stderr as errors: the log goes to the editor,
+	// with its levels, as window/logMessage (a --log-file keeps it).
 	err = lsp.NewServer(opts).Serve(ctx, stdio{in: os.Stdin, out: out})
 	switch {
 	case err == nil:
@@ -140,31 +165,38 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 // --token-file is given.
 const tokenEnv = "DFIM_SERVE_TOKEN"
 
-// listenTCP listens on addr: on loopback when addr names no host
-// (":7777"), and on an address other machines can reach only with
+// listenTCP listens on --listen's addr: on loopback when addr names no
+// host (":7777"), and on an address other machines can reach only with
 // allowRemote. public reports the latter.
 func listenTCP(addr string, allowRemote bool) (ln net.Listener, public bool, err error) {
+	return listenFlag("--listen", addr, allowRemote, "--token-file")
+}
+
+// listenFlag is listenTCP for the address of any flag (flagName);
+// secretFlag names the flag of the secret that should go with
+// --allow-remote, for messages.
+func listenFlag(flagName, addr string, allowRemote bool, secretFlag string) (ln net.Listener, public bool, err error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, false, usagef("--listen %q: want host:port or :port (%v)", addr, err)
+		return nil, false, usagef("%s %q: want host:port or :port (%v)", flagName, addr, err)
 	}
 	if host == "" {
 		host = "127.0.0.1"
 	}
 	public = !loopback(host)
 	if public && !allowRemote {
-		return nil, false, usagef("--listen %s would accept connections from other machines; "+
-			"use 127.0.0.1:%s, or add --allow-remote (and --token-file) if you mean it", addr, port)
+		return nil, false, usagef("%s %s would accept connections from other machines; "+
+			"use 127.0.0.1:%s, or add --allow-remote (and %s) if you mean it", flagName, addr, port, secretFlag)
 	}
 	ln, err = net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		return nil, false, fmt.Errorf("listening on %s: %w (is the port in use?)", addr, err)
+		return nil, false, fmt.Errorf("%s: listening on %s: %w (is the port in use?)", flagName, addr, err)
 	}
 	// A name like "localhost" may resolve anywhere: judge by the bound address.
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
 		if !allowRemote {
 			ln.Close()
-			return nil, false, usagef("--listen %s resolves to %s, which other machines can reach; add --allow-remote if you mean it", addr, tcp.IP)
+			return nil, false, usagef("%s %s resolves to %s, which other machines can reach; add --allow-remote if you mean it", flagName, addr, tcp.IP)
 		}
 		public = true
 	}
