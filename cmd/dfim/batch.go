@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/dfim/dfim/batch"
@@ -71,7 +72,11 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	query := fs.String("query", "", "tree-sitter query; every node captured as @fill is regenerated")
 	lang := fs.String("lang", "", "language of --query: "+strings.Join(syntax.Validated(), ", "))
 	maxSize := fs.Int64("max-file-size", 1<<20, "skip files larger than this many bytes")
+	cf := addContextFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
 		return err
 	}
 	settings, err := common.resolve(fs)
@@ -147,6 +152,24 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	cfg.Filler = infill.New(d)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// Cross-file context from the workspace of the first PATH (or plan
+	// entry), indexed as it was before the run: fills never see each other.
+	first := ""
+	if len(paths) > 0 {
+		first = paths[0]
+	} else if len(cfg.Plan) > 0 {
+		first = cfg.Plan[0].Path
+	}
+	if st, err := os.Stat(first); err == nil && st.IsDir() {
+		first = filepath.Join(first, "x") // workspaceRoot looks from a file's folder
+	}
+	ix, err := cf.open(ctx, first, &cfg.Options, false)
+	if err != nil {
+		return err
+	}
+	if ix != nil {
+		defer ix.Close()
+	}
 	sum, err := batch.Run(ctx, cfg, paths)
 	if err != nil {
 		return usagef("%v", err)

@@ -12,60 +12,126 @@ import (
 	"time"
 
 	"github.com/dfim/dfim/index"
+	"github.com/dfim/dfim/infill"
 )
 
 func init() {
-	register(&command{name: "context", run: runContext,
-		usage: "[--root DIR] [--budget BYTES] FILE:LINE:COL",
-		summary: "print the canvas (with cross-file context) that would be sent for a completion at a position\n" +
-			"The workspace index of --root is built first; the output is the cross-file context, the\n" +
-			"prefix, a hole marker and the suffix, whole (infill cuts the prefix and suffix to the engine's context)."})
+	register(&command{name: "context", common: true, run: runContext,
+		usage: "[--root DIR] [--context-bytes N] [--marker M] [--only-context] FILE:LINE:COL",
+		summary: "print the canvas that a completion at a position sends to the engine\n" +
+			"The workspace index of --root is built first; the output is exactly what infill sends: the\n" +
+			"cross-file context, the prefix window, a hole marker and the suffix window, cut to the\n" +
+			"engine's context (the built-in model's 256 tokens by default; see --engine and --model)."})
 }
 
-func runContext(fs *flag.FlagSet, _ *commonFlags, args []string) error {
-	root := fs.String("root", "", "workspace root to index (default: the nearest folder above FILE with .git or go.mod, else FILE's folder)")
-	budget := fs.Int("budget", 4096, "most bytes of cross-file context")
+// contextFlags are the cross-file context flags of fill, batch and
+// context: the workspace to index and the budget.
+type contextFlags struct {
+	root  *string
+	off   *bool
+	bytes *int
+}
+
+func addContextFlags(fs *flag.FlagSet) *contextFlags {
+	return &contextFlags{
+		root:  fs.String("root", "", "workspace to index for cross-file context (default: the nearest folder above the file with .git or go.mod, else the file's folder)"),
+		off:   fs.Bool("no-context", false, "send no cross-file context (the workspace is not indexed)"),
+		bytes: fs.Int("context-bytes", infill.DefaultContextBytes, "most bytes of cross-file context"),
+	}
+}
+
+// check rejects a negative budget.
+func (cf *contextFlags) check() error {
+	if *cf.bytes < 0 {
+		return usagef("--context-bytes %d: want a number of bytes from 0", *cf.bytes)
+	}
+	return nil
+}
+
+// open indexes the workspace of path (--root, else workspaceRoot) without
+// watching it and waits for the scan; it sets opts' context source and
+// budget. It returns a nil index with --no-context or a zero budget. The
+// caller closes the index.
+func (cf *contextFlags) open(ctx context.Context, path string, opts *infill.Options, verbose bool) (*index.Index, error) {
+	if *cf.off || *cf.bytes == 0 {
+		opts.ContextBytes = -1
+		return nil, nil
+	}
+	root := *cf.root
+	if root == "" {
+		root = workspaceRoot(path)
+	}
+	start := time.Now()
+	ix, err := index.New(root, index.Options{NoWatch: true, Workers: runtime.GOMAXPROCS(0)})
+	if err != nil {
+		return nil, fmt.Errorf("indexing %s for cross-file context (--no-context skips it): %w", root, err)
+	}
+	if err := ix.WaitReady(ctx); err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("indexing %s: %w", root, err)
+	}
+	st := ix.Stats()
+	if verbose {
+		fmt.Fprintf(os.Stderr, "dfim: indexed %s for cross-file context: %d files, %d definitions in %v\n",
+			ix.Root(), st.Files, st.Symbols, time.Since(start).Round(time.Millisecond))
+	}
+	if st.Limit != "" {
+		fmt.Fprintf(os.Stderr, "dfim: %s\n", st.Limit)
+	}
+	opts.Context, opts.ContextBytes = ix, *cf.bytes
+	return ix, nil
+}
+
+func runContext(fs *flag.FlagSet, common *commonFlags, args []string) error {
+	cf := addContextFlags(fs)
+	fs.IntVar(cf.bytes, "budget", infill.DefaultContextBytes, "the same as --context-bytes")
 	marker := fs.String("marker", "<|hole|>", "text printed where the hole is")
 	only := fs.Bool("only-context", false, "print only the cross-file context")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if _, err := common.resolve(fs); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 {
 		return usagef("want one FILE:LINE:COL, got %d arguments", fs.NArg())
 	}
-	if *budget < 0 {
-		return usagef("--budget %d: want a number of bytes from 0", *budget)
+	if err := cf.check(); err != nil {
+		return err
 	}
 	path, text, pos, err := readPosition(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	if *root == "" {
-		*root = workspaceRoot(path)
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	start := time.Now()
-	ix, err := index.New(*root, index.Options{NoWatch: true, Workers: runtime.GOMAXPROCS(0)})
+	var opts infill.Options
+	ix, err := cf.open(ctx, path, &opts, true)
 	if err != nil {
-		return fmt.Errorf("indexing %s: %w", *root, err)
+		return err
 	}
-	defer ix.Close()
-	if err := ix.WaitReady(ctx); err != nil {
-		return fmt.Errorf("indexing %s: %w", *root, err)
+	if ix != nil {
+		defer ix.Close()
 	}
-	st := ix.Stats()
-	fmt.Fprintf(os.Stderr, "dfim context: indexed %s: %d files, %d definitions in %v\n",
-		ix.Root(), st.Files, st.Symbols, time.Since(start).Round(time.Millisecond))
-	if st.Limit != "" {
-		fmt.Fprintf(os.Stderr, "dfim context: %s\n", st.Limit)
+	if *only {
+		out := ""
+		if ix != nil {
+			out = ix.Context(path, text, pos, *cf.bytes)
+		}
+		_, err = io.WriteString(os.Stdout, out)
+		return err
 	}
-
-	extra := ix.Context(path, text, pos, *budget)
-	out := extra
-	if !*only {
-		out += text[:pos] + *marker + text[pos:]
+	// The engine sizes the windows (its tokenizer and context length).
+	d, err := common.openEngine()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	c := infill.New(d)
+	defer c.Close()
+	out, err := c.Preview(ctx, infill.Document{Path: path, Text: text}, pos, opts, *marker)
+	if err != nil {
+		return err
 	}
 	_, err = io.WriteString(os.Stdout, out)
 	return err

@@ -26,7 +26,8 @@ func init() {
 	register(&command{name: "fill", common: true, run: runFill,
 		usage: "[--json] [--watch] [--explain] FILE:LINE:COL",
 		summary: "fill at a position (line and column 1-based, the column in characters) and print the text\n" +
-			"--json prints {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\"}; --watch draws the denoising steps"})
+			"--json prints {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\", \"context_bytes\"}; --watch draws the denoising steps;\n" +
+			"the workspace (--root) is indexed first for cross-file context (--no-context skips it)"})
 }
 
 // fillJSON is `dfim fill --json`'s output (DESIGN.md's contract).
@@ -36,10 +37,12 @@ type fillJSON struct {
 	Steps      int      `json:"steps"`
 	LatencyMS  float64  `json:"latency_ms"`
 	Tokens     int      `json:"tokens"`
+	// ContextBytes is how much cross-file context the canvas carried.
+	ContextBytes int `json:"context_bytes"`
 }
 
 func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
-	asJSON := fs.Bool("json", false, "print JSON: {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\"}")
+	asJSON := fs.Bool("json", false, "print JSON: {\"text\", \"candidates\", \"steps\", \"latency_ms\", \"tokens\", \"context_bytes\"}")
 	watch := fs.Bool("watch", false, "draw the denoising steps while they run (when stdout is a terminal)")
 	lang := fs.String("lang", "", "language of the file (LSP languageId, e.g. go, python); default: from its extension")
 	shape := fs.String("shape", "auto", "span to fill: auto, line or block")
@@ -47,6 +50,7 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	candidates := fs.Int("candidates", 1, "candidates to ask the engine for")
 	repair := fs.Int("repair", 2, "syntax repair rounds (0: off)")
 	seed := fs.Uint64("seed", 0, "random seed")
+	cf := addContextFlags(fs)
 	explain := fs.Bool("explain", false, "say on stderr what the engine returned and why candidates were dropped (also with --log-level debug)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -60,6 +64,9 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	if *maxTokens < 0 || *candidates < 0 {
 		return usagef("--max-tokens and --candidates take numbers from 0 (0: the default)")
+	}
+	if err := cf.check(); err != nil {
+		return err
 	}
 	*explain = *explain || common.logLevel == "debug"
 	if fs.NArg() != 1 {
@@ -104,6 +111,13 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	ix, err := cf.open(ctx, path, &opts, *explain)
+	if err != nil {
+		return err
+	}
+	if ix != nil {
+		defer ix.Close()
+	}
 	c := infill.New(d)
 	defer c.Close()
 	before := c.Stats()
@@ -121,7 +135,7 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	out := fillJSON{Candidates: []string{}, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	for i, s := range sugs {
 		if i == 0 {
-			out.Text, out.Steps, out.Tokens = s.Text, s.Steps, s.Tokens
+			out.Text, out.Steps, out.Tokens, out.ContextBytes = s.Text, s.Steps, s.Tokens, s.ContextBytes
 		}
 		out.Candidates = append(out.Candidates, s.Text)
 	}

@@ -89,7 +89,7 @@ func TestFillJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("not JSON: %q", out)
 	}
-	for _, k := range []string{"text", "candidates", "steps", "latency_ms", "tokens"} {
+	for _, k := range []string{"text", "candidates", "steps", "latency_ms", "tokens", "context_bytes"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("--json output lacks %q: %s", k, out)
 		}
