@@ -63,7 +63,13 @@ func (q *queue) acquire(ctx context.Context, client string) (release func(), err
 
 	select {
 	case <-w.ready:
-		return q.releaseOnce(), nil
+		if ctx.Err() == nil {
+			return q.releaseOnce(), nil
+		}
+		// Granted as the client left (select picks either case when both
+		// are ready): the fill must not start, the slot passes on.
+		q.release()
+		return nil, ctx.Err()
 	case <-ctx.Done():
 	}
 	q.mu.Lock()

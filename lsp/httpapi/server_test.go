@@ -299,7 +299,10 @@ func TestDisconnectCancels(t *testing.T) {
 	cancel()
 	<-errc
 	<-errc
-	waitFor(t, func() bool { return f.cancels() == 1 && metricValue(t, srv.URL, "dfim_http_queue_depth") == 0 })
+	// The server learns of a disconnect asynchronously, so the queued
+	// request may be granted the slot and start before its context ends:
+	// then it is cancelled on the engine too.
+	waitFor(t, func() bool { return f.cancels() >= 1 && metricValue(t, srv.URL, "dfim_http_queue_depth") == 0 })
 	// The engine is free again: the next request is served.
 	close(f.release)
 	if status, _ := post(t, srv.URL+"/v1/completions", `{"prompt":"a"}`); status != 200 {
