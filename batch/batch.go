@@ -16,6 +16,7 @@ import (
 
 	"github.com/dfim/dfim/index"
 	"github.com/dfim/dfim/infill"
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // A Filler fills the holes of one document; *infill.Completer is one.
@@ -33,7 +34,7 @@ type QueryFunc func(path, lang, query string, src []byte) ([][2]int, error)
 type Config struct {
 	Filler   Filler
 	Options  infill.Options
-	Marker   string      // "" = DefaultMarker; markers are looked for unless Plan or Query is set
+	Marker   string      // "" = infill.DefaultMarker; markers are looked for unless Plan or Query is set
 	Plan     []PlanEntry // ranges to regenerate
 	Query    string      // tree-sitter query with an @fill capture
 	Lang     string      // language of Query
@@ -129,9 +130,9 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 		return nil, errors.New("batch: no filler")
 	}
 	if cfg.Marker == "" {
-		cfg.Marker = DefaultMarker
+		cfg.Marker = infill.DefaultMarker
 	}
-	markers, err := NewMarkerSyntax(cfg.Marker)
+	markers, err := infill.NewMarkerSyntax(cfg.Marker)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +333,7 @@ func collect(cfg Config, sel *selection, paths []string, sum *Summary) ([]job, e
 
 // findHoles reads a file and finds its holes: its plan ranges, its query
 // matches, or its markers (by default only those in code).
-func findHoles(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) *work {
+func findHoles(ctx context.Context, cfg Config, markers *infill.MarkerSyntax, j job) *work {
 	f := &work{job: j, res: FileResult{Path: j.path}}
 	res := &f.res
 	snap, err := readSnapshot(j.path, cfg.MaxFileSize)
@@ -364,7 +365,7 @@ func findHoles(ctx context.Context, cfg Config, markers *MarkerSyntax, j job) *w
 	default:
 		holes = markers.Holes(text)
 		if !cfg.Anywhere {
-			holes, res.MarkersLeft, err = CodeHoles(ctx, j.path, text, holes)
+			holes, res.MarkersLeft, err = infill.CodeHoles(ctx, syntax.Detect("", j.path), text, holes)
 			if err != nil {
 				res.Problems = append(res.Problems, fmt.Sprintf("parsing to tell code from comments and strings: %v", err))
 				return f

@@ -220,14 +220,14 @@ func TestLineRangeHoleCRLFAndLastLine(t *testing.T) {
 }
 
 func TestMarkerSyntaxCustom(t *testing.T) {
-	m, err := NewMarkerSyntax("TODO_FILL")
+	m, err := infill.NewMarkerSyntax("TODO_FILL")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if hs := m.Holes("a TODO_FILL b TODO_FILL"); len(hs) != 2 || hs[1].Start != 14 {
 		t.Errorf("holes = %+v", hs)
 	}
-	if _, err := NewMarkerSyntax(" "); err == nil {
+	if _, err := infill.NewMarkerSyntax(" "); err == nil {
 		t.Error("blank marker accepted")
 	}
 }

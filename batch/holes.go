@@ -5,49 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/dfim/dfim/infill"
 )
-
-// DefaultMarker is the hole marker dfim batch looks for.
-const DefaultMarker = "<<fill>>"
-
-// A MarkerSyntax finds hole markers: the marker itself, or with a size hint
-// "<<fill:3>>" (at most 3 lines) when the marker ends in ">>".
-type MarkerSyntax struct {
-	re *regexp.Regexp
-}
-
-// NewMarkerSyntax compiles a marker such as "<<fill>>".
-func NewMarkerSyntax(marker string) (*MarkerSyntax, error) {
-	if strings.TrimSpace(marker) == "" || strings.ContainsAny(marker, "\n\r") {
-		return nil, fmt.Errorf("marker %q must be non-empty and on one line", marker)
-	}
-	pat := regexp.QuoteMeta(marker)
-	if open, ok := strings.CutSuffix(marker, ">>"); ok && open != "" {
-		pat = regexp.QuoteMeta(open) + `(?::(\d+))?` + regexp.QuoteMeta(">>")
-	}
-	return &MarkerSyntax{re: regexp.MustCompile(pat)}, nil
-}
-
-// Holes returns one hole per marker in text: the marker's bytes are replaced.
-func (m *MarkerSyntax) Holes(text string) []infill.Hole {
-	var holes []infill.Hole
-	for _, loc := range m.re.FindAllStringSubmatchIndex(text, -1) {
-		h := infill.Hole{Start: loc[0], End: loc[1]}
-		if len(loc) >= 4 && loc[2] >= 0 {
-			n, err := strconv.Atoi(text[loc[2]:loc[3]])
-			if err == nil && n > 0 {
-				h.MaxLines = n
-			}
-		}
-		holes = append(holes, h)
-	}
-	return holes
-}
 
 // A PlanEntry asks for lines StartLine..EndLine (1-based, inclusive) of Path
 // to be regenerated.

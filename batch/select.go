@@ -1,13 +1,11 @@
 package batch
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"path/filepath"
 	"strings"
 
-	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/infill/syntax"
 )
 
@@ -147,73 +145,4 @@ func (s *selection) admit(path, rel string) (ok bool, why string) {
 		return false, skipNotSource
 	}
 	return true, ""
-}
-
-// textNode reports whether a node type is a comment or a string literal
-// (of any grammar of the table: comment, line_comment, string_content,
-// interpreted_string_literal, raw_string_literal, template_string,
-// heredoc_body, char_literal, rune_literal, text_block, regex, …).
-func textNode(typ string) bool {
-	for _, s := range []string{"comment", "string", "heredoc", "char_literal", "character_literal", "rune_literal", "text_block", "regex"} {
-		if strings.Contains(typ, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// codeInText reports whether a node type is code inside a string: an
-// f-string's or template's interpolation, a shell substitution.
-func codeInText(typ string) bool {
-	for _, s := range []string{"interpolation", "substitution", "expansion"} {
-		if strings.Contains(typ, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// inCode reports whether the node at a marker is code: going outwards from
-// the innermost node, code inside a string (an interpolation) comes before
-// the string, or no comment or string encloses it at all.
-func inCode(n syntax.Node) bool {
-	for _, typ := range append([]string{n.Type}, n.Ancestors...) {
-		switch {
-		case codeInText(typ):
-			return true
-		case textNode(typ):
-			return false
-		}
-	}
-	return true
-}
-
-// CodeHoles keeps the marker holes that sit in code of the file's syntax
-// tree and returns how many it left out (in comments or strings). A file
-// without a grammar keeps them all. Each marker is parsed as an identifier
-// of its length, so the tree around it is the code's, not an error's.
-func CodeHoles(ctx context.Context, path, text string, holes []infill.Hole) ([]infill.Hole, int, error) {
-	lang := syntax.Lookup(syntax.Detect("", path))
-	if lang == nil || len(holes) == 0 {
-		return holes, 0, nil
-	}
-	b := []byte(text)
-	for _, h := range holes {
-		b[h.Start] = '_'
-		for i := h.Start + 1; i < h.End; i++ {
-			b[i] = 'x'
-		}
-	}
-	tree, err := lang.Parse(ctx, string(b))
-	if err != nil {
-		return nil, 0, err
-	}
-	defer tree.Close()
-	var code []infill.Hole
-	for _, h := range holes {
-		if inCode(tree.NodeAt(h.Start + (h.End-h.Start)/2)) {
-			code = append(code, h)
-		}
-	}
-	return code, len(holes) - len(code), nil
 }

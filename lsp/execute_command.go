@@ -11,8 +11,8 @@ import (
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
-	"github.com/dfim/dfim/batch"
 	"github.com/dfim/dfim/infill"
+	"github.com/dfim/dfim/infill/syntax"
 )
 
 // The commands of workspace/executeCommand. Both fill holes of one open
@@ -34,8 +34,8 @@ var commands = []string{CommandFillHoles, CommandFillSelection}
 const RequestFailed jsonrpc2.Code = -32803
 
 // markers finds the hole markers of dfim.fillHoles, as `dfim batch` does.
-var markers = func() *batch.MarkerSyntax {
-	m, err := batch.NewMarkerSyntax(batch.DefaultMarker)
+var markers = func() *infill.MarkerSyntax {
+	m, err := infill.NewMarkerSyntax(infill.DefaultMarker)
 	if err != nil {
 		panic(err) // the default marker is a constant
 	}
@@ -81,10 +81,16 @@ func (s *Server) executeCommand(r *request) {
 	}
 	var holes []infill.Hole
 	if p.Command == CommandFillHoles {
-		holes = markers.Holes(snap.doc.Text)
+		// Markers in code only, as dfim batch fills them: a <<fill>> in a
+		// comment or a string is text.
+		holes, _, err = infill.CodeHoles(s.ctx, syntax.Detect(snap.doc.LanguageID, snap.doc.Path), snap.doc.Text, markers.Holes(snap.doc.Text))
+		if err != nil {
+			r.respond(nil, jsonrpc2.Errorf(RequestFailed, "dfim: %s: %v", p.Command, err))
+			return
+		}
 		if len(holes) == 0 {
-			s.showMessage(protocol.MessageTypeInfo, fmt.Sprintf("dfim: no %s markers in %s; write %s (or <<fill:N>> for at most N lines) where code should go",
-				batch.DefaultMarker, args.URI, batch.DefaultMarker))
+			s.showMessage(protocol.MessageTypeInfo, fmt.Sprintf("dfim: no %s markers in the code of %s; write %s (or <<fill:N>> for at most N lines) where code should go",
+				infill.DefaultMarker, args.URI, infill.DefaultMarker))
 			r.respond(nil, nil)
 			return
 		}

@@ -268,7 +268,7 @@ func TestFillHolesNoMarkers(t *testing.T) {
 	}
 	// The message may come after the reply: collect it with a round trip.
 	_, more := c.response(c.callID(2, "dfim/unknown"))
-	if countShowMessages(append(other, more...), "markers in file:///a.go") != 1 {
+	if countShowMessages(append(other, more...), "markers in the code of file:///a.go") != 1 {
 		t.Errorf("no message saying there are no markers: %v", append(other, more...))
 	}
 }

@@ -67,7 +67,7 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	fs.Var(&include, "include", "fill only files matching the glob, of any kind (repeatable, or comma-separated); default: source files with a grammar")
 	fs.Var(&exclude, "exclude", "leave out files matching the glob (repeatable, or comma-separated)")
 	anywhere := fs.Bool("anywhere", false, "fill markers inside comments and string literals too (default: only markers in code)")
-	marker := fs.String("marker", batch.DefaultMarker, "hole marker; a marker ending in >> also takes a size hint, <<fill:3>>")
+	marker := fs.String("marker", infill.DefaultMarker, "hole marker; a marker ending in >> also takes a size hint, <<fill:3>>")
 	planFile := fs.String("plan", "", `JSONL plan of ranges to regenerate: {"path","start_line","end_line"} (1-based, inclusive)`)
 	query := fs.String("query", "", "tree-sitter query; every node captured as @fill is regenerated")
 	lang := fs.String("lang", "", "language of --query: "+strings.Join(syntax.Validated(), ", "))
@@ -114,7 +114,7 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *marker == "" {
 		return usagef("--marker must not be empty")
 	}
-	if _, err := batch.NewMarkerSyntax(*marker); err != nil {
+	if _, err := infill.NewMarkerSyntax(*marker); err != nil {
 		return usagef("%v", err)
 	}
 	if *query != "" {

@@ -16,7 +16,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/dfim/dfim/batch"
 	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/infill/syntax"
@@ -321,8 +320,8 @@ func (s *Server) run(ctx context.Context, c Completer, req *fillRequest, count f
 }
 
 // markers finds dfim batch's hole markers (<<fill>>, <<fill:N>>).
-var markers = func() *batch.MarkerSyntax {
-	m, err := batch.NewMarkerSyntax(batch.DefaultMarker)
+var markers = func() *infill.MarkerSyntax {
+	m, err := infill.NewMarkerSyntax(infill.DefaultMarker)
 	if err != nil {
 		panic(err)
 	}
@@ -342,7 +341,7 @@ func (s *Server) fillHoles(ctx context.Context, c Completer, doc infill.Document
 			holes = append(holes, infill.Hole{Start: pos, End: pos})
 		}
 		if h.Start < pos && h.End > pos {
-			return choice{}, invalidf("prompt", "a %s marker spans the end of the prompt and the start of the suffix", batch.DefaultMarker)
+			return choice{}, invalidf("prompt", "a %s marker spans the end of the prompt and the start of the suffix", infill.DefaultMarker)
 		}
 		holes = append(holes, h)
 	}
