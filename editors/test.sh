@@ -9,9 +9,12 @@
 # Usage: editors/test.sh            (from anywhere in the checkout)
 #   DFIM_BIN=path   test this binary instead of building one
 #   NO_FAKE=1       skip the e2efake pass
-#   CI=true         missing node/npm/nvim or built-in model fail instead of skip
-# Needs: go, node >= 20 with npm, nvim (Debian's 0.7 or later), unzip;
-# optional: emacs with Eglot (Debian: emacs-nox elpa-eglot).
+#   CI=true         missing node/npm/nvim/chromium or built-in model fail instead of skip
+# Needs: go, node >= 20 with npm, nvim (Debian's 0.7 or later), unzip,
+# and for the real VS Code test chromium and libkrb5-dev (it installs
+# code-server, Node 24 and puppeteer-core from npm into
+# ~/.cache/dfim-vscode-e2e); optional: emacs with Eglot (Debian: emacs-nox
+# elpa-eglot).
 set -eu
 editors=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$editors")
@@ -53,7 +56,7 @@ if need node "install Node.js 20 or later" && need npm "install npm"; then
 	npx tsc --noEmit -p .
 	step "vscode: bundle and unit tests"
 	node build.mjs --tests
-	node --test out/test/settings.test.js out/test/status.test.js out/test/denoise.test.js
+	node --test out/test/settings.test.js out/test/status.test.js out/test/denoise.test.js out/test/discover.test.js out/test/package.test.js
 	# server.test.js: the client code over vscode-jsonrpc; extension.test.js:
 	# the bundle, activated against a stand-in vscode module.
 	step "vscode: client and extension against dfim serve (default engine)"
@@ -69,6 +72,16 @@ if need node "install Node.js 20 or later" && need npm "install npm"; then
 	if unzip -l dfim.vsix | grep -Eq 'extension/(src|test|node_modules)/'; then
 		echo "dfim.vsix carries sources or node_modules: check .vscodeignore" >&2
 		exit 1
+	fi
+	# A real VS Code (code-server in headless Chromium) with dfim.vsix;
+	# run.sh installs its tools once, and skips without chromium or
+	# libkrb5-dev (fails under CI=true). With the e2efake engine when there
+	# is one: its fills are known, so the exact text is checked.
+	step "vscode: dfim.vsix in a real VS Code (code-server, headless Chromium)"
+	if [ -n "$fake" ]; then
+		DFIM_BIN=$fake DFIM_ENGINE=e2efake VSIX=$PWD/dfim.vsix test/e2e/run.sh
+	else
+		DFIM_BIN=$bin VSIX=$PWD/dfim.vsix test/e2e/run.sh
 	fi
 fi
 

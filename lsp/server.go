@@ -47,6 +47,10 @@ type Options struct {
 	Engines []string
 	// Logger receives the server's logs (never stdout). Nil: no logs.
 	Logger *zap.Logger
+	// LogToClient sends the log to the client as window/logMessage, with
+	// each entry's level, from initialize on; Logger takes it before then
+	// (logmessage.go). For stdio, where a client shows stderr as errors.
+	LogToClient bool
 	// Level, when set, follows the logLevel setting.
 	Level *zap.AtomicLevel
 	// MaxDocumentBytes: larger documents get empty results. 0: the default.
@@ -77,7 +81,9 @@ const (
 type Server struct {
 	opts Options
 	log  *zap.Logger
-	conn jsonrpc2.Conn
+	// clientLog, with LogToClient, forwards log entries to the client.
+	clientLog *clientLog
+	conn      jsonrpc2.Conn
 	// ctx lives as long as the session; replies and notifications use it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -142,6 +148,10 @@ func NewServer(opts Options) *Server {
 		s.completer = opts.Completer
 		close(s.ready)
 	}
+	if opts.LogToClient {
+		s.clientLog = &clientLog{}
+		s.log = s.log.WithOptions(zap.WrapCore(s.clientLog.wrap))
+	}
 	return s
 }
 
@@ -160,6 +170,9 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 		<-s.conn.Done()
 	}
 	s.cancel() // stops in-flight work and the engine load
+	if s.clientLog != nil {
+		s.clientLog.detach()
+	}
 	s.closeIndex()
 	s.mu.Lock()
 	state := s.state

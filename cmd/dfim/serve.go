@@ -149,6 +149,7 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	os.Stdout = os.Stderr
 	// Editors show a server's stderr as errors: the log goes to the editor,
 	// with its levels, as window/logMessage (a --log-file keeps it).
+	opts.LogToClient = *logFile == ""
 	err = lsp.NewServer(opts).Serve(ctx, stdio{in: os.Stdin, out: out})
 	switch {
 	case err == nil:

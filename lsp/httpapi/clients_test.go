@@ -127,9 +127,7 @@ func withoutKeys(env []string) []string {
 // TestCurl: curl, whole and streamed, and a malformed body.
 func TestCurl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl not found on PATH") // .ci/run does not install it
-	}
+	needTool(t, err != nil, "curl not found on PATH (Debian: apt-get install curl)")
 	srv := newBuiltinServer(t, Options{})
 	body := fmt.Sprintf(`{"prompt":%s,"suffix":%s,"max_tokens":24,"language":"go","min_confidence":0}`, jsonString(goPrompt), jsonString(goSuffix))
 	out, err := exec.Command(curl, "-sS", "-H", "Content-Type: application/json", "-d", body, srv.URL+"/v1/fim/completions").Output()

@@ -5,6 +5,7 @@
 // the Show Denoising decoration. Everything that can be decided without
 // VS Code lives in settings.ts, status.ts, denoise.ts and protocol.ts.
 
+import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
 import {
@@ -16,14 +17,30 @@ import {
 } from 'vscode-languageclient/node';
 
 import { DenoiseTracker, decorationText, stepSummary, type DenoiseFrame } from './denoise';
+import { discoverServer } from './discover';
 import { DenoiseStepNotification, FillHolesCommand, FillSelectionCommand, fillHolesArgs, fillSelectionArgs, isCancellation, runDfimCommand } from './protocol';
 import { documentSelector, engineName, needsRestart, readSettings, serverCommand, serverSettings, type ExtensionSettings } from './settings';
 import { statusView, type Status } from './status';
 
-/** How long the last denoising frame stays drawn after the stream stops. */
+/**
+ * How long the last denoising frame stays drawn when no inline completion
+ * answer takes its place (a step stream of Fill Holes, or a completion
+ * VS Code gave up on); an answer replaces it at once.
+ */
 const denoiseLingerMs = 1500;
 
 let dfim: Dfim | undefined;
+
+/** Whether file is a file this process may run. */
+function isExecutable(file: string): boolean {
+  try {
+    if (!fs.statSync(file).isFile()) return false;
+    if (process.platform !== 'win32') fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   dfim = new Dfim(context);
@@ -86,7 +103,27 @@ class Dfim {
 
   async start(): Promise<void> {
     const s = this.settings;
-    const { command, args } = serverCommand(s, os.homedir());
+    const found = discoverServer(s.path, {
+      env: process.env,
+      home: os.homedir(),
+      platform: process.platform,
+      extensionDir: this.context.extensionPath ?? '',
+      isExecutable,
+    });
+    if (!found.found) {
+      // Not started at all: one notification that says what to set,
+      // instead of the language client's own failures.
+      this.status.state = 'failed';
+      this.status.error = found.message;
+      this.render();
+      this.output.error(found.message);
+      const open = await vscode.window.showErrorMessage(found.message, 'Open Settings');
+      if (open) void vscode.commands.executeCommand('workbench.action.openSettings', 'dfim.path');
+      return;
+    }
+    const command = found.path;
+    const { args } = serverCommand(s);
+    this.output.info(`starting ${command} ${args.join(' ')} (found through ${found.via})`);
     // No `transport`: with TransportKind.stdio the client appends --stdio,
     // which `dfim serve` rejects; an Executable speaks stdio by default.
     const serverOptions: ServerOptions = { command, args };
@@ -102,6 +139,10 @@ class Dfim {
           if (!token.isCancellationRequested) {
             this.status.lastLatencyMs = performance.now() - start;
             this.status.lastItems = Array.isArray(result) ? result.length : (result?.items.length ?? 0);
+            // The steps of this completion came before its answer; the
+            // answer is about to be drawn as ghost text, so the last frame
+            // gives way to it instead of lingering beside it.
+            if (this.drawnUri === document.uri.toString()) this.clearDenoise();
             this.render();
           }
           return result;
@@ -143,7 +184,7 @@ class Dfim {
       this.status.state = 'failed';
       this.status.error = e instanceof Error ? e.message : String(e);
       this.render();
-      const msg = `dfim: cannot start "${command} ${args.join(' ')}": ${this.status.error}. Install dfim on PATH or set dfim.path.`;
+      const msg = `dfim: cannot start "${command} ${args.join(' ')}": ${this.status.error}. Set "dfim.path" to a working dfim binary, then run "dfim: Restart Server".`;
       this.output.error(msg);
       const open = await vscode.window.showErrorMessage(msg, 'Open Settings');
       if (open) void vscode.commands.executeCommand('workbench.action.openSettings', 'dfim.path');

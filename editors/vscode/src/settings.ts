@@ -3,6 +3,8 @@
 // workspace/didChangeConfiguration) object. Pure: extension.ts passes in a
 // getter over vscode.workspace.getConfiguration('dfim').
 
+import { expandHome } from './discover';
+
 /** The dfim.* settings, coerced to their types. */
 export interface ExtensionSettings {
   path: string;
@@ -223,9 +225,7 @@ export function engineName(s: ExtensionSettings): string {
 
 /** The process that serves LSP over stdio. home expands a leading "~/" in dfim.path. */
 export function serverCommand(s: ExtensionSettings, home = ''): { command: string; args: string[] } {
-  let command = s.path === '' ? 'dfim' : s.path;
-  if (home !== '' && (command === '~' || command.startsWith('~/'))) command = home + command.slice(1);
-  return { command, args: ['serve', ...s.serverArgs] };
+  return { command: s.path === '' ? 'dfim' : expandHome(s.path, home), args: ['serve', ...s.serverArgs] };
 }
 
 /** A document filter as vscode-languageclient takes it. */

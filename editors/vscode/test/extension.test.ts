@@ -60,6 +60,8 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
 
   after(async () => {
     await ext?.deactivate();
+    // As VS Code does after deactivate: the commands go with the extension.
+    for (const d of ctx.subscriptions) d.dispose();
   });
 
   test('activation starts dfim serve and the status bar names engine and model', async () => {
@@ -106,6 +108,10 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
     if (server.fake) {
       assert.ok(texts.length >= 1, 'no decoration drawn');
       assert.equal(texts[texts.length - 1], 'name)');
+      // The answer is the ghost text now: the last frame is gone at once,
+      // not after the linger meant for streams without an answer.
+      assert.deepEqual(steps[steps.length - 1].options, [], 'the last frame lingers beside the ghost text');
+      assert.doesNotMatch(status(), /masked/);
       const at = (steps[0].options[0] as { range: fake.Range }).range.start;
       assert.deepEqual([at.line, at.character], [6, 13]);
     }
@@ -133,5 +139,21 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
       await fake.commands.executeCommand('dfim.editor.fillHoles');
       await until('"no markers" message', () => fake.recorded.messages.some((m) => /no <<fill>> markers/.test(m)), 10_000);
     }
+  });
+});
+
+describe('the extension when no dfim binary is found', () => {
+  test('one notification, saying what to set', async () => {
+    const ctx = { subscriptions: [] as { dispose(): unknown }[] };
+    const shown = fake.recorded.messages.length;
+    Object.assign(fake.recorded.config, { path: '/nonexistent/dfim' });
+    const ext = loadExtension();
+    await ext.activate(ctx);
+    const said = fake.recorded.messages.slice(shown).filter((m) => m.startsWith('error:'));
+    assert.equal(said.length, 1, said.join('\n'));
+    assert.match(said[0], /Set "dfim\.path" to the full path of the dfim binary/);
+    assert.equal(fake.recorded.statusItems[fake.recorded.statusItems.length - 1].text, '$(error) dfim');
+    await ext.deactivate();
+    for (const d of ctx.subscriptions) d.dispose();
   });
 });

@@ -1,0 +1,8 @@
+package main
+
+import "fmt"
+
+func report(name string) {
+	<<fill>>
+	fmt.Println(name)
+}
