@@ -18,8 +18,6 @@ type Segment struct {
 	Text   string // fixed text; "" for a hole
 	Hole   bool
 	MaxTok int // hole: the most tokens it may take (pads/EOS trim it)
-	// Prefill, for a hole, is text the hole must start with. Optional.
-	Prefill string
 	// MaxLines, for a hole, is the most lines its text may take (1: the
 	// rest of one line); 0 = no limit. A backend may stop generating there
 	// (remote engines send a newline stop); infill cuts the text anyway.
@@ -55,11 +53,11 @@ type Options struct {
 	Threshold   float32   // for Threshold: confidence needed to commit
 	Block       int       // semi-autoregressive block length in tokens; 0 = whole hole
 	Seed        uint64
-	Candidates  int  // fills per request (different seeds or lengths); 0 = 1
-	ExactLength bool // the hole length is fixed: pad/EOS may not be sampled
-	// ContentFirst commits content tokens before pad tokens (pads wait until
-	// no content position is more confident than the threshold).
-	ContentFirst bool
+	Candidates  int // fills per request (different seeds or lengths); 0 = 1
+	// ExactLength fixes each hole at MaxTok tokens: pad and EOS may not be
+	// sampled (a fixed-length infilling benchmark's setting; the native
+	// engine's tests use it for a known slot count). Remote engines ignore it.
+	ExactLength bool
 	// Experts lists the decoding experts whose log-probabilities a backend
 	// adds to its model's, comma-separated (ExpertCopy, ExpertIdent); "" =
 	// the backend's default (all it has), "none" = the model alone. Backends
@@ -145,7 +143,9 @@ type Fill struct {
 	// Tokens is the number of non-pad tokens filled in each hole.
 	Tokens []int
 	// LogProb is the model's log-likelihood of the filled tokens (sum over
-	// holes), used by infill to rank candidates. NaN when unknown (remote).
+	// holes); NaN when the backend cannot say (a remote API without
+	// logprobs), which tells infill that Confidence is unknown too, so its
+	// gate does not judge the fill. infill ranks by Confidence.
 	LogProb float64
 	// Confidence is the mean probability of the filled tokens, in [0,1].
 	Confidence float64

@@ -129,7 +129,7 @@ func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Op
 	}
 	defer d.close()
 	c.stats.completions.Add(1)
-	d.observe = opts.Observe
+	d.observe = observer(opts.Observe)
 	sugs, err := c.newRequest(d, opts, crossFileContext(doc, pos, opts)).fillOne(ctx, pos, end, p)
 	for i := range sugs {
 		sugs[i].Elapsed = time.Since(start)
@@ -171,7 +171,7 @@ func (c *Completer) planAt(ctx context.Context, doc Document, pos int, opts Opti
 
 // engineOptions maps completion options and a plan to a request's options.
 func engineOptions(opts Options, p plan) engine.Options {
-	return engine.Options{Steps: opts.Steps, Algorithm: opts.Algorithm, Temperature: opts.Temperature,
+	return engine.Options{Steps: opts.Steps, Algorithm: opts.Algorithm, Temperature: opts.Temperature, TopP: opts.TopP,
 		Threshold: opts.Threshold, Block: p.block, Seed: opts.Seed, Candidates: opts.Candidates, Experts: opts.Experts}
 }
 
@@ -543,7 +543,7 @@ func (r *request) fillJointly(ctx context.Context, at []int, plans []plan) (out 
 		block = max(block, p.block)
 	}
 	segs = append(segs, engine.Segment{Text: cv.Suffix})
-	res, err := c.engine.Infill(ctx, engine.Request{Segments: segs, Opts: engineOptions(opts, plan{block: block}), Observe: opts.Observe, Sources: cv.Sources})
+	res, err := c.engine.Infill(ctx, engine.Request{Segments: segs, Opts: engineOptions(opts, plan{block: block}), Observe: observer(opts.Observe), Sources: cv.Sources})
 	if err != nil {
 		if errors.Is(err, engine.ErrUnsupported) {
 			return out, done, err

@@ -26,6 +26,7 @@ type Options struct {
 	Block        int // left-to-right block length in tokens; 0 = planned (4 for a line, 8 for a block)
 	Threshold    float32
 	Temperature  float32
+	TopP         float32 // nucleus sampling with Temperature; 0 or 1 = off
 	Seed         uint64
 	Candidates   int // candidates to ask the engine for; the best come first
 	RepairRounds int // syntax repair rounds; 0 = default (2), -1 = off
@@ -51,7 +52,33 @@ type Options struct {
 	// client's own chunks, as llama.cpp's input_extra), formatted as
 	// comments of the document's language; when set, Context is not asked.
 	ExtraContext string
-	Observe      func(engine.Step) // optional: stream denoising steps
+	Observe      func(Step) // optional: stream denoising steps
+}
+
+// A Step is one denoising step of a completion, for a client that shows
+// the fill as it forms: each hole's text so far, still-masked positions
+// shown as MaskGlyph.
+type Step struct {
+	Candidate int // which candidate the step belongs to
+	Index     int // 0-based step number
+	Holes     []string
+}
+
+// MaskGlyph is how a still-masked position shows in Step.Holes.
+const MaskGlyph = engine.MaskGlyph
+
+// observer adapts an Options.Observe to the engine's steps; nil stays nil.
+func observer(f func(Step)) func(engine.Step) {
+	if f == nil {
+		return nil
+	}
+	return func(st engine.Step) {
+		holes := make([]string, len(st.Holes))
+		for i, h := range st.Holes {
+			holes[i] = h.Text
+		}
+		f(Step{Candidate: st.Candidate, Index: st.Index, Holes: holes})
+	}
 }
 
 // SyntaxStatus says how far a suggestion's syntax was checked.

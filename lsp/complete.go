@@ -7,7 +7,6 @@ import (
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
-	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/infill"
 )
 
@@ -68,17 +67,13 @@ type denoiseStepParams struct {
 // MethodDenoiseStep streams the canvas while it denoises (opt-in setting denoiseSteps).
 const MethodDenoiseStep = "dfim/denoiseStep"
 
-func (s *Server) denoiseObserver(snap *snapshot, pos int) func(engine.Step) {
+func (s *Server) denoiseObserver(snap *snapshot, pos int) func(infill.Step) {
 	id := protocol.VersionedTextDocumentIdentifier{
 		TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: snap.uri},
 		Version:                snap.doc.Version,
 	}
 	p := snap.mapper.Position(pos)
-	return func(st engine.Step) {
-		holes := make([]string, len(st.Holes))
-		for i, h := range st.Holes {
-			holes[i] = h.Text
-		}
-		s.notify(MethodDenoiseStep, &denoiseStepParams{TextDocument: id, Position: p, Candidate: st.Candidate, Step: st.Index, Holes: holes})
+	return func(st infill.Step) {
+		s.notify(MethodDenoiseStep, &denoiseStepParams{TextDocument: id, Position: p, Candidate: st.Candidate, Step: st.Index, Holes: st.Holes})
 	}
 }

@@ -17,7 +17,6 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
-	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/infill"
 )
 
@@ -571,7 +570,7 @@ func TestEngineLoadsInBackgroundWithProgress(t *testing.T) {
 func TestDenoiseStepNotifications(t *testing.T) {
 	f := &fakeCompleter{fn: func(_ context.Context, _ infill.Document, pos int, o infill.Options) ([]infill.Suggestion, error) {
 		if o.Observe != nil {
-			o.Observe(engine.Step{Index: 0, Holes: []engine.HoleState{{Text: "x░"}}})
+			o.Observe(infill.Step{Index: 0, Holes: []string{"x░"}})
 		}
 		return nil, nil
 	}}

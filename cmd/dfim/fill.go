@@ -271,13 +271,13 @@ func (w *stepDrawer) termSize() (int, int) {
 	return terminalSize(w.out)
 }
 
-func (w *stepDrawer) draw(st engine.Step) {
+func (w *stepDrawer) draw(st infill.Step) {
 	cols, rows := w.termSize()
 	var b strings.Builder
 	w.back(&b, cols)
 	text := ""
 	if len(st.Holes) > 0 {
-		text = st.Holes[0].Text
+		text = st.Holes[0]
 	}
 	lines := append([]string{fmt.Sprintf("\x1b[2mstep %d (candidate %d)\x1b[0m", st.Index+1, st.Candidate+1)}, strings.Split(text, "\n")...)
 	w.last = fitRows(lines, cols, rows-1)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill"
 )
 
 // fillTestEngine fills every hole with "x + 1".
@@ -218,7 +219,7 @@ func TestWatchRedrawsWrappedLines(t *testing.T) {
 			"done",
 		}
 		for i, text := range steps {
-			d.draw(engine.Step{Index: i, Holes: []engine.HoleState{{Text: text}}})
+			d.draw(infill.Step{Index: i, Holes: []string{text}})
 			got := scr.text()
 			if !strings.HasPrefix(got, "$ dfim fill") && size[1] > 10 {
 				t.Errorf("%dx%d step %d: the prompt line was overwritten:\n%s", size[0], size[1], i+1, got)

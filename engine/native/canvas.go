@@ -12,9 +12,8 @@ const defaultMaxTok = 16
 
 // A holeSpan is where one hole sits in the canvas's token sequence.
 type holeSpan struct {
-	prefill []int32 // fixed tokens the hole starts with (Segment.Prefill)
-	start   int     // position of the first slot to fill (after the prefill)
-	n       int     // slots to fill
+	start int // position of the first slot to fill
+	n     int // slots to fill
 	// oneLine: the hole is the rest of one line (Segment.MaxLines 1), so a
 	// committed newline ends it.
 	oneLine bool
@@ -24,7 +23,7 @@ type holeSpan struct {
 // its own (so a hole starts and ends on token boundaries), every hole a run
 // of mask tokens.
 type layout struct {
-	tokens []int32 // fixed tokens, prefills and masks
+	tokens []int32 // fixed tokens and masks
 	holes  []holeSpan
 	// trimmed counts fixed tokens dropped to fit the context: from the
 	// start of the first segment, then from the end of the last.
@@ -54,11 +53,6 @@ func (d *Denoiser) buildLayout(segs []engine.Segment, maxLen int) (*layout, erro
 		if h.n == 0 {
 			h.n = defaultMaxTok
 		}
-		if s.Prefill != "" {
-			h.prefill = d.tok.Encode(s.Prefill)
-			// MaxTok bounds the whole hole; keep at least one slot to fill.
-			h.n = max(h.n-len(h.prefill), 1)
-		}
 		pieces = append(pieces, piece{hole: h})
 		nHoles++
 	}
@@ -69,7 +63,7 @@ func (d *Denoiser) buildLayout(segs []engine.Segment, maxLen int) (*layout, erro
 	holeTok := 0
 	for _, p := range pieces {
 		if p.hole != nil {
-			holeTok += len(p.hole.prefill) + p.hole.n
+			holeTok += p.hole.n
 		} else {
 			total += len(p.fixed)
 		}
@@ -107,7 +101,6 @@ func (d *Denoiser) buildLayout(segs []engine.Segment, maxLen int) (*layout, erro
 			lay.tokens = append(lay.tokens, p.fixed...)
 			continue
 		}
-		lay.tokens = append(lay.tokens, p.hole.prefill...)
 		p.hole.start = len(lay.tokens)
 		for range p.hole.n {
 			lay.tokens = append(lay.tokens, d.mask)

@@ -40,7 +40,6 @@ type plan struct {
 	block, steps int // slots per block; step budget per block
 	nBlocks      int
 	threshold    float32
-	contentFirst bool
 	algorithm    engine.Algorithm
 	banned       []int32
 	candidates   int
@@ -56,7 +55,7 @@ type plan struct {
 
 func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
 	p := plan{algorithm: opts.Algorithm, block: opts.Block, threshold: opts.Threshold,
-		contentFirst: opts.ContentFirst, candidates: max(opts.Candidates, 1),
+		candidates:  max(opts.Candidates, 1),
 		temperature: opts.Temperature, topP: opts.TopP, refreshEvery: d.settings.RefreshEvery}
 	for _, h := range lay.holes {
 		p.maxSlots = max(p.maxSlots, h.n)
@@ -159,8 +158,8 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 	}
 	steps := 0
 	sinceExact := 0
-	reused := false                                              // the fixed rows' keys came from an earlier request
-	firstFixed := lay.holes[0].start - len(lay.holes[0].prefill) // fixed tokens before the first hole
+	reused := false                  // the fixed rows' keys came from an earlier request
+	firstFixed := lay.holes[0].start // fixed tokens before the first hole
 	for b := range p.nBlocks {
 		lo, hi := b*p.block, (b+1)*p.block
 		for sib := 0; ; sib++ {
@@ -264,7 +263,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 				if p.chain {
 					commit = sample.SelectRun(slots, adjacent, k, p.threshold)
 				} else {
-					commit = sample.Select(slots, k, p.threshold, p.contentFirst)
+					commit = sample.Select(slots, k, p.threshold)
 				}
 				for _, j := range commit {
 					pos := w[j]
@@ -419,8 +418,8 @@ func (d *Denoiser) holeContent(h holeSpan, cd *candidate) (lo, hi int) {
 	return lo, hi
 }
 
-// finish turns a denoised candidate into a Fill: each hole's prefill and
-// content tokens decoded, the log-likelihood of what the model committed
+// finish turns a denoised candidate into a Fill: each hole's content
+// tokens decoded, the log-likelihood of what the model committed
 // (content and the end token that closed the hole; pads after it were
 // forced, not chosen), and the mean probability of the content.
 func (d *Denoiser) finish(lay *layout, cd *candidate) engine.Fill {
@@ -429,13 +428,10 @@ func (d *Denoiser) finish(lay *layout, cd *candidate) engine.Fill {
 	var n int
 	for _, h := range lay.holes {
 		lo, hi := d.holeContent(h, cd)
-		text := d.tok.Decode(append(slices.Clone(h.prefill), cd.tokens[lo:hi]...))
+		text := d.tok.Decode(cd.tokens[lo:hi])
 		f.Holes = append(f.Holes, text)
 		f.Tokens = append(f.Tokens, hi-lo)
-		spans := make([]engine.TokenSpan, 0, len(h.prefill)+hi-lo)
-		if len(h.prefill) > 0 {
-			spans = append(spans, engine.TokenSpan{Text: d.tok.Decode(h.prefill), Prob: 1})
-		}
+		spans := make([]engine.TokenSpan, 0, hi-lo)
 		for p := lo; p < hi; p++ {
 			spans = append(spans, engine.TokenSpan{Text: string(d.tok.TokenBytes(cd.tokens[p])), Prob: cd.prob[p]})
 		}
@@ -463,7 +459,6 @@ func (d *Denoiser) observe(lay *layout, cd *candidate, c, index int, best map[in
 		lo, hi := d.holeContent(h, cd)
 		var hs engine.HoleState
 		var text strings.Builder
-		text.WriteString(d.tok.Decode(h.prefill))
 		run := []int32{}
 		flush := func() {
 			text.WriteString(d.tok.Decode(run))

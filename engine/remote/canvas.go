@@ -15,11 +15,10 @@ type fimCanvas struct {
 	// extra holds the fixed segments before the prefix: cross-file context
 	// chunks. llama.cpp's /infill takes them as input_extra; the other APIs
 	// read them as the start of the prompt.
-	extra   []string
-	prefix  string // the fixed segment just before the hole
-	prefill string // text the hole must start with (Segment.Prefill)
-	suffix  string // every fixed segment after the hole
-	maxTok  int
+	extra  []string
+	prefix string // the fixed segment just before the hole
+	suffix string // every fixed segment after the hole
+	maxTok int
 	// stop lists texts at which the server should end the fill: a newline
 	// for a hole that is the rest of one line, so a one-slot server does
 	// not generate to maxTok for a line the caller will cut anyway
@@ -27,14 +26,11 @@ type fimCanvas struct {
 	stop []string
 }
 
-// before is the text before the hole: extra chunks, then the prefix.
+// before is the text before the hole, for APIs with no separate field
+// for context: extra chunks, then the prefix.
 func (c fimCanvas) before() string {
 	return strings.Join(c.extra, "") + c.prefix
 }
-
-// prompt is everything before the generated text, for APIs with no
-// separate field for context: extra chunks, prefix and prefill.
-func (c fimCanvas) prompt() string { return c.before() + c.prefill }
 
 // parseCanvas maps a canvas to one FIM request. Several holes cannot be
 // filled jointly by a left-to-right model: that is engine.ErrUnsupported,
@@ -65,7 +61,6 @@ func parseCanvas(segs []engine.Segment) (fimCanvas, error) {
 	for _, s := range segs[hole+1:] {
 		c.suffix += s.Text
 	}
-	c.prefill = segs[hole].Prefill
 	if segs[hole].MaxLines == 1 {
 		c.stop = []string{"\n"}
 	}

@@ -76,7 +76,7 @@ type fimRequest struct {
 // fimBody builds Inception's request. Temperature 0 is left to the
 // service's default: Mercury is tuned for its own sampling settings.
 func (e *remoteEngine) fimBody(cv fimCanvas, o engine.Options, stream bool) fimRequest {
-	r := fimRequest{Model: e.model, Prompt: cv.prompt(), Suffix: cv.suffix, MaxTokens: cv.maxTok,
+	r := fimRequest{Model: e.model, Prompt: cv.before(), Suffix: cv.suffix, MaxTokens: cv.maxTok,
 		Stream: stream, TopP: topP(o)}
 	if o.Temperature > 0 {
 		t := o.Temperature

@@ -504,18 +504,18 @@ func TestCanvasShapes(t *testing.T) {
 		t.Errorf("%d requests for canvases that cannot be sent", s.hits.Load())
 	}
 
-	// Context chunks, prefill and a hole at the end.
-	req := engine.Request{Segments: []engine.Segment{{Text: "// ctx\n"}, {Text: "x := "}, {Hole: true, Prefill: "fo"}}}
+	// Context chunks and a hole at the end.
+	req := engine.Request{Segments: []engine.Segment{{Text: "// ctx\n"}, {Text: "x := "}, {Hole: true}}}
 	res, err := e.Infill(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := s.lastBody()
-	if b["prompt"] != "// ctx\nx := fo" || b["suffix"] != "" || b["max_tokens"] != float64(defaultMaxTokens) {
-		t.Errorf("request = %v, want prompt of context+prefix+prefill, empty suffix, default max_tokens", b)
+	if b["prompt"] != "// ctx\nx := " || b["suffix"] != "" || b["max_tokens"] != float64(defaultMaxTokens) {
+		t.Errorf("request = %v, want prompt of context+prefix, empty suffix, default max_tokens", b)
 	}
-	if got := res.Candidates[0].Holes[0]; got != "fox" {
-		t.Errorf("fill = %q, want the prefill then the answer: \"fox\"", got)
+	if got := res.Candidates[0].Holes[0]; got != "x" {
+		t.Errorf("fill = %q, want the answer \"x\"", got)
 	}
 }
 

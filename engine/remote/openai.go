@@ -111,9 +111,9 @@ func (e *remoteEngine) completionsBody(a ask, tmpl *fimTemplate) completionsRequ
 	r := completionsRequest{Model: e.model, MaxTokens: cv.maxTok, Stream: a.stream,
 		Temperature: candidateTemperature(a.o, a.first), TopP: topP(a.o), Seed: seed(a.o, a.first), Stop: cv.stop}
 	if tmpl != nil {
-		r.Prompt = tmpl.format(cv.before(), cv.suffix) + cv.prefill
+		r.Prompt = tmpl.format(cv.before(), cv.suffix)
 	} else {
-		r.Prompt, r.Suffix = cv.prompt(), &cv.suffix
+		r.Prompt, r.Suffix = cv.before(), &cv.suffix
 	}
 	if a.n > 1 {
 		r.N = a.n
@@ -231,14 +231,10 @@ type extraChunk struct {
 	Text     string `json:"text"`
 }
 
-// infillBody builds the /infill request for candidate a.first. The
-// prefill goes at the end of input_prefix, not in "prompt": llama.cpp
-// puts prompt after the prefix and before <|fim_suffix|> (its README says
-// after <|fim_middle|>), and tokenizes it with special tokens parsed,
-// where input_prefix is taken as plain text.
+// infillBody builds the /infill request for candidate a.first.
 func (e *remoteEngine) infillBody(a ask) infillRequest {
 	cv := a.cv
-	r := infillRequest{Model: e.model, InputPrefix: cv.prefix + cv.prefill, InputSuffix: cv.suffix,
+	r := infillRequest{Model: e.model, InputPrefix: cv.prefix, InputSuffix: cv.suffix,
 		NPredict: cv.maxTok, Stream: a.stream, Temperature: candidateTemperature(a.o, a.first),
 		TopP: topP(a.o), Seed: seed(a.o, a.first), Stop: cv.stop, CachePrompt: true}
 	if a.rank {

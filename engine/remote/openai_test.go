@@ -140,7 +140,7 @@ func TestLlamaInfill(t *testing.T) {
 	})
 	e := openaiAt(t, s.URL+"/infill", fastTuning(nil))
 	req := engine.Request{Segments: []engine.Segment{
-		{Text: "// from util.go: func ln(float64) float64\n"}, {Text: "y := "}, {Hole: true, MaxTok: 9, Prefill: "ma"}, {Text: "\n"},
+		{Text: "// from util.go: func ln(float64) float64\n"}, {Text: "y := "}, {Hole: true, MaxTok: 9}, {Text: "\n"},
 	}}
 	req.Opts.Temperature = 0.2
 	res, err := e.Infill(context.Background(), req)
@@ -151,9 +151,7 @@ func TestLlamaInfill(t *testing.T) {
 		t.Errorf("path %q, want /infill", s.lastPath())
 	}
 	b := s.lastBody()
-	// The prefill ends input_prefix: llama.cpp puts "prompt" after the
-	// prefix anyway, and parses special tokens in it.
-	want := map[string]any{"input_prefix": "y := ma", "input_suffix": "\n", "n_predict": 9.0,
+	want := map[string]any{"input_prefix": "y := ", "input_suffix": "\n", "n_predict": 9.0,
 		"cache_prompt": true, "stream": true}
 	for k, v := range want {
 		if b[k] != v {
@@ -164,15 +162,15 @@ func TestLlamaInfill(t *testing.T) {
 		t.Errorf("temperature = %v, want 0.2", b["temperature"])
 	}
 	if _, ok := b["prompt"]; ok {
-		t.Errorf("request has prompt %q; the prefill belongs in input_prefix", b["prompt"])
+		t.Errorf("request has prompt %q; /infill takes the prefix in input_prefix", b["prompt"])
 	}
 	extra, _ := b["input_extra"].([]any)
 	if len(extra) != 1 || extra[0].(map[string]any)["text"] != "// from util.go: func ln(float64) float64\n" {
 		t.Errorf("input_extra = %#v, want the context chunk", b["input_extra"])
 	}
 	f := res.Candidates[0]
-	if f.Holes[0] != "maln(x)" || f.Tokens[0] != 4 {
-		t.Errorf("fill %q (%d tokens), want \"maln(x)\" (4)", f.Holes[0], f.Tokens[0])
+	if f.Holes[0] != "ln(x)" || f.Tokens[0] != 4 {
+		t.Errorf("fill %q (%d tokens), want \"ln(x)\" (4)", f.Holes[0], f.Tokens[0])
 	}
 }
 

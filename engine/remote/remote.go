@@ -150,7 +150,7 @@ func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.R
 		defer obsMu.Unlock()
 		c := cands[i]
 		req.Observe(engine.Step{Candidate: i, Index: c.steps - 1,
-			Holes: []engine.HoleState{{Text: cv.prefill + c.text.String()}}})
+			Holes: []engine.HoleState{{Text: c.text.String()}}})
 	}
 
 	// errs[i] is candidate i's failure; one good candidate is enough.
@@ -187,7 +187,7 @@ func (e *remoteEngine) Infill(ctx context.Context, req engine.Request) (engine.R
 			firstErr = cmpErr(firstErr, errs[i])
 			continue
 		}
-		res.Candidates = append(res.Candidates, c.fill(cv.prefill))
+		res.Candidates = append(res.Candidates, c.fill())
 		res.Tokens += c.fillTokens()
 		res.Steps = max(res.Steps, c.steps, 1)
 	}
@@ -215,8 +215,8 @@ func cmpErr(first, next error) error {
 
 // fill is the candidate as an engine.Fill. Without logprobs from the
 // server, LogProb is NaN and Confidence 0 (unknown).
-func (c *candidate) fill(prefill string) engine.Fill {
-	f := engine.Fill{Holes: []string{prefill + c.text.String()}, Tokens: []int{c.fillTokens()}, LogProb: math.NaN()}
+func (c *candidate) fill() engine.Fill {
+	f := engine.Fill{Holes: []string{c.text.String()}, Tokens: []int{c.fillTokens()}, LogProb: math.NaN()}
 	if c.logprobs > 0 {
 		f.LogProb = c.logprob
 		f.Confidence = math.Exp(c.logprob / float64(c.logprobs))

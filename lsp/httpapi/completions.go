@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill"
 )
 
 // The two OpenAI-shaped APIs: Inception's POST /v1/fim/completions and
@@ -57,7 +57,7 @@ func parseCompletions(body []byte) (*fillRequest, *apiError) {
 	if e := decode(body, &b); e != nil {
 		return nil, e
 	}
-	req := &fillRequest{stop: b.Stop, stream: b.Stream, diffusing: b.Diffusing, temperature: b.Temperature,
+	req := &fillRequest{stop: b.Stop, stream: b.Stream, diffusing: b.Diffusing, temperature: b.Temperature, topP: b.TopP,
 		user: b.User, language: b.Language, filename: b.Filename, minConfidence: b.MinConfidence, holes: b.Holes}
 	switch p := strings.TrimSpace(string(b.Prompt)); {
 	case p == "" || p == "null":
@@ -186,12 +186,12 @@ func streamCompletion(s *Server, sse *sseWriter, req *fillRequest, out *outcome)
 }
 
 // streamStep sends one denoising step: each hole's full text so far, the
-// positions still masked shown as engine.MaskGlyph.
-func streamStep(s *Server, sse *sseWriter, req *fillRequest, st engine.Step) {
+// positions still masked shown as infill.MaskGlyph.
+func streamStep(s *Server, sse *sseWriter, req *fillRequest, st infill.Step) {
 	if len(st.Holes) == 0 || st.Candidate >= max(req.n, 1) {
 		return
 	}
-	v := s.completion(req, []choiceJSON{{Index: st.Candidate, Text: st.Holes[0].Text}})
+	v := s.completion(req, []choiceJSON{{Index: st.Candidate, Text: st.Holes[0]}})
 	v.Dfim = map[string]any{"step": st.Index, "diffusing": true}
 	sse.event(v)
 }

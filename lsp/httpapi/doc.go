@@ -7,11 +7,11 @@
 // Endpoints (completions.go, infill.go, server.go):
 //
 //   - POST /v1/fim/completions: Inception's FIM API (model, prompt,
-//     suffix, max_tokens, stop, stream, temperature), answered as a
+//     suffix, max_tokens, stop, stream, temperature, top_p), answered as a
 //     text_completion; streamed as server-sent events ending in
 //     "data: [DONE]". With "diffusing": true (and stream) every denoising
 //     step arrives as the hole's full text so far, masked positions shown
-//     as engine.MaskGlyph, each chunk replacing the one before, as
+//     as infill.MaskGlyph, each chunk replacing the one before, as
 //     Inception's diffusing view does.
 //   - POST /v1/completions (and /completions): OpenAI's legacy
 //     completions with suffix, the same shape plus n and

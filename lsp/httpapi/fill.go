@@ -10,13 +10,13 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/infill/syntax"
 )
@@ -30,7 +30,7 @@ type endpoint struct {
 	// events after the fill, step one denoising step's event (diffusing).
 	whole  func(s *Server, w http.ResponseWriter, req *fillRequest, out *outcome)
 	stream func(s *Server, sse *sseWriter, req *fillRequest, out *outcome)
-	step   func(s *Server, sse *sseWriter, req *fillRequest, st engine.Step)
+	step   func(s *Server, sse *sseWriter, req *fillRequest, st infill.Step)
 	// streamError reports a failure after the stream has started.
 	streamError func(sse *sseWriter, e *apiError)
 }
@@ -50,6 +50,7 @@ type fillRequest struct {
 	includeUsage   bool // stream_options.include_usage
 	n              int
 	temperature    *float32
+	topP           *float32
 	seed           uint64
 	steps          int
 	user           string
@@ -191,12 +192,12 @@ func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint)
 	defer release()
 
 	var sse *sseWriter
-	var observe func(engine.Step)
+	var observe func(infill.Step)
 	var relay *stepRelay
 	if req.stream {
 		sse = startSSE(w)
 		if req.diffusing && ep.step != nil {
-			relay = newStepRelay(func(st engine.Step) { ep.step(s, sse, req, st) })
+			relay = newStepRelay(func(st infill.Step) { ep.step(s, sse, req, st) })
 			observe = relay.observe
 		}
 	}
@@ -246,13 +247,16 @@ func (s *Server) answer(w http.ResponseWriter, ep *endpoint, req *fillRequest, o
 
 // run fills req with c: the cursor between prompt and suffix, and in
 // holes mode every marker too.
-func (s *Server) run(ctx context.Context, c Completer, req *fillRequest, count func(string) int, observe func(engine.Step)) (*outcome, error) {
+func (s *Server) run(ctx context.Context, c Completer, req *fillRequest, count func(string) int, observe func(infill.Step)) (*outcome, error) {
 	opts := s.opts.Defaults
 	if req.maxTokens > 0 {
 		opts.MaxTokens = req.maxTokens
 	}
 	if req.n > 0 {
 		opts.Candidates = req.n
+	}
+	if req.topP != nil {
+		opts.TopP = *req.topP
 	}
 	if req.temperature != nil {
 		opts.Temperature = *req.temperature
@@ -448,12 +452,12 @@ func newID() string {
 // on a slow client: it calls Observe holding its lock) to a goroutine that
 // writes them, keeping only the newest step when the writer lags.
 type stepRelay struct {
-	ch   chan engine.Step
+	ch   chan infill.Step
 	done sync.WaitGroup
 }
 
-func newStepRelay(write func(engine.Step)) *stepRelay {
-	r := &stepRelay{ch: make(chan engine.Step, 1)}
+func newStepRelay(write func(infill.Step)) *stepRelay {
+	r := &stepRelay{ch: make(chan infill.Step, 1)}
 	r.done.Go(func() {
 		for st := range r.ch {
 			write(st)
@@ -462,12 +466,8 @@ func newStepRelay(write func(engine.Step)) *stepRelay {
 	return r
 }
 
-func (r *stepRelay) observe(st engine.Step) {
-	holes := make([]engine.HoleState, len(st.Holes))
-	for i, h := range st.Holes {
-		holes[i] = engine.HoleState{Text: h.Text}
-	}
-	st.Holes = holes
+func (r *stepRelay) observe(st infill.Step) {
+	st.Holes = slices.Clone(st.Holes)
 	for {
 		select {
 		case r.ch <- st:
@@ -571,6 +571,9 @@ func checkCommon(req *fillRequest, maxTokensField string) *apiError {
 	}
 	if req.n < 0 || req.n > 8 {
 		return invalidf("n", "n %d: want from 1 to 8 completions", req.n)
+	}
+	if req.topP != nil && (*req.topP < 0 || *req.topP > 1) {
+		return invalidf("top_p", "top_p %g: want a number from 0 to 1", *req.topP)
 	}
 	if req.temperature != nil && (*req.temperature < 0 || *req.temperature > 2) {
 		return invalidf("temperature", "temperature %g: want a number from 0 to 2", *req.temperature)

@@ -24,6 +24,7 @@ type infillBody struct {
 	Stream         bool         `json:"stream"`
 	Stop           stringList   `json:"stop"`
 	Temperature    *float32     `json:"temperature"`
+	TopP           *float32     `json:"top_p"`
 	Seed           *int64       `json:"seed"`
 	ResponseFields []string     `json:"response_fields"`
 	Model          string       `json:"model"`
@@ -44,7 +45,7 @@ func parseInfill(body []byte) (*fillRequest, *apiError) {
 		return nil, invalidf("input_prefix", "missing \"input_prefix\": the text before the cursor (\"input_suffix\" is the text after it)")
 	}
 	req := &fillRequest{prompt: *b.InputPrefix + b.Prompt, suffix: b.InputSuffix, extra: b.InputExtra,
-		stop: b.Stop, stream: b.Stream, temperature: b.Temperature, language: b.Language, filename: b.Filename,
+		stop: b.Stop, stream: b.Stream, temperature: b.Temperature, topP: b.TopP, language: b.Language, filename: b.Filename,
 		minConfidence: b.MinConfidence, holes: b.Holes, responseFields: b.ResponseFields}
 	if b.NPredict != nil {
 		switch n := *b.NPredict; {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/infill"
 )
 
 // TestCompletionsBuiltin: OpenAI's /v1/completions with suffix, answered
@@ -99,7 +99,7 @@ func TestFIMDiffusing(t *testing.T) {
 		}
 		if ch.Dfim["diffusing"] == true {
 			steps++
-			masked = masked || strings.Contains(ch.Choices[0].Text, engine.MaskGlyph)
+			masked = masked || strings.Contains(ch.Choices[0].Text, infill.MaskGlyph)
 			continue
 		}
 		if len(ch.Choices) > 0 && ch.Choices[0].FinishReason == nil {
@@ -197,6 +197,8 @@ func TestMalformedBodies(t *testing.T) {
 		{"/v1/completions", `{"prompt": "x", "max_tokens": -3}`, "max_tokens -3"},
 		{"/v1/completions", `{"prompt": "x", "n": 0}`, "n 0"},
 		{"/v1/completions", `{"prompt": "x", "temperature": 9}`, "temperature 9"},
+		{"/v1/completions", `{"prompt": "x", "top_p": 1.5}`, "top_p 1.5"},
+		{"/infill", `{"input_prefix": "x", "top_p": -1}`, "top_p -1"},
 		{"/v1/completions", `{"prompt": "x", "stop": 7}`, `"stop"`},
 		{"/v1/completions", `{"prompt": "x", "echo": true}`, "echo"},
 		{"/v1/fim/completions", `{"prompt": "x", "min_confidence": 2}`, "min_confidence"},

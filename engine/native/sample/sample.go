@@ -237,11 +237,8 @@ type Slot struct {
 // Select returns the indices (into slots, ascending) a step commits:
 // the k most confident, and with threshold > 0 also every slot whose
 // confidence reaches it (Fast-dLLM parallel decoding; k ≥ 1 keeps it
-// moving). With contentFirst, end slots (pad/EOS) wait while any content
-// slot reaches the threshold, and rank after content for the k most
-// confident, so a hole's text settles before its length does.
-// Ties go to the earlier slot, so left-to-right order breaks them.
-func Select(slots []Slot, k int, threshold float32, contentFirst bool) []int {
+// moving). Ties go to the earlier slot, so left-to-right order breaks them.
+func Select(slots []Slot, k int, threshold float32) []int {
 	if len(slots) == 0 {
 		return nil
 	}
@@ -251,12 +248,6 @@ func Select(slots []Slot, k int, threshold float32, contentFirst bool) []int {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
-		if contentFirst && slots[a].End != slots[b].End {
-			if slots[a].End {
-				return 1
-			}
-			return -1
-		}
 		switch {
 		case slots[a].Conf > slots[b].Conf:
 			return -1
@@ -270,14 +261,8 @@ func Select(slots []Slot, k int, threshold float32, contentFirst bool) []int {
 		chosen[i] = true
 	}
 	if threshold > 0 {
-		contentAbove := false
-		for _, s := range slots {
-			if !s.End && s.Conf >= threshold {
-				contentAbove = true
-			}
-		}
 		for i, s := range slots {
-			if s.Conf >= threshold && !(contentFirst && s.End && contentAbove) {
+			if s.Conf >= threshold {
 				chosen[i] = true
 			}
 		}

@@ -147,42 +147,27 @@ func TestCommitCountSpendsTheBudget(t *testing.T) {
 
 func TestSelectTopK(t *testing.T) {
 	slots := []Slot{{Conf: .2}, {Conf: .9}, {Conf: .5}, {Conf: .9}}
-	if got := Select(slots, 2, 0, false); !slices.Equal(got, []int{1, 3}) {
+	if got := Select(slots, 2, 0); !slices.Equal(got, []int{1, 3}) {
 		t.Errorf("top-2 = %v, want [1 3]", got)
 	}
-	if got := Select(slots, 1, 0, false); !slices.Equal(got, []int{1}) {
+	if got := Select(slots, 1, 0); !slices.Equal(got, []int{1}) {
 		t.Errorf("top-1 = %v, want [1] (ties go left)", got)
 	}
 }
 
 func TestSelectThreshold(t *testing.T) {
 	slots := []Slot{{Conf: .95}, {Conf: .3}, {Conf: .91}, {Conf: .89}}
-	if got := Select(slots, 1, 0.9, false); !slices.Equal(got, []int{0, 2}) {
+	if got := Select(slots, 1, 0.9); !slices.Equal(got, []int{0, 2}) {
 		t.Errorf("threshold .9 = %v, want [0 2]", got)
 	}
 	// Nothing reaches it: still commits the best one.
 	low := []Slot{{Conf: .2}, {Conf: .4}}
-	if got := Select(low, 1, 0.9, false); !slices.Equal(got, []int{1}) {
+	if got := Select(low, 1, 0.9); !slices.Equal(got, []int{1}) {
 		t.Errorf("below threshold = %v, want [1]", got)
 	}
 	// The budget can demand more than the threshold gives.
-	if got := Select(slots, 3, 0.9, false); !slices.Equal(got, []int{0, 2, 3}) {
+	if got := Select(slots, 3, 0.9); !slices.Equal(got, []int{0, 2, 3}) {
 		t.Errorf("threshold with k=3 = %v, want [0 2 3]", got)
-	}
-}
-
-func TestSelectContentFirst(t *testing.T) {
-	slots := []Slot{{Conf: .6}, {Conf: .99, End: true}, {Conf: .95}}
-	if got := Select(slots, 1, 0.9, true); !slices.Equal(got, []int{2}) {
-		t.Errorf("content first = %v, want [2]: the pad waits while content is sure", got)
-	}
-	if got := Select(slots, 1, 0.9, false); !slices.Equal(got, []int{1, 2}) {
-		t.Errorf("plain threshold = %v, want [1 2]", got)
-	}
-	// No content reaches the threshold: a sure pad may commit.
-	unsure := []Slot{{Conf: .6}, {Conf: .99, End: true}}
-	if got := Select(unsure, 1, 0.9, true); !slices.Equal(got, []int{0, 1}) {
-		t.Errorf("content first, no sure content = %v, want [0 1]", got)
 	}
 }
 
