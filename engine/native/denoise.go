@@ -124,6 +124,63 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 		return engine.Result{}, fmt.Errorf("native: Infill called after Close")
 	}
 
+	r := &denoising{d: d, req: req, lay: lay, p: p, cands: d.newCandidates(lay, p, req.Opts.Seed), firstFixed: lay.holes[0].start}
+	if p.ident {
+		// The canvas as the experts read it: sources and fixed text, masks
+		// left out (decoded, "<|mask|>" would count as the name "mask").
+		r.names = sample.NewNames(sample.NewTextCanvas(r.cands[0].tokens, d.known(r.cands[0]), d.tok.TokenBytes, req.Sources...).Text)
+	}
+	for b := range p.nBlocks {
+		lo, hi := b*p.block, (b+1)*p.block
+		for sib := 0; ; sib++ {
+			active, want := r.masked(lo, hi)
+			if len(active) == 0 {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return engine.Result{}, fmt.Errorf("native: denoising stopped after %d steps: %w", r.steps, err)
+			}
+			logits, shared := r.logits(active, want)
+			off := 0
+			for i, cd := range active {
+				var rows []float32 // nil without a model (CopyOnly)
+				if logits != nil {
+					rows = logits[off*d.model.Vocab:]
+				}
+				r.commit(cd, want[i], rows, p.steps-sib)
+				if !shared {
+					off += len(want[i])
+				}
+			}
+			r.steps++
+		}
+	}
+	res := r.result()
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// A denoising is one Infill request under way: its canvas, its candidates
+// and the step count. Infill runs it block by block; each step finds the
+// masked slots (masked), runs the model (logits) and lets every candidate
+// pick and commit (commit).
+type denoising struct {
+	d     *Denoiser
+	req   engine.Request
+	lay   *layout
+	p     plan
+	cands []*candidate
+	names *sample.Names // the identifier expert's names; nil when it is off
+
+	steps      int
+	sinceExact int  // steps since the last pass over every row
+	reused     bool // the fixed rows' keys came from an earlier request
+	firstFixed int  // fixed tokens before the first hole
+}
+
+// newCandidates makes the request's candidates: each a copy of the canvas
+// with its hole slots masked, its own random stream and cache.
+func (d *Denoiser) newCandidates(lay *layout, p plan, seed uint64) []*candidate {
 	T := len(lay.tokens)
 	cands := make([]*candidate, p.candidates)
 	for c := range cands {
@@ -132,7 +189,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 			committed: make([]bool, T),
 			prob:      make([]float32, T),
 			logProb:   make([]float64, T),
-			rng:       rand.New(rand.NewPCG(req.Opts.Seed, uint64(c))),
+			rng:       rand.New(rand.NewPCG(seed, uint64(c))),
 			kv:        d.takeKV(T),
 			params:    sample.Params{Temperature: p.temperature, TopP: p.topP, Algorithm: p.algorithm, Banned: p.banned, Bias: d.endBiases()},
 		}
@@ -149,164 +206,156 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 		}
 		cands[c] = cd
 	}
+	return cands
+}
 
-	var names *sample.Names
-	if p.ident {
-		// The canvas as the experts read it: sources and fixed text, masks
-		// left out (decoded, "<|mask|>" would count as the name "mask").
-		names = sample.NewNames(sample.NewTextCanvas(cands[0].tokens, d.known(cands[0]), d.tok.TokenBytes, req.Sources...).Text)
-	}
-	steps := 0
-	sinceExact := 0
-	reused := false                  // the fixed rows' keys came from an earlier request
-	firstFixed := lay.holes[0].start // fixed tokens before the first hole
-	for b := range p.nBlocks {
-		lo, hi := b*p.block, (b+1)*p.block
-		for sib := 0; ; sib++ {
-			// Candidates with masked slots in this block.
-			var active []*candidate
-			var want [][]int
-			for _, cd := range cands {
-				var w []int
-				for _, h := range lay.holes {
-					for j := lo; j < min(hi, h.n); j++ {
-						if !cd.committed[h.start+j] {
-							w = append(w, h.start+j)
-						}
-					}
-				}
-				if len(w) > 0 {
-					active = append(active, cd)
-					want = append(want, w)
+// masked returns the candidates with masked slots in block [lo, hi) of
+// every hole, and those slots' positions.
+func (r *denoising) masked(lo, hi int) (active []*candidate, want [][]int) {
+	for _, cd := range r.cands {
+		var w []int
+		for _, h := range r.lay.holes {
+			for j := lo; j < min(hi, h.n); j++ {
+				if !cd.committed[h.start+j] {
+					w = append(w, h.start+j)
 				}
 			}
-			if len(active) == 0 {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				return engine.Result{}, fmt.Errorf("native: denoising stopped after %d steps: %w", steps, err)
-			}
-
-			exact := steps == 0 || sinceExact >= p.refreshEvery
-			var logits []float32
-			shared := steps == 0 // all candidates read the first pass's logits
-			switch {
-			case d.settings.CopyOnly:
-				shared = false // no model: CopyPick below
-			case steps == 0:
-				// Every candidate starts from the same canvas: one pass
-				// serves them all, its keys and values copied.
-				logits, reused = d.firstPass(lay, cands[0], want[0], firstFixed)
-				for _, cd := range cands[1:] {
-					cd.kv.copyRows(cands[0].kv, 0, T, d.model.HeadDim)
-				}
-			case exact:
-				logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), allRows(T), want)
-			default:
-				logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), d.holeRows(lay), want)
-			}
-			if exact {
-				sinceExact = 0
-				if steps > 0 {
-					reused = false // the fixed rows are exact again
-				}
-			}
-			sinceExact++
-
-			stepsLeft := p.steps - sib
-			off := 0
-			for i, cd := range active {
-				w := want[i]
-				picks := make([]sample.Pick, len(w))
-				slots := make([]sample.Slot, len(w))
-				// With the copy expert, slots are read left to right and each
-				// sees the picks before it as tentative text, so a copied run
-				// can commit in one step (SelectRun), as prompt-lookup
-				// decoding accepts several drafted tokens at once.
-				var text *sample.TextCanvas
-				if p.copy || p.ident {
-					text = sample.NewTextCanvas(cd.tokens, d.known(cd), d.tok.TokenBytes, req.Sources...)
-				}
-				adjacent := make([]bool, len(w))
-				for j := range w {
-					adjacent[j] = j > 0 && w[j] == w[j-1]+1
-					params := cd.params
-					if p.copy || p.ident {
-						if p.chain && adjacent[j] && !slots[j-1].End {
-							text.Reveal(w[j-1], d.tok.TokenBytes(picks[j-1].Token))
-						}
-						var cb []sample.Bias
-						if p.copy {
-							cb = sample.CopyBias(text, w[j], d.vocab, d.settings.Copy)
-						}
-						if d.settings.CopyOnly {
-							picks[j] = sample.CopyPick(cb, d.padToken())
-							slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
-							continue
-						}
-						if p.ident {
-							cb = append(cb, sample.IdentBias(text, w[j], names, d.vocab, d.settings.Ident)...)
-						}
-						if cb != nil {
-							params.Bias = append(slices.Clip(params.Bias), cb...)
-						}
-					}
-					row := logits[(off+j)*d.model.Vocab : (off+j+1)*d.model.Vocab]
-					picks[j] = sample.Choose(row, params, cd.rng, d.scratch)
-					slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
-				}
-				if !shared {
-					off += len(w)
-				}
-				var commit []int
-				k := sample.CommitCount(len(w), stepsLeft)
-				if p.chain {
-					commit = sample.SelectRun(slots, adjacent, k, p.threshold)
-				} else {
-					commit = sample.Select(slots, k, p.threshold)
-				}
-				for _, j := range commit {
-					pos := w[j]
-					cd.tokens[pos], cd.committed[pos] = picks[j].Token, true
-					cd.prob[pos], cd.logProb[pos] = picks[j].Prob, picks[j].LogProb
-				}
-				for _, h := range lay.holes {
-					isEnd := d.isEnd
-					if h.oneLine {
-						// The line is done at its newline: the slots after it
-						// would be cut by the caller anyway, so stop filling them.
-						isEnd = d.endsLine
-					}
-					sample.PadAfterEnd(cd.tokens[h.start:h.start+h.n], cd.committed[h.start:h.start+h.n], isEnd, d.padToken())
-				}
-				if req.Observe != nil {
-					best := make(map[int]float32, len(w))
-					for j, pos := range w {
-						best[pos] = picks[j].Prob
-					}
-					req.Observe(d.observe(lay, cd, slices.Index(cands, cd), steps, best))
-				}
-			}
-			steps++
+		}
+		if len(w) > 0 {
+			active = append(active, cd)
+			want = append(want, w)
 		}
 	}
+	return active, want
+}
 
-	res := engine.Result{Steps: steps}
-	for _, cd := range cands {
-		f := d.finish(lay, cd)
+// logits runs the model for one step: the first step one pass for every
+// candidate (shared: they all read its rows), then exact passes over
+// every row every refreshEvery steps and cached passes over the holes'
+// rows between. It returns, per active candidate in turn, one row of
+// vocabulary logits per wanted slot (nil without a model: CopyOnly).
+func (r *denoising) logits(active []*candidate, want [][]int) (logits []float32, shared bool) {
+	d, T := r.d, len(r.lay.tokens)
+	exact := r.steps == 0 || r.sinceExact >= r.p.refreshEvery
+	shared = r.steps == 0
+	switch {
+	case d.settings.CopyOnly:
+		shared = false // no model: CopyPick in commit
+	case r.steps == 0:
+		// Every candidate starts from the same canvas: one pass serves
+		// them all, its keys and values copied.
+		logits, r.reused = d.firstPass(r.lay, r.cands[0], want[0], r.firstFixed)
+		for _, cd := range r.cands[1:] {
+			cd.kv.copyRows(r.cands[0].kv, 0, T, d.model.HeadDim)
+		}
+	case exact:
+		logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), allRows(T), want)
+	default:
+		logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), d.holeRows(r.lay), want)
+	}
+	if exact {
+		r.sinceExact = 0
+		if r.steps > 0 {
+			r.reused = false // the fixed rows are exact again
+		}
+	}
+	r.sinceExact++
+	return logits, shared
+}
+
+// commit lets candidate cd pick a token for each masked slot w (rows holds
+// their logits in order) with the experts' biases, commits the step's
+// share of them (stepsLeft in the block's budget), pads each hole after
+// its end, and reports the step to the request's observer.
+func (r *denoising) commit(cd *candidate, w []int, rows []float32, stepsLeft int) {
+	d, p := r.d, r.p
+	picks := make([]sample.Pick, len(w))
+	slots := make([]sample.Slot, len(w))
+	// With the copy expert, slots are read left to right and each sees the
+	// picks before it as tentative text, so a copied run can commit in one
+	// step (SelectRun), as prompt-lookup decoding accepts several drafted
+	// tokens at once.
+	var text *sample.TextCanvas
+	if p.copy || p.ident {
+		text = sample.NewTextCanvas(cd.tokens, d.known(cd), d.tok.TokenBytes, r.req.Sources...)
+	}
+	adjacent := make([]bool, len(w))
+	for j := range w {
+		adjacent[j] = j > 0 && w[j] == w[j-1]+1
+		params := cd.params
+		if p.copy || p.ident {
+			if p.chain && adjacent[j] && !slots[j-1].End {
+				text.Reveal(w[j-1], d.tok.TokenBytes(picks[j-1].Token))
+			}
+			var cb []sample.Bias
+			if p.copy {
+				cb = sample.CopyBias(text, w[j], d.vocab, d.settings.Copy)
+			}
+			if d.settings.CopyOnly {
+				picks[j] = sample.CopyPick(cb, d.padToken())
+				slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
+				continue
+			}
+			if p.ident {
+				cb = append(cb, sample.IdentBias(text, w[j], r.names, d.vocab, d.settings.Ident)...)
+			}
+			if cb != nil {
+				params.Bias = append(slices.Clip(params.Bias), cb...)
+			}
+		}
+		row := rows[j*d.model.Vocab : (j+1)*d.model.Vocab]
+		picks[j] = sample.Choose(row, params, cd.rng, d.scratch)
+		slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
+	}
+	var chosen []int
+	k := sample.CommitCount(len(w), stepsLeft)
+	if p.chain {
+		chosen = sample.SelectRun(slots, adjacent, k, p.threshold)
+	} else {
+		chosen = sample.Select(slots, k, p.threshold)
+	}
+	for _, j := range chosen {
+		pos := w[j]
+		cd.tokens[pos], cd.committed[pos] = picks[j].Token, true
+		cd.prob[pos], cd.logProb[pos] = picks[j].Prob, picks[j].LogProb
+	}
+	for _, h := range r.lay.holes {
+		isEnd := d.isEnd
+		if h.oneLine {
+			// The line is done at its newline: the slots after it would be
+			// cut by the caller anyway, so stop filling them.
+			isEnd = d.endsLine
+		}
+		sample.PadAfterEnd(cd.tokens[h.start:h.start+h.n], cd.committed[h.start:h.start+h.n], isEnd, d.padToken())
+	}
+	if r.req.Observe != nil {
+		best := make(map[int]float32, len(w))
+		for j, pos := range w {
+			best[pos] = picks[j].Prob
+		}
+		r.req.Observe(d.observe(r.lay, cd, slices.Index(r.cands, cd), r.steps, best))
+	}
+}
+
+// result turns the candidates into the request's Result and gives their
+// caches back (keeping the first one's fixed prefix for the next request).
+func (r *denoising) result() engine.Result {
+	d := r.d
+	res := engine.Result{Steps: r.steps}
+	for _, cd := range r.cands {
+		f := d.finish(r.lay, cd)
 		for _, n := range f.Tokens {
 			res.Tokens += n
 		}
 		res.Candidates = append(res.Candidates, f)
 	}
-	d.savePrefix(lay, cands[0], firstFixed, reused)
-	for _, cd := range cands {
+	d.savePrefix(r.lay, r.cands[0], r.firstFixed, r.reused)
+	for _, cd := range r.cands {
 		if len(d.spare) < maxSpareKV {
 			d.spare = append(d.spare, cd.kv)
 		}
 	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	return res
 }
 
 // firstPass runs the request's first forward pass for one candidate,
