@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -125,6 +126,10 @@ func CopyBias(c *TextCanvas, pos int, v Vocab, p CopyParams) []Bias {
 	if share, total, m := matchRight(c, at, end, v, minM, p.MaxMatch); total > 0 {
 		add(share, total, m)
 	}
+	// In token order: the shares come out of maps, and CopyPick's ties and
+	// its sums must not depend on map order (the copy baseline differed
+	// from run to run).
+	slices.SortFunc(out, func(a, b Bias) int { return cmp.Compare(a.Token, b.Token) })
 	return out
 }
 
