@@ -19,11 +19,6 @@ import (
 	"github.com/dfim/dfim/infill/syntax"
 )
 
-// A Filler fills the holes of one document; *infill.Completer is one.
-type Filler interface {
-	FillHoles(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error)
-}
-
 // QueryFunc returns the byte ranges of the nodes captured as @fill by a
 // tree-sitter query of language lang in the file at path, or nothing when
 // the file is in another language. infill/syntax provides it; batch does
@@ -32,7 +27,7 @@ type QueryFunc func(path, lang, query string, src []byte) ([][2]int, error)
 
 // Config is one batch run.
 type Config struct {
-	Filler   Filler
+	Filler   infill.Filler // *infill.Completer; batch uses FillHoles
 	Options  infill.Options
 	Marker   string      // "" = infill.DefaultMarker; markers are looked for unless Plan or Query is set
 	Plan     []PlanEntry // ranges to regenerate

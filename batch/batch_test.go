@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,11 @@ type fakeFiller struct {
 	calls  int
 	during func(path string)
 	refuse bool // return empty fills
+}
+
+// Complete is not batch's: it fills holes only.
+func (f *fakeFiller) Complete(context.Context, infill.Document, int, infill.Options) ([]infill.Suggestion, error) {
+	return nil, errors.New("batch fills holes only")
 }
 
 func (f *fakeFiller) FillHoles(_ context.Context, doc infill.Document, holes []infill.Hole, _ infill.Options) ([]infill.Suggestion, error) {

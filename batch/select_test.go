@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -121,6 +122,10 @@ func TestGlobs(t *testing.T) {
 // pathFiller fills every hole with fill(path), "" leaving it unfilled.
 type pathFiller struct {
 	fill func(path string, i int) string
+}
+
+func (f pathFiller) Complete(context.Context, infill.Document, int, infill.Options) ([]infill.Suggestion, error) {
+	return nil, errors.New("batch fills holes only")
 }
 
 func (f pathFiller) FillHoles(_ context.Context, doc infill.Document, holes []infill.Hole, _ infill.Options) ([]infill.Suggestion, error) {

@@ -1,10 +1,23 @@
 package infill
 
 import (
+	"context"
 	"time"
 
 	"github.com/dfim/dfim/engine"
 )
+
+// A Filler is the infill pipeline as its callers see it (lsp, lsp/httpapi,
+// batch): completions at a cursor and the filling of given holes.
+// *Completer is the one implementation; tests give doubles.
+type Filler interface {
+	// Complete returns suggestions for the cursor at byte offset pos of
+	// doc, best first; none and no error when no candidate survived.
+	Complete(ctx context.Context, doc Document, pos int, opts Options) ([]Suggestion, error)
+	// FillHoles returns one Suggestion per hole, in order; an unfilled
+	// hole gets empty Text and a Reason.
+	FillHoles(ctx context.Context, doc Document, holes []Hole, opts Options) ([]Suggestion, error)
+}
 
 // A Document is a snapshot of one file's text, as the editor or disk has it.
 type Document struct {

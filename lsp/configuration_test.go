@@ -99,7 +99,7 @@ func TestRemoteEngineSettingsReloadWithoutLoggingKeys(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	var mu sync.Mutex
 	var loads []EngineSettings
-	load := func(_ context.Context, s Settings) (Completer, error) {
+	load := func(_ context.Context, s Settings) (infill.Filler, error) {
 		mu.Lock()
 		loads = append(loads, s.EngineSettings())
 		mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dfim/dfim/infill"
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 )
@@ -45,7 +46,7 @@ func (s *Server) startLoad(set Settings, reload bool) {
 			progress = s.beginProgress(token, "dfim", "loading engine "+what)
 		}
 		start := time.Now()
-		var c Completer
+		var c infill.Filler
 		err := errors.New("no engine loader configured")
 		if s.opts.Load != nil {
 			c, err = s.opts.Load(s.ctx, set)
@@ -98,7 +99,7 @@ func (s *Server) beginProgress(token, title, msg string) bool {
 }
 
 // waitCompleter returns the completer once the engine has loaded.
-func (s *Server) waitCompleter(ctx context.Context) (Completer, error) {
+func (s *Server) waitCompleter(ctx context.Context) (infill.Filler, error) {
 	s.ensureLoading()
 	select {
 	case <-s.ready:

@@ -18,15 +18,6 @@ import (
 	"github.com/dfim/dfim/infill"
 )
 
-// A Completer fills a document at a byte offset (completions) or at given
-// holes (the fill commands). *infill.Completer is one; tests use doubles.
-type Completer interface {
-	Complete(ctx context.Context, doc infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error)
-	// FillHoles returns one Suggestion per hole, in order; an unfilled
-	// hole gets empty Text and a Reason.
-	FillHoles(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error)
-}
-
 // DefaultMaxDocumentBytes is the size above which a document is not completed.
 const DefaultMaxDocumentBytes = 8 << 20
 
@@ -35,11 +26,11 @@ type Options struct {
 	// Completer answers completions. When nil, Load opens one in the
 	// background after initialize (with progress shown to the client) and
 	// completion requests wait for it.
-	Completer Completer
+	Completer infill.Filler
 	// Load opens a completer for the engine and model of s. It is called at
 	// startup when Completer is nil and again when a client changes the
 	// engine or model setting. Nil: those settings cannot change.
-	Load func(ctx context.Context, s Settings) (Completer, error)
+	Load func(ctx context.Context, s Settings) (infill.Filler, error)
 	// Settings are the initial settings (from flags); clients override
 	// them. The zero value means DefaultSettings().
 	Settings Settings
@@ -111,7 +102,7 @@ type Server struct {
 	docs         map[protocol.DocumentURI]*document
 	inflight     map[jsonrpc2.ID]*work
 	reported     map[string]bool // setting errors already shown to the user
-	completer    Completer
+	completer    infill.Filler
 	ready        chan struct{} // closed when completer is set (or failed to load)
 	loadErr      error
 	progressOK   bool // client supports window/workDoneProgress

@@ -526,7 +526,7 @@ func TestTooLargeDocument(t *testing.T) {
 func TestEngineLoadsInBackgroundWithProgress(t *testing.T) {
 	release := make(chan struct{})
 	var loaded atomic.Value
-	c := startServer(t, Options{Load: func(ctx context.Context, s Settings) (Completer, error) {
+	c := startServer(t, Options{Load: func(ctx context.Context, s Settings) (infill.Filler, error) {
 		loaded.Store(s.Engine)
 		select {
 		case <-release:

@@ -263,7 +263,7 @@ type engineLoad struct {
 	err  error
 }
 
-func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (lsp.Completer, error) {
+func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (infill.Filler, error) {
 	key := s.EngineSettings()
 	l.mu.Lock()
 	if l.loads == nil {

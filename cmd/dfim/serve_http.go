@@ -89,7 +89,7 @@ func (h *httpFlags) listen(allowRemote bool, key string) (net.Listener, error) {
 // settings: the same engine an LSP session with those settings uses.
 func (h *httpFlags) server(loader *engineLoader, settings lsp.Settings, common *commonFlags, key string, log *zap.Logger) *httpapi.Server {
 	return httpapi.New(httpapi.Options{
-		Load: func(ctx context.Context) (httpapi.Completer, error) {
+		Load: func(ctx context.Context) (infill.Filler, error) {
 			return loader.load(ctx, settings)
 		},
 		APIKey: key,

@@ -35,8 +35,9 @@ type candidate struct {
 	params    sample.Params
 }
 
-// plan is a request's resolved options.
-type plan struct {
+// A schedule is a request's resolved options: how it is denoised, block by
+// block and step by step.
+type schedule struct {
 	block, steps int // slots per block; step budget per block
 	nBlocks      int
 	threshold    float32
@@ -53,8 +54,8 @@ type plan struct {
 	ident        bool // the identifier expert is on
 }
 
-func (d *Denoiser) plan(opts engine.Options, lay *layout) plan {
-	p := plan{algorithm: opts.Algorithm, block: opts.Block, threshold: opts.Threshold,
+func (d *Denoiser) schedule(opts engine.Options, lay *layout) schedule {
+	p := schedule{algorithm: opts.Algorithm, block: opts.Block, threshold: opts.Threshold,
 		candidates:  max(opts.Candidates, 1),
 		temperature: opts.Temperature, topP: opts.TopP, refreshEvery: d.settings.RefreshEvery}
 	for _, h := range lay.holes {
@@ -114,7 +115,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 	if err != nil {
 		return engine.Result{}, err
 	}
-	p := d.plan(req.Opts, lay)
+	p := d.schedule(req.Opts, lay)
 
 	// One forward pass at a time: the workspace and caches are shared,
 	// and two passes on two cores would only slow each other down.
@@ -168,7 +169,7 @@ type denoising struct {
 	d     *Denoiser
 	req   engine.Request
 	lay   *layout
-	p     plan
+	p     schedule
 	cands []*candidate
 	names *sample.Names // the identifier expert's names; nil when it is off
 
@@ -180,7 +181,7 @@ type denoising struct {
 
 // newCandidates makes the request's candidates: each a copy of the canvas
 // with its hole slots masked, its own random stream and cache.
-func (d *Denoiser) newCandidates(lay *layout, p plan, seed uint64) []*candidate {
+func (d *Denoiser) newCandidates(lay *layout, p schedule, seed uint64) []*candidate {
 	T := len(lay.tokens)
 	cands := make([]*candidate, p.candidates)
 	for c := range cands {

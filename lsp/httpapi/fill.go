@@ -247,7 +247,7 @@ func (s *Server) answer(w http.ResponseWriter, ep *endpoint, req *fillRequest, o
 
 // run fills req with c: the cursor between prompt and suffix, and in
 // holes mode every marker too.
-func (s *Server) run(ctx context.Context, c Completer, req *fillRequest, count func(string) int, observe func(infill.Step)) (*outcome, error) {
+func (s *Server) run(ctx context.Context, c infill.Filler, req *fillRequest, count func(string) int, observe func(infill.Step)) (*outcome, error) {
 	opts := s.opts.Defaults
 	if req.maxTokens > 0 {
 		opts.MaxTokens = req.maxTokens
@@ -335,7 +335,7 @@ var markers = func() *infill.MarkerSyntax {
 // fillHoles fills the cursor and every marker of doc jointly (engines
 // that cannot fill them one at a time). The choice's text is the
 // cursor's fill.
-func (s *Server) fillHoles(ctx context.Context, c Completer, doc infill.Document, pos int, opts infill.Options) (choice, error) {
+func (s *Server) fillHoles(ctx context.Context, c infill.Filler, doc infill.Document, pos int, opts infill.Options) (choice, error) {
 	found := markers.Holes(doc.Text)
 	var holes []infill.Hole
 	cursor := -1

@@ -46,7 +46,7 @@ func builtinCompleter(t testing.TB) *infill.Completer {
 func newBuiltinServer(t testing.TB, opts Options) *httptest.Server {
 	t.Helper()
 	c := builtinCompleter(t)
-	opts.Load = func(context.Context) (Completer, error) { return c, nil }
+	opts.Load = func(context.Context) (infill.Filler, error) { return c, nil }
 	srv := httptest.NewServer(New(opts))
 	t.Cleanup(srv.Close)
 	return srv
@@ -96,7 +96,7 @@ func (f *fakeCompleter) cancels() int {
 
 func newFakeServer(t testing.TB, f *fakeCompleter, opts Options) *httptest.Server {
 	t.Helper()
-	opts.Load = func(context.Context) (Completer, error) { return f, nil }
+	opts.Load = func(context.Context) (infill.Filler, error) { return f, nil }
 	srv := httptest.NewServer(New(opts))
 	t.Cleanup(srv.Close)
 	return srv

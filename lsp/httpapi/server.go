@@ -17,13 +17,6 @@ import (
 	"github.com/dfim/dfim/infill"
 )
 
-// A Completer fills documents: infill's Completer, as the LSP server uses
-// it (lsp.Completer has the same methods).
-type Completer interface {
-	Complete(ctx context.Context, doc infill.Document, pos int, opts infill.Options) ([]infill.Suggestion, error)
-	FillHoles(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error)
-}
-
 // Defaults of the limits (Options).
 const (
 	DefaultMaxBodyBytes    = 2 << 20
@@ -37,7 +30,7 @@ type Options struct {
 	// Load opens the completer; the server calls it at once in the
 	// background, and requests wait for it (/health answers 503 until it
 	// is done). It may be called again after a failure.
-	Load func(ctx context.Context) (Completer, error)
+	Load func(ctx context.Context) (infill.Filler, error)
 	// Model is the model id in /v1/models and in answers ("dfim" if "").
 	// Requests may name any model: plugins send their own defaults.
 	Model string
@@ -81,7 +74,7 @@ type Server struct {
 	// error.
 	mu      sync.Mutex
 	loading chan struct{} // closed when the current load ends
-	c       Completer
+	c       infill.Filler
 	loadErr error
 }
 
@@ -209,7 +202,7 @@ func (s *Server) startLoadLocked() {
 
 // completer waits for the completer to load, or ctx to end. A failed load
 // is retried by the next request.
-func (s *Server) completer(ctx context.Context) (Completer, error) {
+func (s *Server) completer(ctx context.Context) (infill.Filler, error) {
 	s.mu.Lock()
 	if s.c == nil && s.loading == nil && s.loadErr != nil {
 		s.startLoadLocked() // the last load failed: try again
@@ -295,7 +288,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // engineOf is the denoiser behind c, when c says (infill's Completer does).
-func engineOf(c Completer) engine.Denoiser {
+func engineOf(c infill.Filler) engine.Denoiser {
 	if e, ok := c.(interface{ Engine() engine.Denoiser }); ok {
 		return e.Engine()
 	}
@@ -304,7 +297,7 @@ func engineOf(c Completer) engine.Denoiser {
 
 // tokenCounter counts tokens as c's engine does, or estimates them from
 // bytes (the estimate infill uses for engines without a tokenizer).
-func tokenCounter(c Completer) func(string) int {
+func tokenCounter(c infill.Filler) func(string) int {
 	if tc, ok := engineOf(c).(engine.TokenCounter); ok {
 		return tc.CountTokens
 	}

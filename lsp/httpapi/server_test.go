@@ -320,7 +320,7 @@ func TestDisconnectCancels(t *testing.T) {
 func TestAuthAndHealth(t *testing.T) {
 	loaded := make(chan struct{})
 	f := &fakeCompleter{text: "x"}
-	s := New(Options{APIKey: "k3y", Load: func(context.Context) (Completer, error) { <-loaded; return f, nil }})
+	s := New(Options{APIKey: "k3y", Load: func(context.Context) (infill.Filler, error) { <-loaded; return f, nil }})
 	srv := httptestServer(t, s)
 	get := func(path, key string) int {
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)
