@@ -37,26 +37,14 @@ func buildDfim(t *testing.T) string {
 	return dfimtest.Binary(t)
 }
 
-// needTool skips (or, under CI, fails) when a client is missing.
-func needTool(t *testing.T, missing bool, what string) {
-	t.Helper()
-	if !missing {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (required under CI=true)", what)
-	}
-	t.Skip(what)
-}
-
 func TestE2ENode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
 	node, err := exec.LookPath("node")
-	needTool(t, err != nil, "node not found on PATH")
+	dfimtest.NeedTool(t, err != nil, "node not found on PATH")
 	_, err = os.Stat("testdata/e2e/node_modules/vscode-languageserver-protocol")
-	needTool(t, err != nil, "node_modules missing: run `npm ci --prefix lsp/testdata/e2e`")
+	dfimtest.NeedTool(t, err != nil, "node_modules missing: run `npm ci --prefix lsp/testdata/e2e`")
 	bin := buildDfim(t)
 	logFile := filepath.Join(t.TempDir(), "dfim.log")
 	args := append([]string{"testdata/e2e/client.js", bin, "--log-file", logFile}, e2eEngineArgs()...)
@@ -105,7 +93,7 @@ func TestE2ENeovim(t *testing.T) {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
 	nvim, err := exec.LookPath("nvim")
-	needTool(t, err != nil, "nvim not found on PATH (Debian: apt-get install neovim)")
+	dfimtest.NeedTool(t, err != nil, "nvim not found on PATH (Debian: apt-get install neovim)")
 	bin := buildDfim(t)
 	dir := t.TempDir()
 	src, err := os.ReadFile("testdata/e2e/main.go.txt")

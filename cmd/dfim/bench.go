@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/engine/native"
 	"github.com/dfim/dfim/engine/native/kernels"
 	"github.com/dfim/dfim/eval"
@@ -84,17 +83,11 @@ func runBenchModel(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 		}
 		sizes = append(sizes, n)
 	}
-	if *model != "" {
-		if err := regularFileArg("--model", *model, "a .gguf model file"); err != nil {
-			return err
-		}
-	}
-	d, err := native.Open(engine.Config{Model: *model, Threads: *threads}, native.DefaultSettings)
+	d, err := openNative(*model, *threads)
 	if err != nil {
-		return exitError{code: exitFailed, msg: err.Error()}
+		return err
 	}
 	defer d.Close()
-	printWarnings(d.Model())
 	for _, n := range sizes {
 		if n > d.ContextLength() {
 			return usagef("--canvas %d is more than the model's context of %d tokens", n, d.ContextLength())

@@ -77,17 +77,11 @@ func runModelProbe(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 			ids = append(ids, int32(v))
 		}
 	}
-	if *model != "" {
-		if err := regularFileArg("--model", *model, "a .gguf model file"); err != nil {
-			return err
-		}
-	}
-	d, err := native.Open(engine.Config{Model: *model, Threads: *threads}, native.DefaultSettings)
+	d, err := openNative(*model, *threads)
 	if err != nil {
-		return exitError{code: exitFailed, msg: err.Error()}
+		return err
 	}
 	defer d.Close()
-	printWarnings(d.Model())
 	if given["text"] {
 		ids = d.CanvasTokens(*text)
 	}
@@ -242,4 +236,21 @@ func humanCount(n uint64) string {
 		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
+}
+
+// openNative opens the native engine on the GGUF file model (the built-in
+// model when ""), for model probe and bench model, printing the file's
+// warnings on stderr.
+func openNative(model string, threads int) (*native.Denoiser, error) {
+	if model != "" {
+		if err := regularFileArg("--model", model, "a .gguf model file"); err != nil {
+			return nil, err
+		}
+	}
+	d, err := native.Open(engine.Config{Model: model, Threads: threads}, native.DefaultSettings)
+	if err != nil {
+		return nil, exitError{code: exitFailed, msg: err.Error()}
+	}
+	printWarnings(d.Model())
+	return d, nil
 }

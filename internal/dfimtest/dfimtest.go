@@ -158,3 +158,18 @@ func prune(cache string) {
 		}
 	}
 }
+
+// NeedTool skips the test when a client it drives is missing (missing
+// true), saying what to install; under CI=true, where .ci/run installs
+// every such client, it fails instead, so a lost tool never turns a test
+// silently green.
+func NeedTool(tb testing.TB, missing bool, what string) {
+	tb.Helper()
+	if !missing {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("%s (required under CI=true)", what)
+	}
+	tb.Skip(what)
+}

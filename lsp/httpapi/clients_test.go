@@ -21,18 +21,6 @@ import (
 // and its node_modules they skip, except under CI=true, where they fail;
 // without curl (which .ci/run does not install) the curl test skips.
 
-// needTool skips (or, under CI, fails) when a client is missing.
-func needTool(t *testing.T, missing bool, what string) {
-	t.Helper()
-	if !missing {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (required under CI=true)", what)
-	}
-	t.Skip(what)
-}
-
 // buildDfim is the dfim binary under test.
 func buildDfim(t *testing.T) string { return dfimtest.Binary(t) }
 
@@ -127,7 +115,7 @@ func withoutKeys(env []string) []string {
 // TestCurl: curl, whole and streamed, and a malformed body.
 func TestCurl(t *testing.T) {
 	curl, err := exec.LookPath("curl")
-	needTool(t, err != nil, "curl not found on PATH (Debian: apt-get install curl)")
+	dfimtest.NeedTool(t, err != nil, "curl not found on PATH (Debian: apt-get install curl)")
 	srv := newBuiltinServer(t, Options{})
 	body := fmt.Sprintf(`{"prompt":%s,"suffix":%s,"max_tokens":24,"language":"go","min_confidence":0}`, jsonString(goPrompt), jsonString(goSuffix))
 	out, err := exec.Command(curl, "-sS", "-H", "Content-Type: application/json", "-d", body, srv.URL+"/v1/fim/completions").Output()
@@ -155,9 +143,9 @@ func TestOpenAIJavaScriptSDK(t *testing.T) {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
 	node, err := exec.LookPath("node")
-	needTool(t, err != nil, "node not found on PATH")
+	dfimtest.NeedTool(t, err != nil, "node not found on PATH")
 	_, err = os.Stat("../testdata/e2e/node_modules/openai")
-	needTool(t, err != nil, "node_modules missing: run `npm ci --prefix lsp/testdata/e2e`")
+	dfimtest.NeedTool(t, err != nil, "node_modules missing: run `npm ci --prefix lsp/testdata/e2e`")
 	srv := newBuiltinServer(t, Options{APIKey: "sk-dfim-test"})
 	out, err := exec.Command(node, "../testdata/e2e/openai_fim.js", srv.URL, "sk-dfim-test").Output()
 	if err != nil {
