@@ -65,14 +65,30 @@ if need node "install Node.js 20 or later" && need npm "install npm"; then
 		step "vscode: client and extension against dfim serve (e2efake engine)"
 		DFIM_BIN=$fake DFIM_ENGINE=e2efake node --test out/test/server.test.js out/test/extension.test.js
 	fi
-	step "vscode: package dfim.vsix"
-	npx vsce package --no-dependencies -o dfim.vsix
-	# The .vsix must carry the bundle and nothing of the sources.
-	unzip -l dfim.vsix | grep -q 'extension/dist/extension.js' || { echo "dfim.vsix has no extension/dist/extension.js" >&2; exit 1; }
-	if unzip -l dfim.vsix | grep -Eq 'extension/(src|test|node_modules)/'; then
-		echo "dfim.vsix carries sources or node_modules: check .vscodeignore" >&2
+	# What a user runs to get the extension; it leaves dfim.vsix where the
+	# READMEs say (editors/vscode/dfim.vsix), and CI's run leaves it there too.
+	step "vscode: editors/vscode/build-vsix.sh"
+	rm -f dfim.vsix
+	./build-vsix.sh
+	# The .vsix carries the bundle, the manifest, README and LICENSE, and
+	# nothing of the sources or node_modules.
+	want='[Content_Types].xml
+extension.vsixmanifest
+extension/LICENSE.txt
+extension/dist/extension.js
+extension/package.json
+extension/readme.md'
+	got=$(unzip -Z1 dfim.vsix | LC_ALL=C sort)
+	if [ "$got" != "$want" ]; then
+		printf 'dfim.vsix holds:\n%s\nwant:\n%s\n(check .vscodeignore)\n' "$got" "$want" >&2
 		exit 1
 	fi
+	# The READMEs name the script, the file and both ways to install it.
+	for readme in "$root/README.md" "$editors/README.md" README.md; do
+		for phrase in build-vsix.sh editors/vscode/dfim.vsix 'code --install-extension' 'Install from VSIX'; do
+			grep -qF "$phrase" "$readme" || { echo "$readme does not say $phrase" >&2; exit 1; }
+		done
+	done
 	# A real VS Code (code-server in headless Chromium) with dfim.vsix;
 	# run.sh installs its tools once, and skips without chromium or
 	# libkrb5-dev (fails under CI=true). With the e2efake engine when there

@@ -4,7 +4,8 @@
 ;; then M-x eglot in a Go, Python, ... buffer (or add `eglot-ensure' to the
 ;; mode's hook).  Eglot runs one server per buffer, so for these modes dfim
 ;; takes the place of gopls, pylsp, ...: completion-at-point (C-M-i, or
-;; company/corfu) offers dfim's fills.
+;; company/corfu) offers dfim's fills.  To run dfim beside them (the rass
+;; multiplexer, or lsp-mode's add-on servers), see editors/README.md, Emacs.
 ;;
 ;; M-x dfim-fill-holes fills every <<fill>> (or <<fill:N>>) marker of the
 ;; buffer; M-x dfim-fill-region regenerates the region.  Eglot asks before

@@ -89,6 +89,35 @@ dfim.setup({ cmd = serve, settings = settings, timeout_ms = answer_ms })
 write('go.mod', 'module example.com/t\n\ngo 1.22\n')
 local main = write('main.go', 'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\tfmt.Println()\n}\n')
 
+-- The tests run in a coroutine: await() gives the main loop back, so that
+-- keys fed with nvim_feedkeys are typed (insert mode, autocmds, timers) as
+-- a user would type them.
+local uv = vim.uv or vim.loop
+local function await(ms, cond)
+  local co = coroutine.running()
+  local deadline = uv.now() + ms
+  local function poll()
+    if cond() or uv.now() > deadline then
+      local ok, err = coroutine.resume(co)
+      if not ok then
+        report('not ok - the test runner failed: ' .. tostring(err))
+        vim.cmd('cquit 1')
+      end
+    else
+      vim.defer_fn(poll, 20)
+    end
+  end
+  vim.defer_fn(poll, 20)
+  coroutine.yield()
+  return cond()
+end
+
+local function feed(keys)
+  -- 'm': with mappings (the plugin's accept key), typed after await() yields.
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), 'm', false)
+end
+
+local function main_tests()
 test('empty settings go to the server as a JSON object, not []', function()
   local saved = dfim.config.settings
   dfim.config.settings = {}
@@ -260,6 +289,177 @@ test(':DfimStatus names the server, the engine and the last latency', function()
   vim.cmd('DfimStatus') -- must not raise
 end)
 
+local function preview_marks(buf)
+  return vim.api.nvim_buf_get_extmarks(buf, dfim.preview_info().namespace, 0, -1, { details = true })
+end
+
+-- The text of an extmark's overlay (trailing padding dropped) and virt_lines.
+local function mark_text(mark)
+  local d = mark[4]
+  local parts = {}
+  for _, c in ipairs(d.virt_text or {}) do
+    table.insert(parts, c[1])
+  end
+  local out = { (table.concat(parts):gsub('%s+$', '')) }
+  for _, l in ipairs(d.virt_lines or {}) do
+    local p = {}
+    for _, c in ipairs(l) do
+      table.insert(p, c[1])
+    end
+    table.insert(out, table.concat(p))
+  end
+  return table.concat(out, '\n'), d
+end
+
+local preview_buf, previewed
+test('older Neovim: a pause in insert mode draws the first suggestion as virtual text', function()
+  if not client then
+    skip('no client')
+  end
+  if vim.lsp.inline_completion and vim.lsp.inline_completion.enable then
+    skip('Neovim 0.12+ shows inline completions instead')
+  end
+  local text = 'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\tfmt.Println()\n}\n'
+  vim.cmd('edit ' .. vim.fn.fnameescape(write('preview.go', text)))
+  preview_buf = vim.api.nvim_get_current_buf()
+  assert(await(answer_ms, function()
+    return dfim.client(preview_buf) ~= nil
+  end), 'dfim not attached to preview.go')
+  local answers = dfim.preview_info().answers
+  vim.api.nvim_win_set_cursor(0, { 7, 13 }) -- on the ")"
+  feed('i')
+  assert(await(answer_ms, function()
+    return dfim.preview_info().answers > answers or dfim.preview_text() ~= nil
+  end), 'no answer to the preview request in time')
+  eq(vim.api.nvim_get_mode().mode, 'i', 'mode')
+  local marks = preview_marks(preview_buf)
+  if #marks == 0 then
+    if fake then
+      error('no preview from the e2efake engine, which always fills: ' .. table.concat(messages, ' | '))
+    end
+    report('# the built-in model offered nothing here (or nothing above minConfidence)')
+    return
+  end
+  eq(#marks, 1, 'preview extmarks')
+  local got, d = mark_text(marks[1])
+  eq(marks[1][2] .. ':' .. marks[1][3], '6:13', 'extmark position (row:col, 0-based)')
+  eq(d.virt_text_pos, 'overlay', 'virt_text_pos')
+  eq(d.virt_text[1][2], 'Comment', 'highlight of the fill')
+  eq(got, dfim.preview_text(), 'preview_text()')
+  if fake then
+    -- "name)" replaces the ")" after the cursor: the overlay shows the new line's end.
+    eq(got, 'name)', 'preview text')
+  end
+  eq(vim.api.nvim_buf_get_lines(preview_buf, 6, 7, false)[1], '\tfmt.Println()', 'the buffer is unchanged')
+  previewed = got
+  report('# preview: ' .. vim.inspect(got))
+end)
+
+test('moving the cursor clears the preview; it comes back after a pause', function()
+  if not previewed then
+    skip('no preview shown')
+  end
+  feed('<Left>')
+  assert(await(5000, function()
+    for _, m in ipairs(preview_marks(preview_buf)) do
+      if m[3] == 13 then
+        return false
+      end
+    end
+    return true
+  end), 'the preview at column 13 is still there after <Left>')
+  feed('<Right>')
+  assert(await(answer_ms, function()
+    local m = preview_marks(preview_buf)[1]
+    return m ~= nil and m[3] == 13 and dfim.preview_text() ~= nil
+  end), 'no preview back at column 13 after <Right>')
+  if fake then
+    eq(dfim.preview_text(), 'name)', 'preview text')
+  end
+end)
+
+test('<Tab> accepts the preview: the buffer has the fill, the cursor after it', function()
+  if not previewed or not dfim.preview_text() then
+    skip('no preview shown')
+  end
+  local want = dfim.preview_text()
+  feed('<Tab>')
+  assert(await(5000, function()
+    return vim.api.nvim_buf_get_lines(preview_buf, 6, 7, false)[1] ~= '\tfmt.Println()'
+  end), 'line 7 unchanged after <Tab>')
+  local line = vim.api.nvim_buf_get_lines(preview_buf, 6, 7, false)[1]
+  eq(line, '\tfmt.Println(' .. want, 'line 7 after <Tab>')
+  if fake then
+    eq(line, '\tfmt.Println(name)', 'line 7 after <Tab>')
+  end
+  eq(vim.api.nvim_win_get_cursor(0)[2], #line, 'cursor column (after the fill)')
+  eq(vim.api.nvim_get_mode().mode, 'i', 'still in insert mode')
+  eq(#vim.api.nvim_buf_get_lines(preview_buf, 0, -1, false), 8, 'line count')
+end)
+
+test('leaving insert mode clears the preview; without one <Tab> types a tab', function()
+  if not preview_buf then
+    skip('no preview buffer')
+  end
+  feed('<Esc>')
+  assert(await(5000, function()
+    return vim.api.nvim_get_mode().mode == 'n'
+  end), 'still in insert mode after <Esc>')
+  eq(#preview_marks(preview_buf), 0, 'preview extmarks after <Esc>')
+  eq(dfim.preview_info().pending, false, 'a preview request pending after <Esc>')
+  -- In one go, before any pause: no preview exists when <Tab> arrives.
+  vim.api.nvim_win_set_cursor(0, { 8, 0 })
+  feed('O<Tab>x<Esc>')
+  assert(await(5000, function()
+    return vim.api.nvim_get_mode().mode == 'n' and #vim.api.nvim_buf_get_lines(preview_buf, 0, -1, false) == 9
+  end), 'O<Tab>x<Esc> did not finish: mode ' .. vim.api.nvim_get_mode().mode .. ', lines '
+    .. vim.inspect(vim.api.nvim_buf_get_lines(preview_buf, 0, -1, false)))
+  eq(vim.api.nvim_buf_get_lines(preview_buf, 7, 8, false)[1], '\tx', 'line 8: <Tab> typed a tab')
+  eq(#preview_marks(preview_buf), 0, 'preview extmarks in normal mode')
+end)
+
+test('a multi-line preview: virt_lines with tabs drawn as spaces, <Tab> inserts every line; typing clears it', function()
+  if not preview_buf then
+    skip('no preview buffer')
+  end
+  local delay = dfim.config.preview_delay_ms
+  dfim.config.preview_delay_ms = 600000 -- no answer of the server in between
+  vim.api.nvim_buf_set_lines(preview_buf, 0, -1, false,
+    { 'package main', '', 'func f(name string) {', '\tif name', '}' })
+  vim.api.nvim_win_set_cursor(0, { 4, 0 })
+  feed('A')
+  assert(await(5000, function()
+    return vim.api.nvim_get_mode().mode == 'i'
+  end), 'not in insert mode')
+  local pos = { line = 3, character = 8 }
+  local item = { insertText = ' == "" {\n\t\treturn\n\t}', range = { start = pos, ['end'] = pos } }
+  assert(dfim._preview_draw(item), 'the item was not drawn')
+  local marks = preview_marks(preview_buf)
+  eq(#marks, 1, 'preview extmarks')
+  local got, d = mark_text(marks[1])
+  eq(got, ' == "" {\n                return\n        }', 'overlay and virt_lines (tabstop 8)')
+  eq(d.virt_lines[1][1][2], 'Comment', 'highlight of the virt_lines')
+  feed('<Tab>')
+  assert(await(5000, function()
+    return #vim.api.nvim_buf_get_lines(preview_buf, 0, -1, false) == 7
+  end), 'not inserted: ' .. vim.inspect(vim.api.nvim_buf_get_lines(preview_buf, 0, -1, false)))
+  eq(table.concat(vim.api.nvim_buf_get_lines(preview_buf, 0, -1, false), '\n'),
+    'package main\n\nfunc f(name string) {\n\tif name == "" {\n\t\treturn\n\t}\n}', 'the buffer after <Tab>')
+  eq(table.concat(vim.api.nvim_win_get_cursor(0), ':'), '6:2', 'cursor (after the fill)')
+  pos = { line = 5, character = 2 }
+  assert(dfim._preview_draw({ insertText = '\n\treturn', range = { start = pos, ['end'] = pos } }), 'second item not drawn')
+  feed('z')
+  assert(await(5000, function()
+    return #preview_marks(preview_buf) == 0
+  end), 'the preview is still drawn after typing')
+  eq(vim.api.nvim_buf_get_lines(preview_buf, 5, 6, false)[1], '\t}z', 'line 6 after typing z')
+  feed('<Esc>')
+  assert(await(5000, function()
+    return vim.api.nvim_get_mode().mode == 'n'
+  end), 'still in insert mode')
+  dfim.config.preview_delay_ms = delay
+end)
+
 test('the server shuts down cleanly when the client stops', function()
   if not client then
     skip('no client')
@@ -274,3 +474,10 @@ end)
 
 report('1..' .. n)
 vim.cmd(failed > 0 and 'cquit 1' or 'qall!')
+end
+
+local ok, err = coroutine.resume(coroutine.create(main_tests))
+if not ok then
+  report('not ok - the test runner failed: ' .. tostring(err))
+  vim.cmd('cquit 1')
+end

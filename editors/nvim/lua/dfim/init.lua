@@ -1,7 +1,11 @@
 -- dfim for Neovim: starts `dfim serve` for the configured filetypes and
 -- offers its completions. Neovim 0.12+ shows them as inline (ghost-text)
--- completions through vim.lsp.inline_completion; older versions get them as
--- completion items through 'completefunc' (<C-x><C-u>). Commands:
+-- completions through vim.lsp.inline_completion. Older versions (0.7 to
+-- 0.11) get a preview instead: after a pause in insert mode the first
+-- suggestion (textDocument/inlineCompletion) is drawn as virtual text at the
+-- cursor, <Tab> (accept_key) takes it, and moving, typing or leaving insert
+-- mode clears it; 'completefunc' (<C-x><C-u>) lists every suggestion.
+-- Commands:
 --   :DfimFill        fill at the cursor (the first suggestion), or with a
 --                    range (:'<,'>DfimFill) regenerate the selection
 --   :DfimFillHoles   fill every <<fill>> marker of the buffer
@@ -42,6 +46,18 @@ local defaults = {
   inline = true,
   -- Without inline completions: set 'completefunc' in attached buffers.
   completefunc = true,
+  -- Without inline completions (Neovim before 0.12, or inline = false): after
+  -- preview_delay_ms without a keystroke in insert mode, draw the first
+  -- suggestion as virtual text at the cursor (highlight preview_hl).
+  preview = true,
+  preview_delay_ms = 200,
+  preview_hl = 'Comment',
+  -- The insert-mode key that accepts the preview; without a preview it is
+  -- the plain key (a buffer-local mapping, so it hides yours: with nvim-cmp
+  -- or snippets on <Tab>, set false or another key and call
+  -- require('dfim').accept() from your mapping; it returns true when it
+  -- took a preview).
+  accept_key = '<Tab>',
   -- How long :DfimFill and 'completefunc' wait for the server.
   timeout_ms = 10000,
 }
@@ -99,8 +115,13 @@ local function on_attach(client, bufnr)
   local inline = vim.lsp.inline_completion
   if M.config.inline and inline and inline.enable then
     inline.enable(true, { bufnr = bufnr })
-  elseif M.config.completefunc then
+    return
+  end
+  if M.config.completefunc then
     vim.bo[bufnr].completefunc = "v:lua.require'dfim'.completefunc"
+  end
+  if M.config.preview then
+    M.preview_attach(bufnr)
   end
 end
 
@@ -272,6 +293,292 @@ local function complete_done()
   pending = {}
 end
 
+-- The preview (Neovim before 0.12): one suggestion drawn as virtual text
+-- at the cursor. The first line overlays the rest of the cursor's line with
+-- what it would become (the fill in preview_hl, then the text after the
+-- range it replaces); further lines are virt_lines below. It belongs to one
+-- buffer, changedtick and cursor position, and any change of those clears it.
+local ns = vim.api.nvim_create_namespace('dfim_preview')
+local preview = {
+  timer = nil, -- the pause before a request
+  request = nil, -- { client, id } of the request in flight
+  shown = nil, -- { bufnr, tick, row, col, start, stop, lines, mark }
+  answers = 0, -- preview requests answered (tests wait on it)
+}
+
+-- s with its tabs expanded as they would be drawn from display column col
+-- (virtual text draws a tab as one cell).
+local function expand_tabs(s, col, ts)
+  local out = {}
+  for piece, tab in s:gmatch('([^\t]*)(\t?)') do
+    table.insert(out, piece)
+    col = col + vim.fn.strdisplaywidth(piece)
+    if tab ~= '' then
+      local pad = ts - (col % ts)
+      table.insert(out, (' '):rep(pad))
+      col = col + pad
+    end
+  end
+  return table.concat(out)
+end
+
+local function cursor_pos()
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  return row - 1, col
+end
+
+--- Removes the preview and cancels its pending request.
+function M.preview_clear()
+  if preview.timer then
+    preview.timer:stop()
+    preview.timer:close()
+    preview.timer = nil
+  end
+  if preview.request then
+    local client, id = preview.request[1], preview.request[2]
+    preview.request = nil
+    if not (client.is_stopped and call(client, 'is_stopped')) then
+      pcall(call, client, 'cancel_request', id)
+    end
+  end
+  local shown = preview.shown
+  preview.shown = nil
+  if shown and vim.api.nvim_buf_is_valid(shown.bufnr) then
+    vim.api.nvim_buf_clear_namespace(shown.bufnr, ns, 0, -1)
+  end
+end
+
+-- The shown preview if it still belongs to the current buffer, text and cursor.
+local function current_preview()
+  local shown = preview.shown
+  if not shown or shown.bufnr ~= vim.api.nvim_get_current_buf() then
+    return nil
+  end
+  local row, col = cursor_pos()
+  if shown.tick ~= vim.api.nvim_buf_get_changedtick(shown.bufnr) or shown.row ~= row or shown.col ~= col then
+    return nil
+  end
+  return shown
+end
+
+-- Draws item (an InlineCompletionItem) at the cursor, if it applies there.
+local function draw(bufnr, client, item, row, col)
+  local text = item.insertText
+  if type(text) == 'table' then
+    text = text.value -- a StringValue (snippet): shown and inserted as text
+  end
+  if type(text) ~= 'string' or text == '' then
+    return
+  end
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
+  local start, stop = col, col
+  if item.range then
+    local r = item.range
+    if r.start.line ~= row or r['end'].line ~= row then
+      return -- spans other lines: <C-x><C-u> or :DfimFill show it
+    end
+    start = byte_col(bufnr, r.start, client.offset_encoding)
+    stop = byte_col(bufnr, r['end'], client.offset_encoding)
+  end
+  -- The range may begin before the cursor only with the text typed there.
+  local typed = line:sub(start + 1, col)
+  if start > col or stop < col or text:sub(1, #typed) ~= typed then
+    return
+  end
+  local lines = vim.split(text, '\n', { plain = true })
+  local shown_lines = vim.split(text:sub(#typed + 1), '\n', { plain = true })
+  if #shown_lines == 1 and shown_lines[1] == '' and stop == col then
+    return -- nothing to add
+  end
+  local ts = vim.bo[bufnr].tabstop
+  local vcol = vim.fn.strdisplaywidth(line:sub(1, col))
+  local rest = line:sub(stop + 1)
+  local hl = M.config.preview_hl
+  local first = expand_tabs(shown_lines[1], vcol, ts)
+  local chunks = { { first, hl } }
+  local virt_lines = {}
+  if #shown_lines == 1 then
+    if rest ~= '' then
+      table.insert(chunks, { expand_tabs(rest, vcol + vim.fn.strdisplaywidth(first), ts), 'Normal' })
+    end
+  else
+    for i = 2, #shown_lines do
+      local l = { { expand_tabs(shown_lines[i], 0, ts), hl } }
+      if i == #shown_lines and rest ~= '' then
+        table.insert(l, { expand_tabs(rest, vim.fn.strdisplaywidth(l[1][1]), ts), 'Normal' })
+      end
+      table.insert(virt_lines, l)
+    end
+  end
+  -- Cover what the overlay does not: the old text after the cursor.
+  local old = vim.fn.strdisplaywidth(expand_tabs(line:sub(col + 1), vcol, ts))
+  local new = 0
+  for _, c in ipairs(chunks) do
+    new = new + vim.fn.strdisplaywidth(c[1])
+  end
+  if old > new then
+    table.insert(chunks, { (' '):rep(old - new), 'Normal' })
+  end
+  local opts = { virt_text = chunks, virt_text_pos = 'overlay', hl_mode = 'combine' }
+  if #virt_lines > 0 then
+    opts.virt_lines = virt_lines
+  end
+  local mark = vim.api.nvim_buf_set_extmark(bufnr, ns, row, col, opts)
+  preview.shown = {
+    bufnr = bufnr,
+    tick = vim.api.nvim_buf_get_changedtick(bufnr),
+    row = row,
+    col = col,
+    start = start,
+    stop = stop,
+    lines = lines,
+    mark = mark,
+  }
+end
+
+-- Asks the server for inline completions at the cursor (automatic: the
+-- server's confidence gate applies) and draws the first that fits.
+local function request_preview(bufnr)
+  local client = M.client(bufnr)
+  if not client or vim.api.nvim_get_current_buf() ~= bufnr or vim.fn.pumvisible() == 1
+    or not vim.api.nvim_get_mode().mode:find('^i') then
+    return
+  end
+  local row, col = cursor_pos()
+  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local params = position_params(client)
+  params.context = { triggerKind = 2 } -- Automatic
+  local start = uv.hrtime()
+  local ok, id
+  ok, id = call(client, 'request', 'textDocument/inlineCompletion', params, function(err, result)
+    if not (preview.request and preview.request[2] == id) then
+      return -- cancelled or superseded
+    end
+    preview.request = nil
+    preview.answers = preview.answers + 1
+    if err then
+      state.last_error = err.message
+      return
+    end
+    state.last_latency_ms = (uv.hrtime() - start) / 1e6
+    local items = result and (result.items or result) or {}
+    state.last_items = #items
+    state.last_error = nil
+    local r, c = cursor_pos()
+    if vim.api.nvim_get_current_buf() ~= bufnr or vim.api.nvim_buf_get_changedtick(bufnr) ~= tick
+      or r ~= row or c ~= col or not vim.api.nvim_get_mode().mode:find('^i') then
+      return
+    end
+    for _, item in ipairs(items) do
+      draw(bufnr, client, item, row, col)
+      if preview.shown then
+        return
+      end
+    end
+  end, bufnr)
+  if ok then
+    preview.request = { client, id }
+  end
+end
+
+-- After a keystroke or cursor move in insert mode: clear, then ask again
+-- after the pause.
+local function schedule_preview(bufnr)
+  M.preview_clear()
+  local timer = uv.new_timer()
+  preview.timer = timer
+  timer:start(M.config.preview_delay_ms, 0, vim.schedule_wrap(function()
+    if preview.timer ~= timer then
+      return
+    end
+    preview.timer = nil
+    timer:close()
+    request_preview(bufnr)
+  end))
+end
+
+--- Accepts the preview at the cursor: inserts it and puts the cursor after
+--- it. Returns true when there was one.
+function M.accept()
+  local shown = current_preview()
+  if not shown then
+    return false
+  end
+  M.preview_clear()
+  local lines = shown.lines
+  vim.api.nvim_buf_set_text(shown.bufnr, shown.row, shown.start, shown.row, shown.stop, lines)
+  local col = (#lines == 1 and shown.start or 0) + #lines[#lines]
+  vim.api.nvim_win_set_cursor(0, { shown.row + #lines, col })
+  return true
+end
+
+--- The text the preview draws (fill and kept rest of the line), lines
+--- joined with "\n", or nil: for a statusline or a test.
+function M.preview_text()
+  local shown = current_preview()
+  if not shown then
+    return nil
+  end
+  local mark = vim.api.nvim_buf_get_extmark_by_id(shown.bufnr, ns, shown.mark, { details = true })
+  local details = mark and mark[3] or {}
+  local out = {}
+  local first = {}
+  for _, c in ipairs(details.virt_text or {}) do
+    table.insert(first, c[1])
+  end
+  table.insert(out, (table.concat(first):gsub('%s+$', '')))
+  for _, l in ipairs(details.virt_lines or {}) do
+    local parts = {}
+    for _, c in ipairs(l) do
+      table.insert(parts, c[1])
+    end
+    table.insert(out, table.concat(parts))
+  end
+  return table.concat(out, '\n')
+end
+
+--- The preview's namespace and how many preview requests were answered.
+function M.preview_info()
+  return { namespace = ns, answers = preview.answers, pending = preview.request ~= nil or preview.timer ~= nil }
+end
+
+-- For tests: draws an InlineCompletionItem at the cursor as an answer would.
+function M._preview_draw(item)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local row, col = cursor_pos()
+  M.preview_clear()
+  draw(bufnr, M.client(bufnr), item, row, col)
+  return preview.shown ~= nil
+end
+
+--- Turns the preview on in bufnr: its autocmds and the accept key.
+function M.preview_attach(bufnr)
+  local group = vim.api.nvim_create_augroup('dfim_preview_' .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ 'InsertEnter', 'CursorMovedI', 'TextChangedI' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      schedule_preview(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd({ 'InsertLeave', 'BufLeave', 'TextChangedP' }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      M.preview_clear()
+    end,
+  })
+  local key = M.config.accept_key
+  if key and key ~= '' then
+    vim.keymap.set('i', key, function()
+      if current_preview() then
+        return "<Cmd>lua require'dfim'.accept()<CR>"
+      end
+      return key
+    end, { buffer = bufnr, expr = true, desc = 'dfim: accept the preview' })
+  end
+end
+
 --- :DfimFill without a range: applies the first suggestion at the cursor.
 function M.fill()
   local bufnr = vim.api.nvim_get_current_buf()
@@ -376,9 +683,17 @@ function M.status_lines(bufnr)
     ('engine %s, model %s'):format(settings.engine or 'native (default)',
       (settings.model == nil or settings.model == '') and 'built-in' or settings.model),
   }
-  local inline = vim.lsp.inline_completion and M.config.inline and 'inline completions'
-    or "completion items ('completefunc', <C-x><C-u>)"
-  table.insert(out, 'mode: ' .. inline)
+  local mode
+  if vim.lsp.inline_completion and vim.lsp.inline_completion.enable and M.config.inline then
+    mode = 'inline completions'
+  else
+    mode = "completion items ('completefunc', <C-x><C-u>)"
+    if M.config.preview then
+      local key = M.config.accept_key
+      mode = ('preview (virtual text%s) and '):format(key and key ~= '' and ', ' .. key .. ' accepts' or '') .. mode
+    end
+  end
+  table.insert(out, 'mode: ' .. mode)
   if state.last_latency_ms then
     table.insert(out, ('last request: %d ms, %s item(s)'):format(state.last_latency_ms, tostring(state.last_items or '-')))
   end
@@ -405,7 +720,8 @@ local function define_commands()
   end, { desc = 'dfim: server, engine, model, last latency' })
 end
 
---- setup{cmd=, filetypes=, root_markers=, settings=, inline=, completefunc=, timeout_ms=}
+--- setup{cmd=, filetypes=, root_markers=, settings=, inline=, completefunc=,
+--- preview=, preview_delay_ms=, preview_hl=, accept_key=, timeout_ms=}
 function M.setup(opts)
   M.config = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
   if opts and opts.filetypes then
