@@ -1,5 +1,5 @@
 // Package native is dfim's in-process diffusion engine: it loads GGUF
-// models of the llada and dream architectures, tokenizes with their
+// models of the llada, dream and llada-moe architectures, tokenizes with their
 // byte-level BPE, runs the bidirectional transformer on the CPU and
 // denoises canvases with the samplers of LLaDA, Dream and Fast-dLLM.
 // It registers itself as the "native" engine, and as "copy": the same
@@ -9,10 +9,14 @@
 // It owns:
 //   - the model (model.go): hyper-parameters from llama.cpp's keys, weights
 //     bound to struct fields by their GGUF tensor names and validated, as
-//     Ollama's engine does; llada (normal RoPE, in-place logits) and dream
-//     (neox RoPE, QKV bias, logits shifted by one position);
+//     Ollama's engine does; llada (normal RoPE, in-place logits), dream
+//     (neox RoPE, QKV bias, logits shifted by one position) and llada-moe
+//     (neox RoPE, QK-norm, a mixture of experts), each meaning what the
+//     same file means in llama.cpp (llamacpp_parity_test.go checks its
+//     logits against llama.cpp's own, testdata/llamacpp/make.sh);
 //   - the forward pass (forward.go): bidirectional attention, grouped-query
-//     heads, optional QK-norm, logits only for the positions asked for;
+//     heads, optional QK-norm, dense or mixture-of-experts feed-forward,
+//     logits only for the positions asked for;
 //   - the denoiser (denoise.go, canvas.go): a canvas becomes tokens (each
 //     fixed segment tokenized on its own, a hole a run of mask tokens), then
 //     steps commit masked slots block by block until every hole is settled

@@ -62,6 +62,11 @@ type workspace struct {
 	qh, oh, scores                  []float32
 	pos                             []int
 	logits                          []float32
+	// Mixture of experts: router probabilities, one expert's input and
+	// output rows, and which rows (with what weight) each expert takes.
+	router, eh, ey []float32
+	routed         [][]int
+	routedW        [][]float32
 }
 
 func grow(b []float32, n int) []float32 {
@@ -199,12 +204,16 @@ func (m *Model) forward(ws *workspace, toks [][]int32, caches []*kvCache, rows [
 		for i := range n {
 			kernels.RMSNorm(ws.h[i*d:(i+1)*d], ws.x[i*d:(i+1)*d], b.FFNNorm, m.Eps)
 		}
-		ws.gate = grow(ws.gate, n*m.FFN)
-		ws.up = grow(ws.up, n*m.FFN)
-		b.Gate.Forward(ws.gate, ws.h, n)
-		b.Up.Forward(ws.up, ws.h, n)
-		kernels.SiLUMul(ws.gate, ws.up)
-		b.Down.Forward(ws.o, ws.gate, n)
+		if b.moe != nil {
+			m.experts(ws, b.moe, n)
+		} else {
+			ws.gate = grow(ws.gate, n*m.FFN)
+			ws.up = grow(ws.up, n*m.FFN)
+			b.Gate.Forward(ws.gate, ws.h, n)
+			b.Up.Forward(ws.up, ws.h, n)
+			kernels.SiLUMul(ws.gate, ws.up)
+			b.Down.Forward(ws.o, ws.gate, n)
+		}
 		kernels.Add(ws.x[:n*d], ws.o[:n*d])
 	}
 
@@ -218,6 +227,60 @@ func (m *Model) forward(ws *workspace, toks [][]int32, caches []*kvCache, rows [
 		m.Output.Forward(ws.logits, ws.h, n)
 	}
 	return ws.logits
+}
+
+// experts runs the mixture-of-experts feed-forward on the n rows of ws.h
+// into ws.o, as llama.cpp's build_moe_ffn does for llada-moe: softmax over
+// the router's logits, the ExpertsUsed most probable experts (ties: the
+// lower index), each expert's SwiGLU output weighted by its probability.
+// Each expert runs once over the rows routed to it.
+func (m *Model) experts(ws *workspace, e *moeFFN, n int) {
+	d, E, F := m.Embd, m.Experts, m.ExpertFFN
+	ws.router = grow(ws.router, n*E)
+	e.Router.Forward(ws.router, ws.h, n)
+	if len(ws.routed) != E {
+		ws.routed, ws.routedW = make([][]int, E), make([][]float32, E)
+	}
+	for x := range E {
+		ws.routed[x], ws.routedW[x] = ws.routed[x][:0], ws.routedW[x][:0]
+	}
+	for i := range n {
+		p := ws.router[i*E : (i+1)*E]
+		kernels.Softmax(p)
+		for range m.ExpertsUsed {
+			best := -1
+			for x, v := range p {
+				if v >= 0 && (best < 0 || v > p[best]) {
+					best = x
+				}
+			}
+			ws.routed[best] = append(ws.routed[best], i)
+			ws.routedW[best] = append(ws.routedW[best], p[best])
+			p[best] = -1 // taken (probabilities are never negative)
+		}
+	}
+	clear(ws.o[:n*d])
+	for x, rows := range ws.routed {
+		c := len(rows)
+		if c == 0 {
+			continue
+		}
+		ws.eh = grow(ws.eh, c*d)
+		gatherRows(ws.eh, ws.h, rows, d)
+		ws.gate = grow(ws.gate, c*F)
+		ws.up = grow(ws.up, c*F)
+		e.gate[x].Forward(ws.gate, ws.eh, c)
+		e.up[x].Forward(ws.up, ws.eh, c)
+		kernels.SiLUMul(ws.gate, ws.up)
+		ws.ey = grow(ws.ey, c*d)
+		e.down[x].Forward(ws.ey, ws.gate, c)
+		for j, r := range rows {
+			w, dst, src := ws.routedW[x][j], ws.o[r*d:(r+1)*d], ws.ey[j*d:(j+1)*d]
+			for k := range dst {
+				dst[k] += w * src[k]
+			}
+		}
+	}
 }
 
 func gatherRows(dst, src []float32, idx []int, width int) {

@@ -45,15 +45,21 @@ func TestForwardMatchesReference(t *testing.T) {
 	}{
 		{"llada/f32", llada(gguf.TypeF32), 1e-4},
 		{"llada/f16", llada(gguf.TypeF16), 1e-4},
-		{"llada/q8_0", llada(gguf.TypeQ8_0), 2e-2}, // kernels may quantize activations too
+		// q8_0 (and q4_0 below) meet activations quantized to q8_0 blocks,
+		// the K-quants activations quantized to q8_K (one scale per 256
+		// values), as in llama.cpp; the reference quantizes its activations
+		// the same way. But they are float64, so now and then one rounds to
+		// the other side of a quantization step, and attention spreads that
+		// over every position: the tolerances allow a few such steps. The
+		// kernels' own tests check the products tightly.
+		{"llada/q8_0", llada(gguf.TypeQ8_0), 2e-2},
 		{"dream/f32", dream(gguf.TypeF32), 1e-4},
 		{"dream/f16", dream(gguf.TypeF16), 1e-4},
 		{"dream/q8_0", dream(gguf.TypeQ8_0), 2e-2},
-		// The block types are decoded exactly, so only float32 rounding remains.
-		{"llada/q4_0", llada(gguf.TypeQ4_0), 1e-4},
-		{"llada/q4_K", kquant(gguf.TypeQ4_K), 1e-4},
-		{"llada/q5_K", kquant(gguf.TypeQ5_K), 1e-4},
-		{"llada/q6_K", kquant(gguf.TypeQ6_K), 1e-4},
+		{"llada/q4_0", llada(gguf.TypeQ4_0), 2e-2},
+		{"llada/q4_K", kquant(gguf.TypeQ4_K), 0.15},
+		{"llada/q5_K", kquant(gguf.TypeQ5_K), 0.15},
+		{"llada/q6_K", kquant(gguf.TypeQ6_K), 0.15},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, ref := loadTiny(t, tc.cfg)

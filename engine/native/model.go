@@ -32,11 +32,18 @@ type Hparams struct {
 	// (Dream, initialised from an autoregressive model); diffusion.shift_logits,
 	// true when the key is absent, as in llama.cpp's diffusion CLI.
 	Shift bool
+	// Experts, ExpertsUsed and ExpertFFN describe a mixture-of-experts
+	// feed-forward (llada-moe): each position's router picks ExpertsUsed of
+	// Experts, each ExpertFFN wide. Zero for a dense model.
+	Experts, ExpertsUsed, ExpertFFN int
 }
 
 // archSpec is what differs between the supported architectures.
 type archSpec struct {
 	neox bool
+	// moe: the feed-forward is a mixture of experts (ffn_gate_inp and
+	// ffn_{gate,up,down}_exps) instead of one ffn_{gate,up,down}.
+	moe bool
 	// outputBias: blk.N.attn_output.bias is added after the attention
 	// projection. llama.cpp loads it for llada but its graph leaves it out
 	// (build_attn gets NULL), so dfim does the same.
@@ -70,11 +77,25 @@ var (
 		"blk.attn_output.weight": false,
 		"blk.ffn_norm.weight":    false, "blk.ffn_gate.weight": false, "blk.ffn_down.weight": false, "blk.ffn_up.weight": false,
 	}
+
+	// llama_model_llada_moe::load_arch_tensors: QK-norm required, no biases
+	// beyond create_tensor_qkv's, output.weight required.
+	llamaCppLladaMoE = map[string]bool{
+		"token_embd.weight": false, "output_norm.weight": false, "output.weight": false,
+		"blk.attn_norm.weight": false, "blk.attn_q.weight": false, "blk.attn_k.weight": false, "blk.attn_v.weight": false,
+		"blk.attn_q.bias": false, "blk.attn_k.bias": false, "blk.attn_v.bias": false,
+		"blk.attn_qkv.weight": false, "blk.attn_qkv.bias": false,
+		"blk.attn_output.weight": false, "blk.attn_q_norm.weight": false, "blk.attn_k_norm.weight": false,
+		"blk.ffn_norm.weight": false, "blk.ffn_gate_inp.weight": false,
+		"blk.ffn_gate_exps.weight": false, "blk.ffn_down_exps.weight": false, "blk.ffn_up_exps.weight": false,
+	}
 )
 
 var arches = map[string]archSpec{
 	"llada": {neox: false, llamaCpp: llamaCppLlada},
 	"dream": {neox: true, outputBias: true, llamaCpp: llamaCppDream},
+	// RoPE on halves: llama.cpp lists llada-moe with the NEOX architectures.
+	"llada-moe": {neox: true, moe: true, llamaCpp: llamaCppLladaMoE},
 }
 
 // dfimUses are the tensors dfim computes with beyond llama.cpp's lists:
@@ -99,9 +120,26 @@ type block struct {
 	O       kernels.Linear `gguf:"attn_output.weight" shape:"q,embd"`
 	OBias   []float32      `gguf:"attn_output.bias,optional" shape:"embd"`
 	FFNNorm []float32      `gguf:"ffn_norm.weight" shape:"embd"`
-	Gate    kernels.Linear `gguf:"ffn_gate.weight" shape:"embd,ffn"`
-	Up      kernels.Linear `gguf:"ffn_up.weight" shape:"embd,ffn"`
-	Down    kernels.Linear `gguf:"ffn_down.weight" shape:"ffn,embd"`
+	// The feed-forward: denseFFN (bound for dense architectures) or moe.
+	denseFFN
+	moe *moeFFN
+}
+
+// denseFFN is a SwiGLU feed-forward: Down(SiLU(Gate x) * Up x).
+type denseFFN struct {
+	Gate kernels.Linear `gguf:"ffn_gate.weight" shape:"embd,ffn"`
+	Up   kernels.Linear `gguf:"ffn_up.weight" shape:"embd,ffn"`
+	Down kernels.Linear `gguf:"ffn_down.weight" shape:"ffn,embd"`
+}
+
+// moeFFN is a mixture of SwiGLU experts as llama.cpp's build_moe_ffn runs
+// it for llada-moe: the router's softmax over all experts, the ExpertsUsed
+// most probable, their outputs summed weighted by those probabilities (not
+// renormalised). The experts' weights are the slices of the 3-D tensors
+// ffn_{gate,up,down}_exps, one matrix per expert.
+type moeFFN struct {
+	Router         kernels.Linear `gguf:"ffn_gate_inp.weight" shape:"embd,experts"`
+	gate, up, down []kernels.Linear
 }
 
 // head is the model's input and output: embeddings and the language-model
@@ -145,6 +183,7 @@ func LoadModel(name string, f *gguf.File) (*Model, error) {
 	dims := map[string]int{
 		"embd": hp.Embd, "q": hp.Heads * hp.HeadDim, "kv": hp.KVHeads * hp.HeadDim,
 		"ffn": hp.FFN, "vocab": hp.Vocab, "head": hp.HeadDim,
+		"experts": hp.Experts, "effn": hp.ExpertFFN,
 	}
 	if err := bind(name, f, "", &m.head, dims); err != nil {
 		return nil, err
@@ -160,7 +199,15 @@ func LoadModel(name string, f *gguf.File) (*Model, error) {
 	m.blocks = make([]block, hp.Layers)
 	for i := range m.blocks {
 		b := &m.blocks[i]
-		if err := bind(name, f, "blk."+strconv.Itoa(i)+".", b, dims); err != nil {
+		prefix := "blk." + strconv.Itoa(i) + "."
+		if err := bind(name, f, prefix, b, dims); err != nil {
+			return nil, err
+		}
+		if spec.moe {
+			if b.moe, err = bindExperts(name, f, prefix, dims); err != nil {
+				return nil, err
+			}
+		} else if err := bind(name, f, prefix, &b.denseFFN, dims); err != nil {
 			return nil, err
 		}
 		if !spec.outputBias {
@@ -183,7 +230,7 @@ func readHparams(name string, f *gguf.File) (Hparams, error) {
 	arch := f.Arch()
 	spec, ok := arches[arch]
 	if !ok {
-		return Hparams{}, fmt.Errorf("%s: architecture %q is not supported (the native engine runs llada and dream)", name, arch)
+		return Hparams{}, fmt.Errorf("%s: architecture %q is not supported (the native engine runs llada, dream and llada-moe)", name, arch)
 	}
 	hp := Hparams{Arch: arch, Neox: spec.neox, Shift: true}
 	need := func(key string, dst *int) error {
@@ -198,10 +245,36 @@ func readHparams(name string, f *gguf.File) (Hparams, error) {
 		key string
 		dst *int
 	}{{"context_length", &hp.Context}, {"embedding_length", &hp.Embd}, {"block_count", &hp.Layers},
-		{"feed_forward_length", &hp.FFN}, {"attention.head_count", &hp.Heads}} {
+		{"attention.head_count", &hp.Heads}} {
 		if err := need(k.key, k.dst); err != nil {
 			return hp, err
 		}
+	}
+	if spec.moe {
+		if err := need("expert_count", &hp.Experts); err != nil {
+			return hp, err
+		}
+		if err := need("expert_used_count", &hp.ExpertsUsed); err != nil {
+			return hp, err
+		}
+		if hp.ExpertsUsed > hp.Experts {
+			return hp, fmt.Errorf("%s: %s.expert_used_count is %d but the model has %d experts; the file is not a valid %s model", name, arch, hp.ExpertsUsed, hp.Experts, arch)
+		}
+		// As llama.cpp: the experts' width, else feed_forward_length shared
+		// among the experts used.
+		if v, ok := f.Uint(arch + ".feed_forward_length"); ok && v <= 1<<24 {
+			hp.FFN = int(v)
+		}
+		if v, ok := f.Uint(arch + ".expert_feed_forward_length"); ok && v > 0 && v <= 1<<24 {
+			hp.ExpertFFN = int(v)
+		} else {
+			hp.ExpertFFN = hp.FFN / hp.ExpertsUsed
+		}
+		if hp.ExpertFFN <= 0 {
+			return hp, fmt.Errorf("%s: metadata key %s.expert_feed_forward_length is missing or out of range; the file is not a complete %s model", name, arch, arch)
+		}
+	} else if err := need("feed_forward_length", &hp.FFN); err != nil {
+		return hp, err
 	}
 	hp.KVHeads = hp.Heads
 	if v, ok := f.Uint(arch + ".attention.head_count_kv"); ok {
@@ -259,7 +332,17 @@ func (m *Model) countMemory(f *gguf.File) {
 	for i := range m.blocks {
 		b := &m.blocks[i]
 		for _, l := range []kernels.Linear{b.Q, b.K, b.V, b.O, b.Gate, b.Up, b.Down} {
-			add(l)
+			if l != nil {
+				add(l)
+			}
+		}
+		if e := b.moe; e != nil {
+			add(e.Router)
+			for x := range e.gate {
+				add(e.gate[x])
+				add(e.up[x])
+				add(e.down[x])
+			}
 		}
 		m.HeapBytes += 4 * int64(len(b.AttnNorm)+len(b.FFNNorm)+len(b.QBias)+len(b.KBias)+len(b.VBias)+len(b.OBias)+len(b.QNorm)+len(b.KNorm))
 	}
@@ -318,6 +401,49 @@ func llamaCppWarnings(arch string, spec archSpec, f *gguf.File) []string {
 }
 
 var linearType = reflect.TypeFor[kernels.Linear]()
+
+// bindExperts binds a layer's router and experts: ffn_gate_exps and
+// ffn_up_exps are [embd, effn, experts] in ggml order, ffn_down_exps
+// [effn, embd, experts], each expert's matrix contiguous.
+func bindExperts(name string, f *gguf.File, prefix string, dims map[string]int) (*moeFFN, error) {
+	e := &moeFFN{}
+	if err := bind(name, f, prefix, e, dims); err != nil {
+		return nil, err
+	}
+	for _, x := range []struct {
+		tensor, shape string
+		dst           *[]kernels.Linear
+	}{{"ffn_gate_exps.weight", "embd,effn,experts", &e.gate}, {"ffn_up_exps.weight", "embd,effn,experts", &e.up},
+		{"ffn_down_exps.weight", "effn,embd,experts", &e.down}} {
+		tname := prefix + x.tensor
+		t, ok := f.Tensor(tname)
+		if !ok {
+			return nil, fmt.Errorf("%s: tensor %s is missing; the file is incomplete or not a %s model", name, tname, f.Arch())
+		}
+		want, err := matchShape(x.shape, t.Dims, dims)
+		if err != nil {
+			return nil, fmt.Errorf("%s: tensor %s: %v", name, tname, err)
+		}
+		in, out, n := want[0], want[1], want[2]
+		row, ok := t.Type.RowSize(uint64(in))
+		if !ok || uint64(len(t.Data)) != row*uint64(out*n) {
+			return nil, fmt.Errorf("%s: tensor %s holds %d bytes, want %d experts of %d rows of %d %v values", name, tname, len(t.Data), n, out, in, t.Type)
+		}
+		per := int(row) * out
+		for i := range n {
+			sub := *t
+			sub.Name = fmt.Sprintf("%s (expert %d)", tname, i)
+			sub.Dims = []uint64{uint64(in), uint64(out)}
+			sub.Data = t.Data[i*per : (i+1)*per]
+			l, err := newLinear(name, &sub, out, in)
+			if err != nil {
+				return nil, err
+			}
+			*x.dst = append(*x.dst, l)
+		}
+	}
+	return e, nil
+}
 
 // bind fills the tagged fields of the struct dst points to from the
 // tensors prefix+tag, checking each shape against dims.

@@ -160,8 +160,12 @@ func (d *Denoiser) BenchStep(canvas int, minTime time.Duration) (StepBench, erro
 func (m *Model) passFlops(T, rows, out int) float64 {
 	d, qd, kvd := float64(m.Embd), float64(m.Heads*m.HeadDim), float64(m.KVHeads*m.HeadDim)
 	qkv := 2 * d * (qd + 2*kvd)
+	ffn := 6 * d * float64(m.FFN)
+	if m.Experts > 0 { // the router, and the experts a position runs
+		ffn = 2*d*float64(m.Experts) + 6*d*float64(m.ExpertsUsed*m.ExpertFFN)
+	}
 	rest := func(n float64) float64 { // attention over T keys, output projection, feed-forward
-		return n * (4*float64(T)*qd + 2*qd*d + 6*d*float64(m.FFN))
+		return n * (4*float64(T)*qd + 2*qd*d + ffn)
 	}
 	L := float64(m.Layers)
 	n := float64(rows)

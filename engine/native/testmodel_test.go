@@ -303,6 +303,29 @@ func randomBlocks(typ gguf.Type, name string, v []float32) []byte {
 	return raw
 }
 
+// roundQ8K rounds x (whole blocks of 256) as ggml's quantize_row_q8_K_ref
+// and back: per block, iscale = −127/max (max the value of largest
+// magnitude), q = min(127, nearest(iscale·x)), x ≈ q/iscale.
+func roundQ8K(x []float32) {
+	for b := 0; b < len(x); b += 256 {
+		blk := x[b : b+256]
+		var amax, mx float32
+		for _, v := range blk {
+			if a := float32(math.Abs(float64(v))); a > amax {
+				amax, mx = a, v
+			}
+		}
+		if amax == 0 {
+			continue
+		}
+		iscale := -127 / mx
+		d := 1 / iscale
+		for i, v := range blk {
+			blk[i] = float32(min(127, math.RoundToEven(float64(iscale*v)))) * d
+		}
+	}
+}
+
 // forward is the slow, obvious reference: float64, every position, logits
 // for every position (shifted as the architecture says).
 func (m *refModel) forward(tokens []int32) [][]float64 {
@@ -325,6 +348,25 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 	}
 	linear := func(x []float64, w []float64, out int) []float64 {
 		in := len(x)
+		switch cfg.typ {
+		case gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K:
+			// As llama.cpp does on a CPU, q8_0 and q4_0 weights meet
+			// activations quantized to q8_0 blocks, K-quants activations
+			// quantized to q8_K.
+			x32 := make([]float32, in)
+			for i, v := range x {
+				x32[i] = float32(v)
+			}
+			if cfg.typ == gguf.TypeQ8_0 || cfg.typ == gguf.TypeQ4_0 {
+				gguf.DequantizeQ8_0(x32, gguf.QuantizeQ8_0(x32))
+			} else {
+				roundQ8K(x32)
+			}
+			x = make([]float64, in)
+			for i, v := range x32 {
+				x[i] = float64(v)
+			}
+		}
 		y := make([]float64, out)
 		for o := range out {
 			for i := range in {

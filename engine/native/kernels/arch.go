@@ -34,6 +34,15 @@ var (
 	tile func(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int)
 	// dequantPanel writes k×panelCols floats: dst[i*32+j] = q[i*32+j] * scales[(i/32)*32+j].
 	dequantPanel func(dst []float32, q []int8, scales []float32, k int)
+	// q8Tile computes a 4×32 tile of int8 products (q8dot.go): four
+	// quantized activation rows (aq, am) times one int8 weight panel with
+	// per-block scales ws and, for the K-quants, minimums wm (else nil);
+	// a block is bl = 32 or 16 inputs (16 only without minimums).
+	q8Tile func(out *[panelRows][panelCols]float32, aq []int8, am []q8Meta, k, bl int, wq []uint8, ws, wm []float32)
+	// quantizeRowQ8 and quantizeRowQ8K quantize one activation row to
+	// q8_0 blocks of 32, or to q8_K super-blocks of 256.
+	quantizeRowQ8  func(q []int8, meta []q8Meta, x []float32)
+	quantizeRowQ8K func(q []int8, meta []q8Meta, x []float32)
 
 	dotImpl     func(a, b []float32) float32
 	axpyImpl    func(alpha float32, x, y []float32)
@@ -54,6 +63,9 @@ func init() { useLevel(bestLevel()) }
 func useLevel(l level) {
 	tile = tilePortable
 	dequantPanel = dequantPanelPortable
+	q8Tile = q8TilePortable
+	quantizeRowQ8 = quantizeRowQ8Portable
+	quantizeRowQ8K = quantizeRowQ8KPortable
 	dotImpl = dotPortable
 	axpyImpl = axpyPortable
 	scaleImpl = scalePortable
@@ -78,6 +90,9 @@ func bestLevel() level {
 func Features() string {
 	switch current {
 	case levelAVX512:
+		if hasVNNI() {
+			return "avx512f avx512vnni avx2 fma (simd)"
+		}
 		return "avx512f avx2 fma (simd)"
 	case levelAVX2:
 		return "avx2 fma (simd)"

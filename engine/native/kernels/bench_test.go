@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The shapes of the issue: m×k×n = rows × in × out.
@@ -34,10 +35,16 @@ func BenchmarkLinear(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cases := []struct {
+		q8f, err := newLinearQ8Float(quantizeQ8(w, s.n, s.k), s.n, s.k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		type benchCase struct {
 			name string
 			lin  Linear
-		}{{"f32", NewLinearF32(w, s.n, s.k)}, {"q8_0", q8}}
+			int8 bool // blocksInt8 for the K-quants
+		}
+		cases := []benchCase{{"f32", NewLinearF32(w, s.n, s.k), false}, {"q8_0", q8, false}, {"q8_0-float", q8f, false}}
 		for _, f := range allFormats {
 			if s.k%f.values != 0 {
 				continue
@@ -46,13 +53,12 @@ func BenchmarkLinear(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cases = append(cases, struct {
-				name string
-				lin  Linear
-			}{f.name, lin})
+			cases = append(cases, benchCase{f.name + "-float", lin, false}, benchCase{f.name, lin, true})
 		}
 		for _, c := range cases {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", c.name, s.m, s.k, s.n), func(b *testing.B) {
+				defer func(v bool) { blocksInt8 = v }(blocksInt8)
+				blocksInt8 = c.int8
 				benchThreads(b, func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
@@ -63,6 +69,18 @@ func BenchmarkLinear(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkPeak is the ceiling PeakGFLOPS measures (the float tile on
+// operands in L1), to read the products' GFLOP/s of the same run against.
+func BenchmarkPeak(b *testing.B) {
+	benchThreads(b, func(b *testing.B) {
+		var g float64
+		for b.Loop() {
+			g = PeakGFLOPS(50 * time.Millisecond)
+		}
+		b.ReportMetric(g, "GFLOP/s")
+	})
 }
 
 // BenchmarkMatMul covers attention's shapes: scores (MatMulT, 256 positions
@@ -144,4 +162,54 @@ func BenchmarkParallelFor(b *testing.B) {
 			parallelFor(2, func(int) {})
 		}
 	})
+}
+
+// BenchmarkQuantizeActs is the int8 path's fixed cost per product:
+// quantizing the activation rows to q8_0 blocks.
+func BenchmarkQuantizeActs(b *testing.B) {
+	r := rand.New(rand.NewPCG(4, 4))
+	const rows, k = 256, 512
+	x := randSlice(r, rows*k)
+	b.SetBytes(4 * rows * k)
+	b.ReportAllocs()
+	for b.Loop() {
+		q8ActsPool.Put(quantizeActs(x, rows, k, actQ8_0))
+	}
+}
+
+// BenchmarkQ8Levels compares the int8 and the float path of q8_0 weights
+// at every level this CPU has (portable, AVX2, AVX-512 with VNNI where
+// present), on one thread.
+func BenchmarkQ8Levels(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 5))
+	const m, k, n = 128, 512, 1536
+	w, x := randSlice(r, n*k), randSlice(r, m*k)
+	dst := make([]float32, m*n)
+	raw := quantizeQ8(w, n, k)
+	q8, err := NewLinearQ8_0(raw, n, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q8f, err := newLinearQ8Float(raw, n, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer SetThreads(0)
+	SetThreads(1)
+	defer useLevel(bestLevel())
+	for _, l := range availableLevels() {
+		for _, c := range []struct {
+			name string
+			lin  Linear
+		}{{"int8", q8}, {"float", q8f}} {
+			b.Run(fmt.Sprintf("%s/%s/%dx%dx%d", l, c.name, m, k, n), func(b *testing.B) {
+				useLevel(l)
+				b.ReportAllocs()
+				for b.Loop() {
+					c.lin.Forward(dst, x, m)
+				}
+				reportGFLOPS(b, m, k, n)
+			})
+		}
+	}
 }

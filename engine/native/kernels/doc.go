@@ -6,14 +6,20 @@
 // Every kernel is a pure function of its arguments. Weights are packed once,
 // at load time, into column panels of 32 output columns (k-major) so the
 // inner loop broadcasts one activation and multiplies it into two 16-wide
-// vectors of weights; q8_0 weights stay quantized and are dequantized one
-// panel at a time into a per-worker scratch buffer. q4_0, q4_K, q5_K and
-// q6_K weights (quants.go) are not even copied: they are read in place from
-// the file's mapping and decoded, exactly as ggml's dequantize_row_* does,
-// one panel at a time the same way.
+// vectors of weights. q8_0 weights stay quantized and meet activations
+// quantized to q8_0 blocks once per product, in exact int8 dot products
+// (q8dot.go: VPDPBUSD with AVX-512 VNNI, VPMADDUBSW with AVX2, the same
+// integers and float32 operations in plain Go), as llama.cpp computes
+// them. q4_0, q4_K, q5_K and q6_K weights (quants.go) are not even copied:
+// they are read in place from the file's mapping and decoded one panel at
+// a time into a per-worker scratch buffer: the K-quants to int8 for the
+// same int8 tiles, with activations quantized to q8_K as llama.cpp does
+// (q8kquants.go), q4_0 to float32, exactly as ggml's dequantize_row_*
+// does, for the float tile kernel.
 //
 // Fast paths use Go's experimental simd/archsimd package and are built only
-// with GOEXPERIMENT=simd on amd64 (files *_simd.go); the CPU's features are
+// with GOEXPERIMENT=simd on amd64 (files *_simd.go, and q8dot_amd64.s for
+// VPDPBUSD, which archsimd does not offer yet); the CPU's features are
 // detected at run time and pick AVX-512, AVX2 or the portable pure-Go code,
 // which is also what every other build gets (files *_portable.go). Features
 // says which path runs. Large kernels split their work over a small

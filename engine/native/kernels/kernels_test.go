@@ -204,7 +204,9 @@ func quantizeQ8(w []float32, out, in int) []byte {
 	return raw
 }
 
-func TestLinearQ8_0(t *testing.T) {
+// TestLinearQ8_0Float checks the float path of q8_0 weights (activations
+// stay float32); TestLinearQ8_0 in q8dot_test.go checks the int8 path.
+func TestLinearQ8_0Float(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	forEachLevel(t, func(t *testing.T) {
 		withThreads(t, func(t *testing.T) {
@@ -218,7 +220,7 @@ func TestLinearQ8_0(t *testing.T) {
 							t.Fatal(err)
 						}
 						want, scale := refLinear(dw, x, rows, out, in)
-						lin, err := NewLinearQ8_0(raw, out, in)
+						lin, err := newLinearQ8Float(raw, out, in)
 						if err != nil {
 							t.Fatal(err)
 						}

@@ -118,7 +118,20 @@ func (l *linearQ8) Forward(dst, x []float32, rows int) {
 
 // NewLinearQ8_0 repacks ggml q8_0 data (per output row, In/32 blocks of a
 // half-float scale and 32 int8) into panels; it stays 8-bit in memory.
+// Forward quantizes the activations to q8_0 blocks and computes int8 dot
+// products, as llama.cpp does (q8dot.go).
 func NewLinearQ8_0(raw []byte, out, in int) (Linear, error) {
+	l, err := newLinearQ8Int8(raw, out, in)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// newLinearQ8Float is the float path of q8_0 weights: activations stay
+// float32, each panel is dequantized for the float tile kernel. It is
+// what NewLinearQ8_0 built before the int8 path, kept to compare with.
+func newLinearQ8Float(raw []byte, out, in int) (Linear, error) {
 	if in%q8BlockLen != 0 {
 		return nil, fmt.Errorf("kernels: q8_0 matrix of %d×%d: the input size must be a multiple of %d", out, in, q8BlockLen)
 	}

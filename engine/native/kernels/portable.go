@@ -5,3 +5,5 @@ package kernels
 func availableLevels() []level { return []level{levelPortable} }
 
 func archUse(level) {}
+
+func hasVNNI() bool { return false }

@@ -194,6 +194,10 @@ func (l *linearBlocks) In() int  { return l.in }
 func (l *linearBlocks) Out() int { return l.out }
 
 func (l *linearBlocks) Forward(dst, x []float32, rows int) {
+	if l.int8Path() {
+		l.forwardQ8(dst, x, rows)
+		return
+	}
 	gemm(dst, x, rows, l.in, l.out, func(p int, buf []float32) ([]float32, int) {
 		l.decodePanel(buf, p)
 		return buf, panelCols

@@ -343,6 +343,16 @@ func TestQuantizeRoundTrip(t *testing.T) {
 }
 
 func TestLinearBlocks(t *testing.T) {
+	for _, int8Path := range []bool{false, true} {
+		t.Run(fmt.Sprintf("int8=%v", int8Path), func(t *testing.T) {
+			defer func(v bool) { blocksInt8 = v }(blocksInt8)
+			blocksInt8 = int8Path
+			testLinearBlocks(t)
+		})
+	}
+}
+
+func testLinearBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	ctor := map[string]func([]byte, int, int) (Linear, error){
 		"q4_0": NewLinearQ4_0, "q4_K": NewLinearQ4_K, "q5_K": NewLinearQ5_K, "q6_K": NewLinearQ6_K,
@@ -359,11 +369,21 @@ func TestLinearBlocks(t *testing.T) {
 							if err := f.dequantize(dw, raw); err != nil {
 								t.Fatal(err)
 							}
-							want, scale := refLinear(dw, x, rows, out, in)
 							lin, err := ctor[f.name](raw, out, in)
 							if err != nil {
 								t.Fatal(err)
 							}
+							xr := x
+							if lin.(*linearBlocks).int8Path() {
+								// The activations meet q4_0 quantized to q8_0, the
+								// K-quants to q8_K (q8kquants.go).
+								kind := actQ8_K
+								if f.bytes == q4_0Bytes {
+									kind = actQ8_0
+								}
+								xr = dequantizedActs(x, rows, in, kind)
+							}
+							want, scale := refLinear(dw, xr, rows, out, in)
 							if lin.In() != in || lin.Out() != out {
 								t.Fatalf("%s: %d×%d Linear reports %d×%d", f.name, out, in, lin.Out(), lin.In())
 							}

@@ -47,6 +47,7 @@ func archUse(l level) {
 		ropeHalves = ropeHalvesAVX2
 		ropePairs = ropePairsAVX2
 	}
+	q8ArchUse(l)
 }
 
 // f32at returns a pointer to the 16 (or 8) floats at p+off bytes. The
