@@ -23,8 +23,9 @@ type golden struct {
 }
 
 // TestGoldenParity compares the built-in model's logits with PyTorch's.
-// Tolerance: the model may be stored in f16 or q8_0 while PyTorch ran in
-// float32, so logits may differ by a few hundredths; the top token must
+// Tolerance: the model is stored in q8_0 (or f16) and its matmuls quantize
+// their activations to int8 per block, as llama.cpp's do, while PyTorch ran
+// in float32, so logits may differ by about a tenth; the top token must
 // agree almost everywhere.
 func TestGoldenParity(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("builtin", "data", "golden.json"))
@@ -75,8 +76,8 @@ func TestGoldenParity(t *testing.T) {
 		}
 	}
 	t.Logf("largest logit difference %.4g; top-1 agrees on %d of %d positions", worst, agree, len(g.Logits))
-	if worst > 0.1 || float64(agree) < 0.95*float64(len(g.Logits)) {
-		t.Errorf("logits differ from PyTorch by up to %.4g (want ≤ 0.1), top-1 agrees on %d of %d (want ≥ 95%%)", worst, agree, len(g.Logits))
+	if worst > 0.15 || float64(agree) < 0.95*float64(len(g.Logits)) {
+		t.Errorf("logits differ from PyTorch by up to %.4g (want ≤ 0.15), top-1 agrees on %d of %d (want ≥ 95%%)", worst, agree, len(g.Logits))
 	}
 }
 
