@@ -128,15 +128,22 @@ func NewLinearQ8_0(raw []byte, out, in int) (Linear, error) {
 	return l, nil
 }
 
+// checkQ8 checks a q8_0 matrix of out rows of in values and returns its
+// blocks per row.
+func checkQ8(raw []byte, out, in int) (blocks int, err error) {
+	if in%q8BlockLen != 0 {
+		return 0, fmt.Errorf("kernels: q8_0 matrix of %d×%d: the input size must be a multiple of %d", out, in, q8BlockLen)
+	}
+	nb := in / q8BlockLen
+	return nb, checkRaw("q8_0", raw, out, in, out*nb*q8BlockBytes)
+}
+
 // newLinearQ8Float is the float path of q8_0 weights: activations stay
 // float32, each panel is dequantized for the float tile kernel. It is
 // what NewLinearQ8_0 built before the int8 path, kept to compare with.
 func newLinearQ8Float(raw []byte, out, in int) (Linear, error) {
-	if in%q8BlockLen != 0 {
-		return nil, fmt.Errorf("kernels: q8_0 matrix of %d×%d: the input size must be a multiple of %d", out, in, q8BlockLen)
-	}
-	nb := in / q8BlockLen
-	if err := checkRaw("q8_0", raw, out, in, out*nb*q8BlockBytes); err != nil {
+	nb, err := checkQ8(raw, out, in)
+	if err != nil {
 		return nil, err
 	}
 	np := (out + panelCols - 1) / panelCols

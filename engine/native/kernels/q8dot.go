@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"sync"
 )
@@ -209,11 +208,8 @@ func (l *linearQ8Int8) Out() int { return l.out }
 func q8PanelIndex(i, j int) int { return (i/4)*(4*panelCols) + j*4 + i%4 }
 
 func newLinearQ8Int8(raw []byte, out, in int) (*linearQ8Int8, error) {
-	if in%q8BlockLen != 0 {
-		return nil, fmt.Errorf("kernels: q8_0 matrix of %d×%d: the input size must be a multiple of %d", out, in, q8BlockLen)
-	}
-	nb := in / q8BlockLen
-	if err := checkRaw("q8_0", raw, out, in, out*nb*q8BlockBytes); err != nil {
+	nb, err := checkQ8(raw, out, in)
+	if err != nil {
 		return nil, err
 	}
 	np := (out + panelCols - 1) / panelCols
