@@ -186,6 +186,9 @@ func modelInfo(w io.Writer, path string, f *gguf.File) (failed int) {
 		h := m.Hparams
 		fmt.Fprintf(w, "layers        %d\n", h.Layers)
 		fmt.Fprintf(w, "embedding     %d (feed-forward %d)\n", h.Embd, h.FFN)
+		if h.Experts > 0 {
+			fmt.Fprintf(w, "experts       %d, %d used per token, each %d wide\n", h.Experts, h.ExpertsUsed, h.ExpertFFN)
+		}
 		fmt.Fprintf(w, "heads         %d (key/value %d, head dim %d)\n", h.Heads, h.KVHeads, h.HeadDim)
 		fmt.Fprintf(w, "context       %d\n", h.Context)
 		fmt.Fprintf(w, "vocabulary    %d\n", h.Vocab)

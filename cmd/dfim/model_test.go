@@ -130,3 +130,12 @@ func TestModelProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestModelInfoExperts: a mixture-of-experts file (llama.cpp's llada-moe
+// layout, from engine/native's parity data) says its experts.
+func TestModelInfoExperts(t *testing.T) {
+	code, out, stderr := runCLI(t, "model", "info", "../../engine/native/testdata/llamacpp/llada-moe-f32.gguf")
+	if code != exitOK || !strings.Contains(out+stderr, "architecture  llada-moe") || !strings.Contains(out+stderr, "experts       4, 2 used per token, each 32 wide") {
+		t.Errorf("dfim model info: exit %d\n%s%s", code, out, stderr)
+	}
+}
