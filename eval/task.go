@@ -211,4 +211,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-

@@ -50,6 +50,25 @@ func gemm(dst, a []float32, rows, k, n int, src panelSource) {
 		clear(dst[:rows*n])
 		return
 	}
+	forEachTile(rows, k, n, func(p, r0, r1 int) {
+		buf := getScratch(k * panelCols)
+		b, ldb := src(p, *buf)
+		j0 := p * panelCols
+		nc := min(panelCols, n-j0)
+		for r := r0; r < r1; r += panelRows {
+			nr := min(panelRows, r1-r)
+			tile(dst[r*n+j0:], n, a[r*k:], k, nr, b, ldb, k, nc)
+		}
+		scratch.Put(buf)
+	})
+}
+
+// forEachTile runs task(p, r0, r1) for every panel p of the n output
+// columns and every chunk [r0, r1) of the rows (whole tiles of panelRows),
+// on several threads when the product (2·rows·k·n flops) is large enough:
+// a task per panel, the rows split further when there are fewer panels
+// than twice the threads. The float and the int8 products share it.
+func forEachTile(rows, k, n int, task func(p, r0, r1 int)) {
 	np := (n + panelCols - 1) / panelCols
 	th := Threads()
 	if 2*rows*k*n < parallelMinFlops {
@@ -62,27 +81,17 @@ func gemm(dst, a []float32, rows, k, n int, src panelSource) {
 	rc := (rows + rowChunks - 1) / rowChunks
 	rc = (rc + panelRows - 1) / panelRows * panelRows
 	rowChunks = (rows + rc - 1) / rc
-
-	task := func(t int) {
-		p, c := t/rowChunks, t%rowChunks
-		buf := getScratch(k * panelCols)
-		b, ldb := src(p, *buf)
-		j0 := p * panelCols
-		nc := min(panelCols, n-j0)
-		r1 := min(rows, (c+1)*rc)
-		for r := c * rc; r < r1; r += panelRows {
-			nr := min(panelRows, r1-r)
-			tile(dst[r*n+j0:], n, a[r*k:], k, nr, b, ldb, k, nc)
-		}
-		scratch.Put(buf)
+	one := func(t int) {
+		c := t % rowChunks
+		task(t/rowChunks, c*rc, min(rows, (c+1)*rc))
 	}
 	if th == 1 {
 		for t := 0; t < np*rowChunks; t++ {
-			task(t)
+			one(t)
 		}
 		return
 	}
-	parallelFor(np*rowChunks, task)
+	parallelFor(np*rowChunks, one)
 }
 
 func tilePortable(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {

@@ -267,21 +267,7 @@ func q8Gemm(dst, x []float32, rows, k, n int, kind actQuant, src q8PanelSource, 
 	defer q8ActsPool.Put(acts)
 	bl := kind.blockLen()
 	nb := k / bl
-	np := (n + panelCols - 1) / panelCols
-	th := Threads()
-	if 2*rows*k*n < parallelMinFlops {
-		th = 1
-	}
-	rowChunks := 1
-	if np < 2*th {
-		rowChunks = (2*th + np - 1) / np
-	}
-	rc := (rows + rowChunks - 1) / rowChunks
-	rc = (rc + panelRows - 1) / panelRows * panelRows
-	rowChunks = (rows + rc - 1) / rc
-
-	task := func(t int) {
-		p, c := t/rowChunks, t%rowChunks
+	forEachTile(rows, k, n, func(p, r0, r1 int) {
 		var pn *kq8Panel
 		if scratch {
 			pn = getKQ8Panel(k)
@@ -290,8 +276,7 @@ func q8Gemm(dst, x []float32, rows, k, n int, kind actQuant, src q8PanelSource, 
 		j0 := p * panelCols
 		nc := min(panelCols, n-j0)
 		out := q8TilePool.Get().(*[panelRows][panelCols]float32)
-		r1 := min(rows, (c+1)*rc)
-		for r := c * rc; r < r1; r += panelRows {
+		for r := r0; r < r1; r += panelRows {
 			nr := min(panelRows, r1-r)
 			q8Tile(out, acts.q[r*k:(r+panelRows)*k], acts.meta[r*nb:(r+panelRows)*nb], k, bl, wq, ws, wm)
 			storeTileQ8(dst[r*n+j0:], n, out, nr, nc)
@@ -300,14 +285,7 @@ func q8Gemm(dst, x []float32, rows, k, n int, kind actQuant, src q8PanelSource, 
 		if pn != nil {
 			kq8Pool.Put(pn)
 		}
-	}
-	if th == 1 {
-		for t := 0; t < np*rowChunks; t++ {
-			task(t)
-		}
-		return
-	}
-	parallelFor(np*rowChunks, task)
+	})
 }
 
 func storeTileQ8(dst []float32, ldd int, out *[panelRows][panelCols]float32, nrows, ncols int) {

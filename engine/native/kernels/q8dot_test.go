@@ -180,16 +180,7 @@ func TestQuantizeActs(t *testing.T) {
 		withThreads(t, func(t *testing.T) {
 			a := quantizeActs(x, rows, k, actQ8_0)
 			defer q8ActsPool.Put(a)
-			for i := range wantQ {
-				if a.q[i] != wantQ[i] {
-					t.Fatalf("%s: quant %d = %d, want %d", l, i, a.q[i], wantQ[i])
-				}
-			}
-			for i := range wantM {
-				if a.meta[i] != wantM[i] {
-					t.Fatalf("%s: block %d meta %+v, want %+v", l, i, a.meta[i], wantM[i])
-				}
-			}
+			checkActs(t, l, a, wantQ, wantM)
 		})
 	}
 }
@@ -268,16 +259,7 @@ func TestQuantizeActsQ8K(t *testing.T) {
 			q8ActsPool.Put(a16)
 			a := quantizeActs(x, rows, k, actQ8_K)
 			defer q8ActsPool.Put(a)
-			for i := range wantQ {
-				if a.q[i] != wantQ[i] {
-					t.Fatalf("%s: quant %d = %d, want %d", l, i, a.q[i], wantQ[i])
-				}
-			}
-			for i := range wantM {
-				if a.meta[i] != wantM[i] {
-					t.Fatalf("%s: block %d meta %+v, want %+v", l, i, a.meta[i], wantM[i])
-				}
-			}
+			checkActs(t, l, a, wantQ, wantM)
 		})
 	}
 }
@@ -414,6 +396,22 @@ func TestQ8Int8BitExact(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// checkActs fails t unless the activations a quantized at level l hold
+// exactly the quants wantQ and the block metadata wantM.
+func checkActs(t *testing.T, l level, a *q8Acts, wantQ []int8, wantM []q8Meta) {
+	t.Helper()
+	for i := range wantQ {
+		if a.q[i] != wantQ[i] {
+			t.Fatalf("%s: quant %d = %d, want %d", l, i, a.q[i], wantQ[i])
+		}
+	}
+	for i := range wantM {
+		if a.meta[i] != wantM[i] {
+			t.Fatalf("%s: block %d meta %+v, want %+v", l, i, a.meta[i], wantM[i])
 		}
 	}
 }

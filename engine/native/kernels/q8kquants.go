@@ -53,6 +53,22 @@ func (l *linearBlocks) int8Path() bool {
 	return blocksInt8
 }
 
+// panelRows returns the first row of panel p and how many rows it has. A
+// last panel short of panelCols rows is cleared first (quants 0x80, scales
+// and minimums 0), so its missing columns weigh nothing.
+func (l *linearBlocks) panelRows(dst *kq8Panel, p int) (o0, nc int) {
+	o0 = p * panelCols
+	nc = min(panelCols, l.out-o0)
+	if nc < panelCols {
+		for i := range dst.wq {
+			dst.wq[i] = 0x80
+		}
+		clear(dst.ws)
+		clear(dst.wm)
+	}
+	return o0, nc
+}
+
 // decodePanelQ8 decodes panel p of a q4_0, q4_K, q5_K or q6_K matrix
 // into dst.
 func (l *linearBlocks) decodePanelQ8(dst *kq8Panel, p int) {
@@ -64,15 +80,7 @@ func (l *linearBlocks) decodePanelQ8(dst *kq8Panel, p int) {
 		l.decodePanelQ4_0(dst, p)
 		return
 	}
-	o0 := p * panelCols
-	nc := min(panelCols, l.out-o0)
-	if nc < panelCols {
-		for i := range dst.wq {
-			dst.wq[i] = 0x80
-		}
-		clear(dst.ws)
-		clear(dst.wm)
-	}
+	o0, nc := l.panelRows(dst, p)
 	five := l.f.bytes == q5KBytes
 	nsb := l.in / qkK
 	for j := range nc {
@@ -115,14 +123,7 @@ func (l *linearBlocks) decodePanelQ8(dst *kq8Panel, p int) {
 // values, so blocks of 16 with the scale d·sc (ggml's product) and the
 // quants q−32 stored as q+96, without minimums.
 func (l *linearBlocks) decodePanelQ6(dst *kq8Panel, p int) {
-	o0 := p * panelCols
-	nc := min(panelCols, l.out-o0)
-	if nc < panelCols {
-		for i := range dst.wq {
-			dst.wq[i] = 0x80
-		}
-		clear(dst.ws)
-	}
+	o0, nc := l.panelRows(dst, p)
 	nsb := l.in / qkK
 	for j := range nc {
 		row := l.raw[(o0+j)*l.rowBytes : (o0+j+1)*l.rowBytes]
@@ -156,14 +157,7 @@ func (l *linearBlocks) decodePanelQ6(dst *kq8Panel, p int) {
 // decodePanelQ4_0 decodes panel p of a q4_0 matrix: x = d·(q−8) per 32
 // values, the quants stored as q+120 (q8_0's offset of w+128).
 func (l *linearBlocks) decodePanelQ4_0(dst *kq8Panel, p int) {
-	o0 := p * panelCols
-	nc := min(panelCols, l.out-o0)
-	if nc < panelCols {
-		for i := range dst.wq {
-			dst.wq[i] = 0x80
-		}
-		clear(dst.ws)
-	}
+	o0, nc := l.panelRows(dst, p)
 	nb := l.in / q4_0Values
 	for j := range nc {
 		row := l.raw[(o0+j)*l.rowBytes : (o0+j+1)*l.rowBytes]
