@@ -72,8 +72,7 @@ func (m *metrics) filled(endpoint string, latency, fill time.Duration, tokens in
 func (m *metrics) write(w io.Writer, queued, busy, slots int, loaded bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fmt.Fprintln(w, "# HELP dfim_http_requests_total HTTP requests answered, by endpoint and status code.")
-	fmt.Fprintln(w, "# TYPE dfim_http_requests_total counter")
+	family(w, "dfim_http_requests_total", "counter", "HTTP requests answered, by endpoint and status code.")
 	keys := make([][2]string, 0, len(m.requests))
 	for k := range m.requests {
 		keys = append(keys, k)
@@ -87,13 +86,11 @@ func (m *metrics) write(w io.Writer, queued, busy, slots int, loaded bool) {
 	for _, k := range keys {
 		fmt.Fprintf(w, "dfim_http_requests_total{endpoint=%q,code=%q} %d\n", k[0], k[1], m.requests[k])
 	}
-	fmt.Fprintln(w, "# HELP dfim_http_rejected_total Requests refused before they reached the engine, by reason.")
-	fmt.Fprintln(w, "# TYPE dfim_http_rejected_total counter")
+	family(w, "dfim_http_rejected_total", "counter", "Requests refused before they reached the engine, by reason.")
 	for _, r := range sortedKeys(m.rejected) {
 		fmt.Fprintf(w, "dfim_http_rejected_total{reason=%q} %d\n", r, m.rejected[r])
 	}
-	fmt.Fprintln(w, "# HELP dfim_http_request_duration_seconds Latency of fill requests, queueing included.")
-	fmt.Fprintln(w, "# TYPE dfim_http_request_duration_seconds histogram")
+	family(w, "dfim_http_request_duration_seconds", "histogram", "Latency of fill requests, queueing included.")
 	for _, ep := range sortedKeys(m.latency) {
 		h := m.latency[ep]
 		var cum int64
@@ -106,12 +103,8 @@ func (m *metrics) write(w io.Writer, queued, busy, slots int, loaded bool) {
 		fmt.Fprintf(w, "dfim_http_request_duration_seconds_sum{endpoint=%q} %g\n", ep, h.sum)
 		fmt.Fprintf(w, "dfim_http_request_duration_seconds_count{endpoint=%q} %d\n", ep, h.n)
 	}
-	fmt.Fprintln(w, "# HELP dfim_http_generated_tokens_total Tokens filled over all requests.")
-	fmt.Fprintln(w, "# TYPE dfim_http_generated_tokens_total counter")
-	fmt.Fprintf(w, "dfim_http_generated_tokens_total %d\n", m.tokens)
-	fmt.Fprintln(w, "# HELP dfim_http_fill_seconds_total Time spent filling (on the engine, queueing excluded).")
-	fmt.Fprintln(w, "# TYPE dfim_http_fill_seconds_total counter")
-	fmt.Fprintf(w, "dfim_http_fill_seconds_total %g\n", m.fillTime.Seconds())
+	metric(w, "dfim_http_generated_tokens_total", "counter", "Tokens filled over all requests.", m.tokens)
+	metric(w, "dfim_http_fill_seconds_total", "counter", "Time spent filling (on the engine, queueing excluded).", m.fillTime.Seconds())
 	tps := 0.0
 	if m.fillTime > 0 {
 		tps = float64(m.tokens) / m.fillTime.Seconds()
@@ -119,25 +112,27 @@ func (m *metrics) write(w io.Writer, queued, busy, slots int, loaded bool) {
 	if math.IsNaN(tps) || math.IsInf(tps, 0) {
 		tps = 0
 	}
-	fmt.Fprintln(w, "# HELP dfim_http_tokens_per_second Tokens filled per second of filling, since the start.")
-	fmt.Fprintln(w, "# TYPE dfim_http_tokens_per_second gauge")
-	fmt.Fprintf(w, "dfim_http_tokens_per_second %g\n", tps)
-	fmt.Fprintln(w, "# HELP dfim_http_queue_depth Requests waiting for the engine.")
-	fmt.Fprintln(w, "# TYPE dfim_http_queue_depth gauge")
-	fmt.Fprintf(w, "dfim_http_queue_depth %d\n", queued)
-	fmt.Fprintln(w, "# HELP dfim_http_in_flight Requests on the engine now.")
-	fmt.Fprintln(w, "# TYPE dfim_http_in_flight gauge")
-	fmt.Fprintf(w, "dfim_http_in_flight %d\n", busy)
-	fmt.Fprintln(w, "# HELP dfim_http_slots Requests the engine takes at once (--http-parallel).")
-	fmt.Fprintln(w, "# TYPE dfim_http_slots gauge")
-	fmt.Fprintf(w, "dfim_http_slots %d\n", slots)
+	metric(w, "dfim_http_tokens_per_second", "gauge", "Tokens filled per second of filling, since the start.", tps)
+	metric(w, "dfim_http_queue_depth", "gauge", "Requests waiting for the engine.", queued)
+	metric(w, "dfim_http_in_flight", "gauge", "Requests on the engine now.", busy)
+	metric(w, "dfim_http_slots", "gauge", "Requests the engine takes at once (--http-parallel).", slots)
 	up := 0
 	if loaded {
 		up = 1
 	}
-	fmt.Fprintln(w, "# HELP dfim_http_engine_loaded 1 once the engine is loaded.")
-	fmt.Fprintln(w, "# TYPE dfim_http_engine_loaded gauge")
-	fmt.Fprintf(w, "dfim_http_engine_loaded %d\n", up)
+	metric(w, "dfim_http_engine_loaded", "gauge", "1 once the engine is loaded.", up)
+}
+
+// family writes the HELP and TYPE lines of a metric, in Prometheus's text
+// format.
+func family(w io.Writer, name, kind, help string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, kind)
+}
+
+// metric writes a metric without labels: its family lines and its value.
+func metric(w io.Writer, name, kind, help string, value any) {
+	family(w, name, kind, help)
+	fmt.Fprintf(w, "%s %v\n", name, value)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
