@@ -36,8 +36,12 @@ func (w *Workspace) Stats() index.Stats { return w.ix.Stats() }
 // File returns the file of the workspace that t's path names, or "" when
 // the path is not a local path of a file under the workspace (a task of
 // dev.jsonl, whose paths name the Go source tree).
-func (w *Workspace) File(t *Task) string {
-	p := filepath.FromSlash(t.Path)
+func (w *Workspace) File(t *Task) string { return w.file(t.Path) }
+
+// file is the file under the workspace that the slash-separated task path
+// names, or "".
+func (w *Workspace) file(path string) string {
+	p := filepath.FromSlash(path)
 	if !filepath.IsLocal(p) {
 		return ""
 	}
@@ -53,7 +57,7 @@ func (w *Workspace) File(t *Task) string {
 // The file's own definitions are never offered, so the middle on disk
 // does not leak. "" for a task outside the workspace.
 func (w *Workspace) Context(path, text string, offset, budget int) string {
-	file := w.File(&Task{Path: path})
+	file := w.file(path)
 	if file == "" {
 		return ""
 	}

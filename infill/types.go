@@ -70,7 +70,8 @@ type Options struct {
 
 // A Step is one denoising step of a completion, for a client that shows
 // the fill as it forms: each hole's text so far, still-masked positions
-// shown as MaskGlyph.
+// shown as MaskGlyph. Holes is the step's own slice: an observer may keep
+// it after returning.
 type Step struct {
 	Candidate int // which candidate the step belongs to
 	Index     int // 0-based step number

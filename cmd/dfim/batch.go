@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 
 	"github.com/dfim/dfim/batch"
@@ -159,9 +158,6 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		first = paths[0]
 	} else if len(cfg.Plan) > 0 {
 		first = cfg.Plan[0].Path
-	}
-	if st, err := os.Stat(first); err == nil && st.IsDir() {
-		first = filepath.Join(first, "x") // workspaceRoot looks from a file's folder
 	}
 	ix, err := cf.open(ctx, first, &cfg.Options, false)
 	if err != nil {

@@ -48,9 +48,9 @@ func (cf *contextFlags) check() error {
 	return nil
 }
 
-// open indexes the workspace of path (--root, else workspaceRoot) without
-// watching it and waits for the scan; it sets opts' context source and
-// budget. It returns a nil index with --no-context or a zero budget. The
+// open indexes the workspace of path, a file or folder (--root, else
+// workspaceRoot), without watching it and waits for the scan; it sets
+// opts' context source and budget. It returns a nil index with --no-context or a zero budget. The
 // caller closes the index.
 func (cf *contextFlags) open(ctx context.Context, path string, opts *infill.Options, verbose bool) (*index.Index, error) {
 	if *cf.off || *cf.bytes == 0 {
@@ -137,14 +137,18 @@ func runContext(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	return err
 }
 
-// workspaceRoot is the nearest folder at or above file's that holds .git or
-// go.mod, else file's own folder.
-func workspaceRoot(file string) string {
-	abs, err := filepath.Abs(file)
+// workspaceRoot is the nearest folder at or above path's (path itself when
+// it is a folder, as dfim batch's PATH may be) that holds .git or go.mod,
+// else that first folder.
+func workspaceRoot(path string) string {
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return filepath.Dir(file)
+		return filepath.Dir(path)
 	}
 	dir := filepath.Dir(abs)
+	if st, err := os.Stat(abs); err == nil && st.IsDir() {
+		dir = abs
+	}
 	for d := dir; ; {
 		for _, marker := range []string{".git", "go.mod"} {
 			if _, err := os.Stat(filepath.Join(d, marker)); err == nil {

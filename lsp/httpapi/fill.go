@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -466,8 +465,9 @@ func newStepRelay(write func(infill.Step)) *stepRelay {
 	return r
 }
 
+// observe hands st on; infill gives every step slices of its own, so it
+// may cross to the writer's goroutine as it is.
 func (r *stepRelay) observe(st infill.Step) {
-	st.Holes = slices.Clone(st.Holes)
 	for {
 		select {
 		case r.ch <- st:
