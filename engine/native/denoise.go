@@ -125,7 +125,7 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 		return engine.Result{}, fmt.Errorf("native: Infill called after Close")
 	}
 
-	r := &denoising{d: d, req: req, lay: lay, p: p, cands: d.newCandidates(lay, p, req.Opts.Seed), firstFixed: lay.holes[0].start}
+	r := &denoising{d: d, req: req, lay: lay, p: p, cands: d.newCandidates(lay, p, req.Opts.Seed)}
 	if p.ident {
 		// The canvas as the experts read it: sources and fixed text, masks
 		// left out (decoded, "<|mask|>" would count as the name "mask").
@@ -176,8 +176,11 @@ type denoising struct {
 	steps      int
 	sinceExact int  // steps since the last pass over every row
 	reused     bool // the fixed rows' keys came from an earlier request
-	firstFixed int  // fixed tokens before the first hole
 }
+
+// fixedPrefix is how many fixed tokens come before the first hole: the
+// rows whose keys may come from an earlier request.
+func (r *denoising) fixedPrefix() int { return r.lay.holes[0].start }
 
 // newCandidates makes the request's candidates: each a copy of the canvas
 // with its hole slots masked, its own random stream and cache.
@@ -245,7 +248,7 @@ func (r *denoising) logits(active []*candidate, want [][]int) (logits []float32,
 	case r.steps == 0:
 		// Every candidate starts from the same canvas: one pass serves
 		// them all, its keys and values copied.
-		logits, r.reused = d.firstPass(r.lay, r.cands[0], want[0], r.firstFixed)
+		logits, r.reused = d.firstPass(r.lay, r.cands[0], want[0], r.fixedPrefix())
 		for _, cd := range r.cands[1:] {
 			cd.kv.copyRows(r.cands[0].kv, 0, T, d.model.HeadDim)
 		}
@@ -350,7 +353,7 @@ func (r *denoising) result() engine.Result {
 		}
 		res.Candidates = append(res.Candidates, f)
 	}
-	d.savePrefix(r.lay, r.cands[0], r.firstFixed, r.reused)
+	d.savePrefix(r.lay, r.cands[0], r.fixedPrefix(), r.reused)
 	for _, cd := range r.cands {
 		if len(d.spare) < maxSpareKV {
 			d.spare = append(d.spare, cd.kv)
