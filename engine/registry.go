@@ -11,6 +11,7 @@ import (
 type Config struct {
 	Model       string        // native: path to a GGUF file; "" = built-in model
 	Threads     int           // native: worker threads; 0 = all cores
+	Batch       int           // native: concurrent requests stepped together (sharing forward passes); 0 = the engine's default, 1 = one at a time
 	Endpoint    string        // remote: base URL
 	RemoteModel string        // remote: model name sent to the server
 	APIKey      string        // remote: key; backends also read their env variable

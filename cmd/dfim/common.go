@@ -29,6 +29,7 @@ type commonFlags struct {
 	logLevel    string
 	config      string
 	timeout     time.Duration
+	batch       int // engine.Config.Batch: set by serve from --http-parallel
 }
 
 func addCommonFlags(fs *flag.FlagSet) *commonFlags {
@@ -172,7 +173,7 @@ func (c *commonFlags) openEngine() (engine.Denoiser, error) {
 		slog.SetLogLoggerLevel(lv)
 	}
 	d, err := engine.Open(c.engine, engine.Config{Model: c.model, Threads: threads, Endpoint: c.endpoint,
-		RemoteModel: c.remoteModel, Timeout: c.timeout})
+		RemoteModel: c.remoteModel, Timeout: c.timeout, Batch: c.batch})
 	if err != nil {
 		return nil, fmt.Errorf("opening engine %q: %w", c.engine, err)
 	}

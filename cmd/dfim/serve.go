@@ -114,6 +114,9 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	// The endpoint from the flags or the config file is the user's; one a
 	// client names later is not (a workspace's settings can name any URL).
+	if httpf.addr != "" {
+		common.batch = httpf.parallel
+	}
 	loader := &engineLoader{flags: *common, log: log, userEndpoint: settings.Endpoint, getenv: os.Getenv}
 	defer loader.close()
 	// Start opening the engine now, so the model loads while the client

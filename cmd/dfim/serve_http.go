@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native"
 	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/lsp"
 	"github.com/dfim/dfim/lsp/httpapi"
@@ -37,7 +38,7 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 	fs.Int64Var(&h.maxBody, "http-max-body", httpapi.DefaultMaxBodyBytes, "with --http, the largest request body in `BYTES` (413 beyond)")
 	fs.IntVar(&h.maxCanvas, "http-max-canvas", httpapi.DefaultMaxCanvasTokens, "with --http, the most `TOKENS` of prompt, suffix and extra context a request may send (413 beyond)")
 	fs.IntVar(&h.maxQueue, "http-queue", httpapi.DefaultMaxQueue, "with --http, how many requests may wait for the engine (429 beyond)")
-	fs.IntVar(&h.parallel, "http-parallel", 1, "with --http, requests filled at once (the native engine runs one forward pass at a time; more helps remote engines)")
+	fs.IntVar(&h.parallel, "http-parallel", native.DefaultBatch, "with --http, requests filled at once: the native engine steps them together, sharing each forward pass (1: one request at a time, each to its end)")
 	return h
 }
 

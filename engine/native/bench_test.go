@@ -2,11 +2,16 @@ package native
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/engine/native/builtin"
@@ -39,7 +44,7 @@ func BenchmarkForward(b *testing.B) {
 			var ws workspace
 			b.ReportAllocs()
 			for b.Loop() {
-				m.forward(&ws, [][]int32{toks}, []*kvCache{kv}, rows, want)
+				m.forward(&ws, passesOf([][]int32{toks}, []*kvCache{kv}, rows, want))
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/pass")
 			b.ReportMetric(float64(kernels.Threads()), "threads")
@@ -57,12 +62,12 @@ func BenchmarkForwardHole(b *testing.B) {
 			toks := randomTokens(newRand(1), 256)
 			kv := m.newKV(256)
 			var ws workspace
-			m.forward(&ws, [][]int32{toks}, []*kvCache{kv}, allRows(256), [][]int{{200}})
+			m.forward(&ws, passesOf([][]int32{toks}, []*kvCache{kv}, allRows(256), [][]int{{200}}))
 			rows := allRows(256)[199:216]
 			want := [][]int{{204, 205, 206, 207}}
 			b.ReportAllocs()
 			for b.Loop() {
-				m.forward(&ws, [][]int32{toks}, []*kvCache{kv}, rows, want)
+				m.forward(&ws, passesOf([][]int32{toks}, []*kvCache{kv}, rows, want))
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/pass")
 		})
@@ -174,5 +179,83 @@ func BenchmarkInfillBuiltin(b *testing.B) {
 			b.ReportMetric(float64(steps)/float64(b.N), "steps/infill")
 			reportMemory(b)
 		})
+	}
+}
+
+// BenchmarkConcurrentInfill is C clients filling at once, each its own
+// 16-slot hole in its own canvas, with batching off (Batch 1: one request
+// at a time, each to its end) and on (Settings.Batch = DefaultBatch:
+// concurrent steps share forward passes). One iteration is one request
+// from every client; compare requests/s of off and on within one run.
+// DFIM_BENCH_MODEL=FILE.gguf adds a model of your own.
+func BenchmarkConcurrentInfill(b *testing.B) {
+	models := []struct {
+		name string
+		open func(s Settings) *Denoiser
+	}{{"q8_0", func(s Settings) *Denoiser { return newTiny(b, benchConfig(gguf.TypeQ8_0), s) }}}
+	file := func(path string) func(s Settings) *Denoiser {
+		return func(s Settings) *Denoiser {
+			d, err := Open(engine.Config{Model: path}, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { d.Close() })
+			return d
+		}
+	}
+	if _, ok := builtin.Model(); ok {
+		models = append(models, struct {
+			name string
+			open func(s Settings) *Denoiser
+		}{"builtin", file("")})
+	}
+	// DFIM_BENCH_MODEL adds a GGUF file of your own (a bigger model, whose
+	// weights do not stay in cache, gains more from sharing passes).
+	if path := os.Getenv("DFIM_BENCH_MODEL"); path != "" {
+		models = append(models, struct {
+			name string
+			open func(s Settings) *Denoiser
+		}{filepath.Base(path), file(path)})
+	}
+	for _, m := range models {
+		for _, clients := range []int{1, 4, 16} {
+			for _, batch := range []int{1, DefaultBatch} {
+				name := "off"
+				if batch > 1 {
+					name = "on"
+				}
+				b.Run(fmt.Sprintf("%s/clients=%d/batch=%s", m.name, clients, name), func(b *testing.B) {
+					s := DefaultSettings
+					s.Batch = batch
+					d := m.open(s)
+					reqs := make([]engine.Request, clients)
+					for c := range reqs {
+						prefix := fmt.Sprintf("func f%d(xs []int) int {\n", c) + strings.Repeat(fmt.Sprintf("\tv%d := compute(a, b)\n", c), 8) + "\treturn "
+						reqs[c] = engine.Request{Segments: lineCanvas(prefix, "\n}\n", 16), Opts: engine.Options{Steps: 8, Seed: uint64(c)}}
+					}
+					var lat []time.Duration
+					var mu sync.Mutex
+					for b.Loop() {
+						var wg sync.WaitGroup
+						for _, req := range reqs {
+							wg.Go(func() {
+								t0 := time.Now()
+								if _, err := d.Infill(context.Background(), req); err != nil {
+									b.Error(err)
+								}
+								mu.Lock()
+								lat = append(lat, time.Since(t0))
+								mu.Unlock()
+							})
+						}
+						wg.Wait()
+					}
+					slices.Sort(lat)
+					b.ReportMetric(float64(b.N*clients)/b.Elapsed().Seconds(), "requests/s")
+					b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+					b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+				})
+			}
+		}
 	}
 }

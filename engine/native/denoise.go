@@ -3,6 +3,7 @@ package native
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -105,7 +106,9 @@ func (d *Denoiser) schedule(opts engine.Options, lay *layout) schedule {
 	return p
 }
 
-// Infill fills every hole of the canvas, once per candidate.
+// Infill fills every hole of the canvas, once per candidate. With
+// Settings.Batch above 1, concurrent calls step together: each forward
+// pass carries a step of every request under way (see batch.go).
 func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Result, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -115,67 +118,151 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 	if err != nil {
 		return engine.Result{}, err
 	}
-	p := d.schedule(req.Opts, lay)
-
-	// One forward pass at a time: the workspace and caches are shared,
-	// and two passes on two cores would only slow each other down.
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return engine.Result{}, fmt.Errorf("native: Infill called after Close")
+	r := &denoising{d: d, ctx: ctx, req: req, lay: lay, p: d.schedule(req.Opts, lay)}
+	var res engine.Result
+	if d.settings.Batch > 1 {
+		res, err = d.batched(r)
+	} else {
+		res, err = d.alone(r)
 	}
-
-	r := &denoising{d: d, req: req, lay: lay, p: p, cands: d.newCandidates(lay, p, req.Opts.Seed)}
-	if p.ident {
-		// The canvas as the experts read it: sources and fixed text, masks
-		// left out (decoded, "<|mask|>" would count as the name "mask").
-		r.names = sample.NewNames(sample.NewTextCanvas(r.cands[0].tokens, d.known(r.cands[0]), d.tok.TokenBytes, req.Sources...).Text)
+	if err != nil {
+		return engine.Result{}, err
 	}
-	for b := range p.nBlocks {
-		lo, hi := b*p.block, (b+1)*p.block
-		for sib := 0; ; sib++ {
-			active, want := r.masked(lo, hi)
-			if len(active) == 0 {
-				break
-			}
-			if err := ctx.Err(); err != nil {
-				return engine.Result{}, fmt.Errorf("native: denoising stopped after %d steps: %w", r.steps, err)
-			}
-			logits, shared := r.logits(active, want)
-			off := 0
-			for i, cd := range active {
-				var rows []float32 // nil without a model (CopyOnly)
-				if logits != nil {
-					rows = logits[off*d.model.Vocab:]
-				}
-				r.commit(cd, want[i], rows, p.steps-sib)
-				if !shared {
-					off += len(want[i])
-				}
-			}
-			r.steps++
-		}
-	}
-	res := r.result()
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
 
-// A denoising is one Infill request under way: its canvas, its candidates
-// and the step count. Infill runs it block by block; each step finds the
-// masked slots (masked), runs the model (logits) and lets every candidate
-// pick and commit (commit).
-type denoising struct {
-	d     *Denoiser
-	req   engine.Request
-	lay   *layout
-	p     schedule
-	cands []*candidate
-	names *sample.Names // the identifier expert's names; nil when it is off
+// alone runs a denoising to its end, one forward pass at a time, holding
+// the Denoiser: the workspace and caches are shared, and two passes on
+// two cores would only slow each other down.
+func (d *Denoiser) alone(r *denoising) (engine.Result, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return engine.Result{}, errClosed
+	}
+	r.begin()
+	for r.next() {
+		if err := r.stopped(); err != nil {
+			return engine.Result{}, err
+		}
+		r.apply(d.forward(r.plan()))
+	}
+	return r.result(), nil
+}
 
+// forward runs the passes of one step, or of a batch of steps; nil
+// without any (CopyOnly).
+func (d *Denoiser) forward(passes []pass) []float32 {
+	if len(passes) == 0 {
+		return nil
+	}
+	return d.model.forward(&d.ws, passes)
+}
+
+// errClosed is the error of a request made, or still under way, after Close.
+var errClosed = errors.New("native: Infill called after Close")
+
+// A denoising is one Infill request under way: its canvas, its candidates
+// and where it stands. Each step finds the masked slots of the current
+// block (next), lays out the step's forward passes (plan) and, given
+// their logits, lets every candidate pick and commit (apply); alone runs
+// one request's steps in turn, a batch many requests' steps in one pass.
+type denoising struct {
+	d       *Denoiser
+	ctx     context.Context
+	req     engine.Request
+	lay     *layout
+	p       schedule
+	cands   []*candidate
+	names   *sample.Names // the identifier expert's names; nil when it is off
+	scratch []float32     // the sampler's, Vocab floats
+
+	block, sib int          // the current block, and the step within it
+	active     []*candidate // this step's candidates with masked slots
+	want       [][]int      // and those slots
+	shared     bool         // this step's logits are one pass's, read by every candidate
 	steps      int
 	sinceExact int  // steps since the last pass over every row
 	reused     bool // the fixed rows' keys came from an earlier request
+
+	// A batched request's outcome, set by the round that ends it, which
+	// then closes done.
+	res  engine.Result
+	err  error
+	over bool
+	done chan struct{}
+}
+
+// begin makes the candidates (under d.mu: they take spare caches).
+func (r *denoising) begin() {
+	d := r.d
+	r.cands = d.newCandidates(r.lay, r.p, r.req.Opts.Seed)
+	r.scratch = make([]float32, d.model.Vocab)
+	if r.p.ident {
+		// The canvas as the experts read it: sources and fixed text, masks
+		// left out (decoded, "<|mask|>" would count as the name "mask").
+		r.names = sample.NewNames(sample.NewTextCanvas(r.cands[0].tokens, d.known(r.cands[0]), d.tok.TokenBytes, r.req.Sources...).Text)
+	}
+}
+
+// stopped is the request's context error, wrapped to say how far it got.
+func (r *denoising) stopped() error {
+	if err := r.ctx.Err(); err != nil {
+		return fmt.Errorf("native: denoising stopped after %d steps: %w", r.steps, err)
+	}
+	return nil
+}
+
+// next finds the step's candidates and masked slots in the current block,
+// moving on to the next block when this one is done. It reports false
+// when every block is.
+func (r *denoising) next() bool {
+	for ; r.block < r.p.nBlocks; r.block, r.sib = r.block+1, 0 {
+		r.active, r.want = r.masked(r.block*r.p.block, (r.block+1)*r.p.block)
+		if len(r.active) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// apply lets the step's candidates commit from the logits of its passes
+// (plan's, in order; nil without a model) and counts the step.
+func (r *denoising) apply(logits []float32) {
+	if r.shared {
+		for _, cd := range r.cands[1:] {
+			cd.kv.copyRows(r.cands[0].kv, 0, len(r.lay.tokens), r.d.model.HeadDim)
+		}
+	}
+	off := 0
+	for i, cd := range r.active {
+		var rows []float32 // nil without a model (CopyOnly)
+		if logits != nil {
+			rows = logits[off*r.d.model.Vocab:]
+		}
+		r.commit(cd, r.want[i], rows, r.p.steps-r.sib)
+		if !r.shared {
+			off += len(r.want[i])
+		}
+	}
+	r.steps++
+	r.sib++
+}
+
+// wanted is how many logit rows the step's passes return.
+func (r *denoising) wanted() int {
+	if r.d.settings.CopyOnly {
+		return 0
+	}
+	if r.shared {
+		return len(r.want[0])
+	}
+	n := 0
+	for _, w := range r.want {
+		n += len(w)
+	}
+	return n
 }
 
 // fixedPrefix is how many fixed tokens come before the first hole: the
@@ -233,29 +320,30 @@ func (r *denoising) masked(lo, hi int) (active []*candidate, want [][]int) {
 	return active, want
 }
 
-// logits runs the model for one step: the first step one pass for every
-// candidate (shared: they all read its rows), then exact passes over
-// every row every refreshEvery steps and cached passes over the holes'
-// rows between. It returns, per active candidate in turn, one row of
-// vocabulary logits per wanted slot (nil without a model: CopyOnly).
-func (r *denoising) logits(active []*candidate, want [][]int) (logits []float32, shared bool) {
+// plan lays out the forward passes of one step: the first step one pass
+// for every candidate (shared: they all read its rows, and apply copies
+// its keys and values to the others), then exact passes over every row every refreshEvery steps and cached passes
+// over the holes' rows between. Without a model (CopyOnly) there are none.
+func (r *denoising) plan() []pass {
 	d, T := r.d, len(r.lay.tokens)
 	exact := r.steps == 0 || r.sinceExact >= r.p.refreshEvery
-	shared = r.steps == 0
+	r.shared = r.steps == 0
+	var passes []pass
 	switch {
 	case d.settings.CopyOnly:
-		shared = false // no model: CopyPick in commit
+		r.shared = false // no model: CopyPick in commit
 	case r.steps == 0:
 		// Every candidate starts from the same canvas: one pass serves
-		// them all, its keys and values copied.
-		logits, r.reused = d.firstPass(r.lay, r.cands[0], want[0], r.fixedPrefix())
-		for _, cd := range r.cands[1:] {
-			cd.kv.copyRows(r.cands[0].kv, 0, T, d.model.HeadDim)
-		}
-	case exact:
-		logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), allRows(T), want)
+		// them all, and its keys and values are copied (firstPass).
+		var first pass
+		first, r.reused = d.firstPass(r.lay, r.cands, r.want[0], r.fixedPrefix())
+		passes = []pass{first}
 	default:
-		logits = d.model.forward(&d.ws, tokensOf(active), kvOf(active), d.holeRows(r.lay), want)
+		rows := d.holeRows(r.lay)
+		if exact {
+			rows = allRows(T)
+		}
+		passes = passesOf(tokensOf(r.active), kvOf(r.active), rows, r.want)
 	}
 	if exact {
 		r.sinceExact = 0
@@ -264,7 +352,7 @@ func (r *denoising) logits(active []*candidate, want [][]int) (logits []float32,
 		}
 	}
 	r.sinceExact++
-	return logits, shared
+	return passes
 }
 
 // commit lets candidate cd pick a token for each masked slot w (rows holds
@@ -308,7 +396,7 @@ func (r *denoising) commit(cd *candidate, w []int, rows []float32, stepsLeft int
 			}
 		}
 		row := rows[j*d.model.Vocab : (j+1)*d.model.Vocab]
-		picks[j] = sample.Choose(row, params, cd.rng, d.scratch)
+		picks[j] = sample.Choose(row, params, cd.rng, r.scratch)
 		slots[j] = sample.Slot{Conf: picks[j].Conf, End: d.isEnd(picks[j].Token)}
 	}
 	var chosen []int
@@ -362,11 +450,11 @@ func (r *denoising) result() engine.Result {
 	return res
 }
 
-// firstPass runs the request's first forward pass for one candidate,
-// reusing the previous request's keys and values of an unchanged prefix
-// when the settings allow.
-func (d *Denoiser) firstPass(lay *layout, cd *candidate, want []int, fixedPrefix int) (logits []float32, reused bool) {
-	T := len(lay.tokens)
+// firstPass lays out the request's first forward pass, for the first
+// candidate, reusing the previous request's keys and values of an
+// unchanged prefix when the settings allow.
+func (d *Denoiser) firstPass(lay *layout, cands []*candidate, want []int, fixedPrefix int) (p pass, reused bool) {
+	T, cd := len(lay.tokens), cands[0]
 	from := d.reusablePrefix(lay.tokens[:fixedPrefix])
 	if from > 0 {
 		cd.kv.copyRows(d.prefix.kv, 0, from, d.model.HeadDim)
@@ -375,7 +463,7 @@ func (d *Denoiser) firstPass(lay *layout, cd *candidate, want []int, fixedPrefix
 	if d.model.Shift && from > 0 {
 		rows = allRows(T)[from-1:] // the first slot's logits read the row before it
 	}
-	return d.model.forward(&d.ws, [][]int32{cd.tokens}, []*kvCache{cd.kv}, rows, [][]int{want}), from > 0
+	return pass{tokens: cd.tokens, kv: cd.kv, rows: rows, want: want}, from > 0
 }
 
 // known marks the positions of a candidate that hold real text for the

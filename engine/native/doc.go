@@ -24,6 +24,10 @@
 //     .Experts, default all) slots are read left to right, each with the
 //     picks before it as tentative text, the experts' offsets added to the
 //     model's logits, and a run of confident slots commits in one step;
+//   - cross-request batching (batch.go): concurrent Infill calls step
+//     together, every round one forward pass over the next step of each
+//     (Settings.Batch), each request's rows computed as they would be
+//     alone, so batching changes no fill (TestBatchedFillsMatchAlone);
 //   - the caches: within a request the fixed text's keys and values are
 //     reused between exact passes (Settings.RefreshEvery), and across
 //     requests those of an unchanged prefix (Settings.PrefixReuse). Both

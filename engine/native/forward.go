@@ -2,6 +2,7 @@ package native
 
 import (
 	"math"
+	"sync"
 
 	"github.com/dfim/dfim/engine/native/kernels"
 )
@@ -59,7 +60,6 @@ func (c *kvCache) resize(positions, kvHeads, headDim int) bool {
 // by the Denoiser between requests.
 type workspace struct {
 	x, h, q, k, v, att, o, gate, up []float32
-	qh, oh, scores                  []float32
 	pos                             []int
 	logits                          []float32
 	// Mixture of experts: router probabilities, one expert's input and
@@ -76,46 +76,70 @@ func grow(b []float32, n int) []float32 {
 	return b[:n]
 }
 
-// forward runs the transformer over the positions rows (ascending) of
-// every sequence in toks, writing those positions' keys and values into
-// the sequence's cache at every layer; attention reads all positions of
-// the cache, so positions outside rows must hold keys and values from an
-// earlier pass (the approximation of the caches) or the pass must cover
-// every position. It returns the logits of the positions want[s] of each
-// sequence, concatenated (len(want[s]) rows of Vocab each, sequence by
-// sequence). With Shift, position p's logits come from the hidden state
-// at p-1, which must then be in rows.
-func (m *Model) forward(ws *workspace, toks [][]int32, caches []*kvCache, rows []int, want [][]int) []float32 {
-	S, R := len(toks), len(rows)
-	N := S * R
+// A pass is one sequence's share of a forward: its tokens and cache, the
+// positions recomputed (rows, ascending) and those whose logits are wanted.
+// Sequences of one forward may come from different requests: each has its
+// own rows, and attention never crosses sequences.
+type pass struct {
+	tokens     []int32
+	kv         *kvCache
+	rows, want []int
+}
+
+// passesOf makes passes of sequences that share the same rows.
+func passesOf(toks [][]int32, caches []*kvCache, rows []int, want [][]int) []pass {
+	ps := make([]pass, len(toks))
+	for s := range ps {
+		ps[s] = pass{tokens: toks[s], kv: caches[s], rows: rows, want: want[s]}
+	}
+	return ps
+}
+
+// forward runs the transformer over the rows of every pass, writing those
+// positions' keys and values into the pass's cache at every layer;
+// attention reads all positions of the cache, so positions outside rows
+// must hold keys and values from an earlier pass (the approximation of
+// the caches) or the pass must cover every position. It returns the
+// logits of each pass's want positions, concatenated (len(want) rows of
+// Vocab each, pass by pass). With Shift, position p's logits come from the
+// hidden state at p-1, which must then be in rows. Every row is computed
+// as it would be alone: batching passes changes no logit.
+func (m *Model) forward(ws *workspace, passes []pass) []float32 {
+	S := len(passes)
 	d, hd := m.Embd, m.HeadDim
 	qd, kvd := m.Heads*hd, m.KVHeads*hd
 
+	// qCount[s] rows of the current activations belong to pass s.
+	qCount := make([]int, S)
+	N := 0
+	for s, ps := range passes {
+		qCount[s] = len(ps.rows)
+		N += len(ps.rows)
+	}
+	caches := make([]*kvCache, S)
 	ws.x = grow(ws.x, N*d)
 	ws.pos = ws.pos[:0]
-	for s := range S {
-		for r, p := range rows {
-			m.TokenEmbd.row(ws.x[(s*R+r)*d:(s*R+r+1)*d], toks[s][p])
+	for s, ps := range passes {
+		caches[s] = ps.kv
+		for _, p := range ps.rows {
+			i := len(ws.pos)
+			m.TokenEmbd.row(ws.x[i*d:(i+1)*d], ps.tokens[p])
 			ws.pos = append(ws.pos, p)
 		}
-	}
-	// qCount[s] rows of the current activations belong to sequence s.
-	qCount := make([]int, S)
-	for s := range qCount {
-		qCount[s] = R
 	}
 
 	// Rows of the last layer's output that the logits need, as indices
 	// into the N rows (duplicates allowed: with Shift, positions 0 and 1
 	// both read row 0).
-	rowOf := make(map[int]int, R)
-	for r, p := range rows {
-		rowOf[p] = r
-	}
 	var keep []int
 	keepCount := make([]int, S)
-	for s, ps := range want {
-		for _, p := range ps {
+	base := 0
+	for s, ps := range passes {
+		rowOf := make(map[int]int, len(ps.rows))
+		for r, p := range ps.rows {
+			rowOf[p] = r
+		}
+		for _, p := range ps.want {
 			hp := p
 			if m.Shift && p > 0 {
 				hp = p - 1
@@ -124,9 +148,10 @@ func (m *Model) forward(ws *workspace, toks [][]int32, caches []*kvCache, rows [
 			if !ok {
 				panic("native: forward asked for logits of a position outside its rows") // a caller bug
 			}
-			keep = append(keep, s*R+r)
+			keep = append(keep, base+r)
 			keepCount[s]++
 		}
+		base += len(ps.rows)
 	}
 
 	for l := range m.blocks {
@@ -305,40 +330,51 @@ func headNorm(x, w []float32, hd int, eps float32) {
 
 // attend computes bidirectional attention of the query rows in ws.q
 // (qCount[s] rows per sequence, at positions ws.pos) over every position
-// of each sequence's cache at layer l, writing ws.att.
+// of each sequence's cache at layer l, writing ws.att. Each (sequence,
+// head) is a task of its own over the kernels' threads: one head's
+// products are too small to split further, and a batch has many.
 func (m *Model) attend(ws *workspace, l int, caches []*kvCache, qCount []int) {
 	hd, qd := m.HeadDim, m.Heads*m.HeadDim
 	group := m.Heads / m.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	type task struct{ s, h, row int }
+	var tasks []task
 	row := 0
-	for s, c := range caches {
-		nq, T := qCount[s], c.positions
-		if nq == 0 {
-			continue
-		}
-		ws.qh = grow(ws.qh, nq*hd)
-		ws.oh = grow(ws.oh, nq*hd)
-		ws.scores = grow(ws.scores, nq*T)
-		for h := range m.Heads {
-			g := h / group
-			for i := range nq {
-				src := ws.q[(row+i)*qd+h*hd : (row+i)*qd+(h+1)*hd]
-				dst := ws.qh[i*hd : (i+1)*hd]
-				for j, x := range src {
-					dst[j] = x * scale
-				}
-			}
-			keys := c.k[l][g*T*hd : (g+1)*T*hd]
-			vals := c.v[l][g*T*hd : (g+1)*T*hd]
-			kernels.MatMulT(ws.scores, ws.qh, keys, nq, hd, T)
-			for i := range nq {
-				kernels.Softmax(ws.scores[i*T : (i+1)*T])
-			}
-			kernels.MatMul(ws.oh, ws.scores, vals, nq, T, hd)
-			for i := range nq {
-				copy(ws.att[(row+i)*qd+h*hd:(row+i)*qd+(h+1)*hd], ws.oh[i*hd:(i+1)*hd])
+	for s := range caches {
+		if qCount[s] > 0 {
+			for h := range m.Heads {
+				tasks = append(tasks, task{s, h, row})
 			}
 		}
-		row += nq
+		row += qCount[s]
 	}
+	kernels.Parallel(len(tasks), func(t int) {
+		s, h, row := tasks[t].s, tasks[t].h, tasks[t].row
+		c, nq, g := caches[s], qCount[s], tasks[t].h/group
+		T := c.positions
+		buf := attnScratch.Get().(*[]float32)
+		*buf = grow(*buf, nq*(2*hd+T))
+		qh, oh, scores := (*buf)[:nq*hd], (*buf)[nq*hd:2*nq*hd], (*buf)[2*nq*hd:]
+		for i := range nq {
+			src := ws.q[(row+i)*qd+h*hd : (row+i)*qd+(h+1)*hd]
+			dst := qh[i*hd : (i+1)*hd]
+			for j, x := range src {
+				dst[j] = x * scale
+			}
+		}
+		keys := c.k[l][g*T*hd : (g+1)*T*hd]
+		vals := c.v[l][g*T*hd : (g+1)*T*hd]
+		kernels.MatMulT(scores, qh, keys, nq, hd, T)
+		for i := range nq {
+			kernels.Softmax(scores[i*T : (i+1)*T])
+		}
+		kernels.MatMul(oh, scores, vals, nq, T, hd)
+		for i := range nq {
+			copy(ws.att[(row+i)*qd+h*hd:(row+i)*qd+(h+1)*hd], oh[i*hd:(i+1)*hd])
+		}
+		attnScratch.Put(buf)
+	})
 }
+
+// attnScratch holds one attention task's queries, outputs and scores.
+var attnScratch = sync.Pool{New: func() any { return new([]float32) }}

@@ -67,7 +67,7 @@ func TestForwardMatchesReference(t *testing.T) {
 			want := ref.forward(toks)
 			all := allRows(len(toks))
 			var ws workspace
-			got := m.forward(&ws, [][]int32{toks}, []*kvCache{m.newKV(len(toks))}, all, [][]int{all})
+			got := m.forward(&ws, passesOf([][]int32{toks}, []*kvCache{m.newKV(len(toks))}, all, [][]int{all}))
 			worst := 0.0
 			for p := range toks {
 				for v := range m.Vocab {
@@ -95,13 +95,13 @@ func TestForwardRowsWithCache(t *testing.T) {
 			var ws workspace
 			all := allRows(29)
 			kvA, kvB := m.newKV(29), m.newKV(29)
-			m.forward(&ws, [][]int32{a, b}, []*kvCache{kvA, kvB}, all, [][]int{{0}, {0}})
+			m.forward(&ws, passesOf([][]int32{a, b}, []*kvCache{kvA, kvB}, all, [][]int{{0}, {0}}))
 			rows := []int{9, 10, 11, 12, 20}
 			wantPos := [][]int{{10, 12}, {11, 20, 10}}
 			if m.Shift {
 				wantPos = [][]int{{10, 12}, {11, 10}} // 20 would read row 19, which is not in rows
 			}
-			got := m.forward(&ws, [][]int32{a, b}, []*kvCache{kvA, kvB}, rows, wantPos)
+			got := m.forward(&ws, passesOf([][]int32{a, b}, []*kvCache{kvA, kvB}, rows, wantPos))
 			row := 0
 			for s, ref := range [][][]float64{wantA, wantB} {
 				for _, p := range wantPos[s] {
@@ -202,7 +202,7 @@ func TestGraphFollowsLlamaCpp(t *testing.T) {
 			want := ref.forward(toks)
 			all := allRows(len(toks))
 			var ws workspace
-			got := m.forward(&ws, [][]int32{toks}, []*kvCache{m.newKV(len(toks))}, all, [][]int{all})
+			got := m.forward(&ws, passesOf([][]int32{toks}, []*kvCache{m.newKV(len(toks))}, all, [][]int{all}))
 			worst := 0.0
 			for p := range toks {
 				for v := range m.Vocab {

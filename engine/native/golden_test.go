@@ -61,7 +61,7 @@ func TestGoldenParity(t *testing.T) {
 	}
 	all := allRows(len(g.Tokens))
 	var ws workspace
-	got := m.forward(&ws, [][]int32{g.Tokens}, []*kvCache{m.newKV(len(g.Tokens))}, all, [][]int{g.Positions})
+	got := m.forward(&ws, passesOf([][]int32{g.Tokens}, []*kvCache{m.newKV(len(g.Tokens))}, all, [][]int{g.Positions}))
 	worst, agree := 0.0, 0
 	for i, row := range g.Logits {
 		if len(row) != m.Vocab {

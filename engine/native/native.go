@@ -52,6 +52,10 @@ type Settings struct {
 	// offset a continuation gets when every name in scope that continues
 	// the slot's word starts with it; 0 = off. DFIM_IDENT replaces it.
 	Ident float32
+	// Batch is how many concurrent requests may step together, sharing
+	// each forward pass (batch.go); 1 or less runs them one at a time,
+	// each to its end.
+	Batch int
 	// CopyOnly runs no model at all: every slot, left to right, takes the
 	// copy expert's choice, and a slot without one ends the hole. It is the
 	// lookup-table baseline (`--engine copy`) that the model must beat.
@@ -64,7 +68,10 @@ type Settings struct {
 const EndBiasKey = "dfim.end_logit_bias"
 
 // DefaultSettings is what the "native" engine opens with.
-var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4, Copy: sample.DefaultCopy, Ident: DefaultIdent}
+var DefaultSettings = Settings{RefreshEvery: 8, PrefixReuse: 4, Copy: sample.DefaultCopy, Ident: DefaultIdent, Batch: DefaultBatch}
+
+// DefaultBatch is how many requests step together by default.
+const DefaultBatch = 8
 
 // DefaultIdent is the identifier expert's weight, tuned on dev tasks.
 const DefaultIdent = 3
@@ -88,16 +95,28 @@ type Denoiser struct {
 	vocab               *vocabIndex
 
 	// mu serializes forward passes and guards the fields below it.
-	mu      sync.Mutex
-	ws      workspace
-	scratch []float32
-	prefix  *prefixKV
-	spare   []*kvCache // caches of finished requests, for the next
-	closed  bool
+	mu     sync.Mutex
+	ws     workspace
+	prefix *prefixKV
+	spare  []*kvCache // caches of finished requests, for the next
+	closed bool
+	batch  []*denoising // requests being denoised together (batch.go)
+	widest int          // the most requests one round has stepped
+
+	// stepper is held by the goroutine running a round of the batch;
+	// joining (guarded by joinMu) are the requests that arrived since the
+	// last round, so that joining never waits for a forward pass.
+	stepper chan struct{}
+	joinMu  sync.Mutex
+	joining []*denoising
 }
 
-// Open loads the model cfg names (the built-in one when cfg.Model is "").
+// Open loads the model cfg names (the built-in one when cfg.Model is "");
+// cfg.Batch, when set, replaces s.Batch.
 func Open(cfg engine.Config, s Settings) (*Denoiser, error) {
+	if cfg.Batch > 0 {
+		s.Batch = cfg.Batch
+	}
 	threads := cfg.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
@@ -141,7 +160,7 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	d := &Denoiser{name: name, file: f, model: m, tok: tok, settings: s,
-		mask: tok.Mask(), pad: tok.Pad(), eos: tok.EOS(), bos: -1}
+		mask: tok.Mask(), pad: tok.Pad(), eos: tok.EOS(), bos: -1, stepper: make(chan struct{}, 1)}
 	if d.mask < 0 {
 		return nil, fmt.Errorf("%s: the tokenizer has no mask token (tokenizer.ggml.mask_token_id); a diffusion model needs one", name)
 	}
@@ -162,7 +181,6 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 			d.special = append(d.special, t)
 		}
 	}
-	d.scratch = make([]float32, m.Vocab)
 	d.vocab = newVocabIndex(d)
 	if b, ok := f.Float(EndBiasKey); ok {
 		d.endBias = float32(b)

@@ -51,7 +51,7 @@ func (d *Denoiser) Logits(tokens []int32) ([]float32, error) {
 	}
 	all := allRows(len(tokens))
 	var ws workspace
-	out := m.forward(&ws, [][]int32{tokens}, []*kvCache{m.newKV(len(tokens))}, all, [][]int{all})
+	out := m.forward(&ws, []pass{{tokens: tokens, kv: m.newKV(len(tokens)), rows: all, want: all}})
 	return out[:len(tokens)*m.Vocab], nil
 }
 
@@ -135,12 +135,12 @@ func (d *Denoiser) BenchStep(canvas int, minTime time.Duration) (StepBench, erro
 	var ws workspace
 	kv := m.newKV(canvas)
 	all, rows := allRows(canvas), d.holeRows(lay)
-	seqs, caches, want := [][]int32{toks}, []*kvCache{kv}, [][]int{hole}
 	timeIt := func(rows []int) time.Duration {
-		m.forward(&ws, seqs, caches, rows, want) // warm: buffers, caches, pages
+		passes := []pass{{tokens: toks, kv: kv, rows: rows, want: hole}}
+		m.forward(&ws, passes) // warm: buffers, caches, pages
 		n, t0 := 0, time.Now()
 		for n < 3 || time.Since(t0) < minTime {
-			m.forward(&ws, seqs, caches, rows, want)
+			m.forward(&ws, passes)
 			n++
 		}
 		return time.Since(t0) / time.Duration(n)

@@ -12,15 +12,22 @@ import (
 
 // BenchmarkConcurrentClients: 1, 4 and 16 clients each send one
 // /v1/completions request per round, at once, to a server on the built-in
-// model. It reports requests per second and the p50 and p95 latency of a
-// request (queueing included). The native engine runs one forward pass
-// at a time and batches only the candidates of one canvas, so concurrent
-// requests queue (fairly) rather than share passes: requests/s stays
-// about flat as clients grow, and latency grows with the queue.
+// model, with batching off (Parallel 1: requests queue and fill one at a
+// time) and on (Parallel 8: up to 8 fill at once, the native engine
+// stepping them together so that they share forward passes). It reports
+// requests per second and the p50 and p95 latency of a request (queueing
+// included); compare off and on within one run.
 func BenchmarkConcurrentClients(b *testing.B) {
-	for _, clients := range []int{1, 4, 16} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			srv := newBuiltinServer(b, Options{MaxQueue: 64})
+	for _, c := range []struct {
+		clients, parallel int
+	}{{1, 1}, {4, 1}, {4, 8}, {16, 1}, {16, 8}} {
+		clients := c.clients
+		batching := "off"
+		if c.parallel > 1 {
+			batching = "on"
+		}
+		b.Run(fmt.Sprintf("clients=%d/batching=%s", clients, batching), func(b *testing.B) {
+			srv := newBuiltinServer(b, Options{MaxQueue: 64, Parallel: c.parallel})
 			bodies := make([]string, clients)
 			for i := range bodies {
 				// A different canvas per client, as a team's would be.

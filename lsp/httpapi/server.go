@@ -49,8 +49,9 @@ type Options struct {
 	MaxCanvasTokens int
 	// MaxFillTokens caps max_tokens (n_predict); 0: the default.
 	MaxFillTokens int
-	// Parallel is how many requests fill at once (1 for the native
-	// engine, which runs one forward pass at a time); 0: 1.
+	// Parallel is how many requests fill at once (the native engine
+	// steps them together, sharing forward passes, when it is opened with
+	// the same engine.Config.Batch); 0: 1.
 	Parallel int
 	// MaxQueue is how many requests may wait for a slot (429 beyond);
 	// 0: the default, negative: none may wait.

@@ -110,3 +110,9 @@ func parallelFor(n int, fn func(task int)) {
 	j.fn = nil
 	jobPool.Put(j)
 }
+
+// Parallel runs fn(0..n-1) over the kernels' goroutines, as the kernels
+// split their own work, and returns when all have run: for callers with
+// independent pieces of work too small to split inside (one attention
+// head, one request's sampling). Tasks may call kernels.
+func Parallel(n int, fn func(task int)) { parallelFor(n, fn) }

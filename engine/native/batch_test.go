@@ -1,0 +1,197 @@
+package native
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/native/gguf"
+)
+
+// batchRequests are canvases of different lengths and shapes, with
+// different schedules: what a team's requests look like.
+func batchRequests() []engine.Request {
+	var reqs []engine.Request
+	for i, p := range []string{goPrefix, "def f(x):\n    return ", "for (int i = 0; i < n; i++) {\n  sum += ", "SELECT name FROM users WHERE ", "x := "} {
+		opts := engine.Options{Seed: uint64(i), Steps: 4 + 2*i}
+		switch i {
+		case 1:
+			opts.Candidates, opts.Temperature = 3, 1
+		case 2:
+			opts.Algorithm = engine.LowConfidence
+		case 3:
+			opts.ExactLength = true
+		}
+		reqs = append(reqs, engine.Request{Segments: lineCanvas(p, "\n}\n", 6+3*i), Opts: opts})
+	}
+	// Two holes in one canvas.
+	reqs = append(reqs, engine.Request{Segments: []engine.Segment{{Text: "x := "}, {Hole: true, MaxTok: 4}, {Text: "\ny := "}, {Hole: true, MaxTok: 6}, {Text: "\n"}},
+		Opts: engine.Options{Steps: 5}})
+	return reqs
+}
+
+// holdRounds keeps d from stepping until release(n) sees n requests
+// joined, so that they are sure to share rounds. Call it before starting
+// the requests.
+func holdRounds(t *testing.T, d *Denoiser) (release func(n int)) {
+	t.Helper()
+	d.stepper <- struct{}{}
+	return func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			d.joinMu.Lock()
+			joined := len(d.joining)
+			d.joinMu.Unlock()
+			if joined == n {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d requests joined", joined, n)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		<-d.stepper
+	}
+}
+
+// TestBatchedFillsMatchAlone: requests stepped together in one batch get
+// exactly the fills, log-probabilities and step counts they get one at a
+// time, for both architectures and every weight path the batch crosses.
+func TestBatchedFillsMatchAlone(t *testing.T) {
+	for _, cfg := range []tinyConfig{llada(gguf.TypeQ8_0), dream(gguf.TypeF32), kquant(gguf.TypeQ4_K)} {
+		t.Run(cfg.arch+"/"+cfg.typ.String(), func(t *testing.T) {
+			// No prefix cache: what it holds depends on the order requests
+			// finish, batched or not.
+			s := Settings{RefreshEvery: 3, Copy: DefaultSettings.Copy, Ident: DefaultIdent}
+			alone := newTiny(t, cfg, s)
+			s.Batch = 4 // fewer than the requests: some wait for a later round
+			batched := newTiny(t, cfg, s)
+			reqs := batchRequests()
+			want := make([]engine.Result, len(reqs))
+			for i, req := range reqs {
+				want[i] = infill(t, alone, req)
+			}
+			got := make([]engine.Result, len(reqs))
+			var wg sync.WaitGroup
+			release := holdRounds(t, batched)
+			for i, req := range reqs {
+				wg.Go(func() {
+					var err error
+					if got[i], err = batched.Infill(context.Background(), req); err != nil {
+						t.Errorf("request %d: %v", i, err)
+					}
+				})
+			}
+			release(len(reqs))
+			wg.Wait()
+			if batched.widest != 4 {
+				t.Errorf("at most %d requests stepped together, want 4", batched.widest)
+			}
+			for i := range reqs {
+				got[i].Elapsed, want[i].Elapsed = 0, 0
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Errorf("request %d: batched %+v\nalone %+v", i, got[i].Candidates, want[i].Candidates)
+				}
+			}
+		})
+	}
+}
+
+// TestBatchCancelAndClose: a request cancelled in a batch stops with its
+// context's error and the others finish as they would alone; requests
+// under way at Close end with an error, and later ones are refused.
+func TestBatchCancelAndClose(t *testing.T) {
+	s := DefaultSettings
+	s.PrefixReuse = 0
+	d := newTiny(t, llada(gguf.TypeF32), s)
+	reqs := batchRequests()[:3]
+	want := make([]engine.Result, len(reqs))
+	for i, req := range reqs {
+		want[i] = infill(t, d, req)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	long := engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 16),
+		Opts:    engine.Options{Algorithm: engine.LowConfidence, Steps: 16, ExactLength: true},
+		Observe: func(engine.Step) { cancel() }}
+	got := make([]engine.Result, len(reqs))
+	var wg sync.WaitGroup
+	var cancelled error
+	release := holdRounds(t, d)
+	wg.Go(func() { _, cancelled = d.Infill(ctx, long) })
+	for i, req := range reqs {
+		wg.Go(func() {
+			var err error
+			if got[i], err = d.Infill(context.Background(), req); err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+		})
+	}
+	release(len(reqs) + 1)
+	wg.Wait()
+	if !errors.Is(cancelled, context.Canceled) {
+		t.Errorf("the cancelled request: error %v, want context.Canceled", cancelled)
+	}
+	for i := range reqs {
+		got[i].Elapsed, want[i].Elapsed = 0, 0
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("request %d beside a cancelled one: %+v, alone %+v", i, got[i].Candidates, want[i].Candidates)
+		}
+	}
+
+	// Close while two requests wait for their first round.
+	errs := make([]error, 2)
+	release = holdRounds(t, d)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = d.Infill(context.Background(), reqs[i]) })
+	}
+	release(len(errs))
+	go d.Close()
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, errClosed) {
+			t.Errorf("request %d at Close: %v, want a result or %v", i, err, errClosed)
+		}
+	}
+	if _, err := d.Infill(context.Background(), reqs[0]); err == nil {
+		t.Error("Infill after Close succeeded")
+	}
+}
+
+// TestBatchedCopyOnly: the no-model baseline batches too (its steps have
+// no passes at all), and copies what it copies alone.
+func TestBatchedCopyOnly(t *testing.T) {
+	s := DefaultSettings
+	s.CopyOnly = true
+	d := newTiny(t, llada(gguf.TypeF32), s)
+	src := "total := sum(values)\nfmt.Println(total)\n"
+	req := func(i int) engine.Request {
+		return engine.Request{Segments: lineCanvas(fmt.Sprintf("// %d\ntotal := ", i), "\n", 16), Sources: []string{src}}
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 4)
+	release := holdRounds(t, d)
+	for i := range got {
+		wg.Go(func() {
+			res, err := d.Infill(context.Background(), req(i))
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			got[i] = res.Candidates[0].Holes[0]
+		})
+	}
+	release(len(got))
+	wg.Wait()
+	for i, g := range got {
+		if want := infill(t, d, req(i)).Candidates[0].Holes[0]; g != want || !strings.HasPrefix(g, "sum(values)") {
+			t.Errorf("request %d: batched copy fill %q, alone %q (want sum(values)...)", i, g, want)
+		}
+	}
+}
