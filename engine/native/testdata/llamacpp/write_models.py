@@ -5,6 +5,7 @@ with llama-quantize and runs through llama.cpp, with llama.cpp's own gguf-py
 names and shapes.
 
     python3 write_models.py OUTDIR
+    python3 write_models.py --bench OUTDIR   # bench.sh's models, see BENCH
 
 prints one JSON line per model: {"name", "arch", "variant", "path",
 "canvases": [[ids], ...]}. The weights are noise, scaled so that attention
@@ -60,8 +61,11 @@ SPECIALS = {
 PRE = {"llada": "llama-bpe", "dream": "qwen2", "llada-moe": "llada-moe"}
 
 
-def vocab(arch):
+def vocab(arch, n=0):
+    """The byte tokens, the merges' tokens, "fillerN" tokens up to n in all
+    (when n is more), then the special tokens."""
     tokens = byte_symbols() + [m.replace(" ", "") for m in MERGES]
+    tokens += [f"filler{i}" for i in range(len(tokens), n - len(SPECIALS[arch]))]
     types = [gguf.TokenType.NORMAL] * len(tokens)
     ids = {}
     for role, text in SPECIALS[arch].items():
@@ -74,6 +78,16 @@ def vocab(arch):
 DENSE = dict(embd=32, ffn=64, layers=2, heads=2)
 KQUANT = dict(embd=256, ffn=256, layers=1, heads=4)
 MOE = dict(embd=32, ffn=64, layers=2, heads=2)
+
+# bench.sh's speed models: llada of the built-in model's vocabulary (4096),
+# every head its own key/value head, heads of 64, feed-forward 3 × embd.
+# llada-38m is the size of earlier measurements (38.3M parameters);
+# llada-145m doubles the width (144.7M).
+BENCH = {
+    "llada-38m": dict(embd=512, ffn=1536, layers=10, heads=8),
+    "llada-145m": dict(embd=1024, ffn=3072, layers=10, heads=16),
+}
+BENCH_VOCAB = 4096
 
 
 def canvases(arch, n_vocab, ids, seed):
@@ -90,10 +104,13 @@ def canvases(arch, n_vocab, ids, seed):
     ]
 
 
-def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tied=False):
-    """Writes OUT/NAME.gguf, float32, and returns its description."""
+def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tied=False, n_vocab=0, f16=False):
+    """Writes OUT/NAME.gguf, float32 (f16: its matrices float16, as the
+    converter's --outtype f16), and returns its description."""
     rng = np.random.default_rng(seed)
-    tokens, types, ids = vocab(arch)
+    wtype = np.float16 if f16 else np.float32
+    ftype = gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32
+    tokens, types, ids = vocab(arch, n_vocab)
     n_vocab = len(tokens)
     d, ff, L, H = dims["embd"], dims["ffn"], dims["layers"], dims["heads"]
     hd = d // H
@@ -112,7 +129,7 @@ def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tie
         w.add_head_count_kv(KV)
         w.add_rope_freq_base(500000.0)
         w.add_layer_norm_rms_eps(1e-5)
-        w.add_file_type(gguf.LlamaFileType.ALL_F32)
+        w.add_file_type(ftype)
         w.add_vocab_size(n_vocab)
         w.add_rope_dimension_count(hd)
         w.add_embedding_length(d)
@@ -128,7 +145,7 @@ def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tie
         w.add_head_count_kv(KV)
         w.add_rope_freq_base(1000000.0)
         w.add_layer_norm_rms_eps(1e-6)
-        w.add_file_type(gguf.LlamaFileType.ALL_F32)
+        w.add_file_type(ftype)
         w.add_causal_attention(False)
         w.add_mask_token_id(ids["mask"])
     else:  # llada-moe
@@ -141,7 +158,7 @@ def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tie
         w.add_layer_norm_rms_eps(1e-5)
         w.add_expert_count(experts["n"])
         w.add_expert_used_count(experts["used"])
-        w.add_file_type(gguf.LlamaFileType.ALL_F32)
+        w.add_file_type(ftype)
         w.add_expert_feed_forward_length(experts["ffn"])
         w.add_mask_token_id(ids["mask"])
         w.add_causal_attention(False)
@@ -160,14 +177,14 @@ def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tie
 
     def mat(tname, rows, cols, scale=1.0):
         # numpy's [rows, cols] is ggml's ne = [cols, rows]: cols is the input.
-        w.add_tensor(tname, (rng.standard_normal((rows, cols)) * scale / np.sqrt(cols)).astype(np.float32))
+        w.add_tensor(tname, (rng.standard_normal((rows, cols)) * scale / np.sqrt(cols)).astype(wtype))
 
     def vec(tname, n, mean, std):
         w.add_tensor(tname, (mean + std * rng.standard_normal(n)).astype(np.float32))
 
     # Tied, token_embd is the output projection too: scaled as output.weight
     # would be, so that the logits spread as much as the untied models'.
-    w.add_tensor("token_embd.weight", (rng.standard_normal((n_vocab, d)) * (3 / np.sqrt(d) if tied else 1)).astype(np.float32))
+    w.add_tensor("token_embd.weight", (rng.standard_normal((n_vocab, d)) * (3 / np.sqrt(d) if tied else 1)).astype(wtype))
     for i in range(L):
         p = f"blk.{i}."
         vec(p + "attn_norm.weight", d, 1.0, 0.2)
@@ -213,6 +230,12 @@ def write(out, name, arch, variant, dims, seed, kv_heads=None, experts=None, tie
 
 
 def main():
+    if sys.argv[1:2] == ["--bench"]:
+        out = sys.argv[2] if len(sys.argv) > 2 else "."
+        for name, dims in BENCH.items():
+            print(json.dumps(write(out, name + "-f16", "llada", "", dims, zlib.crc32(name.encode()),
+                                   n_vocab=BENCH_VOCAB, f16=True)))
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else "."
     small = dict(embd=32, ffn=64, layers=1, heads=2)
     moe = {"n": 4, "used": 2, "ffn": 32}
