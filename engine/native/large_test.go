@@ -139,40 +139,7 @@ func residentSet() string {
 // weights), so writing 591 MiB takes about 40 MiB of memory.
 func writeLargeQ4K(t *testing.T, path string, cfg tinyConfig) {
 	t.Helper()
-	w := gguf.NewWriter()
-	a := cfg.arch
-	w.SetString("general.architecture", a)
-	w.SetString("general.name", "large "+a)
-	w.SetUint32(a+".context_length", uint32(cfg.context))
-	w.SetUint32(a+".embedding_length", uint32(cfg.embd))
-	w.SetUint32(a+".block_count", uint32(cfg.layers))
-	w.SetUint32(a+".feed_forward_length", uint32(cfg.ffn))
-	w.SetUint32(a+".attention.head_count", uint32(cfg.heads))
-	w.SetUint32(a+".attention.head_count_kv", uint32(cfg.kvHeads))
-	w.SetFloat32(a+".attention.layer_norm_rms_epsilon", 1e-5)
-	w.SetFloat32(a+".rope.freq_base", 10000)
-	w.SetUint32(a+".vocab_size", uint32(cfg.vocab))
-	w.SetBool("diffusion.shift_logits", false)
-	tokens := []string{"<|pad|>", "<|eos|>", "<|mask|>", "<|bos|>"}
-	types := []int32{3, 3, 3, 3}
-	for _, s := range gpt2Bytes() {
-		tokens = append(tokens, s)
-		types = append(types, 1)
-	}
-	for i := len(tokens); i < cfg.vocab; i++ {
-		tokens = append(tokens, "filler"+strconv.Itoa(i))
-		types = append(types, 1)
-	}
-	w.SetString("tokenizer.ggml.model", "gpt2")
-	w.SetString("tokenizer.ggml.pre", "default")
-	w.SetStrings("tokenizer.ggml.tokens", tokens)
-	w.SetInt32s("tokenizer.ggml.token_type", types)
-	w.SetStrings("tokenizer.ggml.merges", []string{})
-	w.SetUint32("tokenizer.ggml.padding_token_id", tokPad)
-	w.SetUint32("tokenizer.ggml.eos_token_id", tokEOS)
-	w.SetUint32("tokenizer.ggml.mask_token_id", tokMask)
-	w.SetUint32("tokenizer.ggml.bos_token_id", tokBOS)
-	w.SetBool("tokenizer.ggml.add_bos_token", false)
+	w := newTinyWriter(cfg, "large", cfg.vocab)
 
 	r := rand.New(rand.NewPCG(cfg.seed, 99))
 	const blockLen, blockSize = 256, 144 // q4_K

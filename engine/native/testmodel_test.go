@@ -86,15 +86,14 @@ func gpt2Bytes() [256]string {
 	return t
 }
 
-// buildTiny writes a random model of cfg as GGUF bytes and returns them
-// with the reference weights.
-func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
-	t.Helper()
-	r := rand.New(rand.NewPCG(cfg.seed, 99))
+// newTinyWriter starts a GGUF file of cfg's architecture and shape, named
+// "NAME ARCH", with a byte-level tokenizer of vocab tokens (the 256 byte
+// tokens and the specials, the rest filler): the keys every test model has.
+func newTinyWriter(cfg tinyConfig, name string, vocab int) *gguf.Writer {
 	w := gguf.NewWriter()
 	a := cfg.arch
 	w.SetString("general.architecture", a)
-	w.SetString("general.name", "tiny "+a)
+	w.SetString("general.name", name+" "+a)
 	w.SetUint32(a+".context_length", uint32(cfg.context))
 	w.SetUint32(a+".embedding_length", uint32(cfg.embd))
 	w.SetUint32(a+".block_count", uint32(cfg.layers))
@@ -103,7 +102,6 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 	w.SetUint32(a+".attention.head_count_kv", uint32(cfg.kvHeads))
 	w.SetFloat32(a+".attention.layer_norm_rms_epsilon", 1e-5)
 	w.SetFloat32(a+".rope.freq_base", 10000)
-	vocab := max(cfg.vocab, tinyVocab)
 	w.SetUint32(a+".vocab_size", uint32(vocab))
 	if !cfg.noShiftKey {
 		w.SetBool("diffusion.shift_logits", a == "dream")
@@ -129,6 +127,17 @@ func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
 	w.SetUint32("tokenizer.ggml.mask_token_id", tokMask)
 	w.SetUint32("tokenizer.ggml.bos_token_id", tokBOS)
 	w.SetBool("tokenizer.ggml.add_bos_token", false)
+	return w
+}
+
+// buildTiny writes a random model of cfg as GGUF bytes and returns them
+// with the reference weights.
+func buildTiny(t testing.TB, cfg tinyConfig) ([]byte, *refModel) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(cfg.seed, 99))
+	vocab := max(cfg.vocab, tinyVocab)
+	w := newTinyWriter(cfg, "tiny", vocab)
+	a := cfg.arch
 
 	ref := &refModel{cfg: cfg, hd: cfg.embd / cfg.heads, tensors: map[string][]float64{}}
 	hd := ref.hd
