@@ -32,6 +32,9 @@ var (
 	// b must hold panelCols readable floats on each of its k rows (zero
 	// padding past ncols); rows of a past nrows are never read.
 	tile func(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int)
+	// f16Tile is tile for a panel of half floats w (k×panelCols, f16.go),
+	// for at most f16Rows rows.
+	f16Tile func(dst []float32, ldd int, a []float32, lda, nrows int, w []uint16, k, ncols int)
 	// dequantPanel writes k×panelCols floats: dst[i*32+j] = q[i*32+j] * scales[(i/32)*32+j].
 	dequantPanel func(dst []float32, q []int8, scales []float32, k int)
 	// q8Tile computes a 4×32 tile of int8 products (q8dot.go): four
@@ -62,6 +65,7 @@ func init() { useLevel(bestLevel()) }
 // availableLevels().
 func useLevel(l level) {
 	tile = tilePortable
+	f16Tile = f16TilePortable
 	dequantPanel = dequantPanelPortable
 	q8Tile = q8TilePortable
 	quantizeRowQ8 = quantizeRowQ8Portable

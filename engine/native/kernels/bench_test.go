@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -44,7 +45,11 @@ func BenchmarkLinear(b *testing.B) {
 			lin  Linear
 			int8 bool // blocksInt8 for the K-quants
 		}
-		cases := []benchCase{{"f32", NewLinearF32(w, s.n, s.k), false}, {"q8_0", q8, false}, {"q8_0-float", q8f, false}}
+		f16, err := NewLinearF16(halves(w), s.n, s.k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cases := []benchCase{{"f32", NewLinearF32(w, s.n, s.k), false}, {"f16", f16, false}, {"q8_0", q8, false}, {"q8_0-float", q8f, false}}
 		for _, f := range allFormats {
 			if s.k%f.values != 0 {
 				continue
@@ -67,6 +72,49 @@ func BenchmarkLinear(b *testing.B) {
 					reportGFLOPS(b, s.m, s.k, s.n)
 				})
 			})
+		}
+	}
+}
+
+// halves encodes w as little-endian half floats, rounded to nearest.
+func halves(w []float32) []byte {
+	raw := make([]byte, 2*len(w))
+	for i, v := range w {
+		binary.LittleEndian.PutUint16(raw[2*i:], float32ToHalf(v))
+	}
+	return raw
+}
+
+// BenchmarkLinearF16 compares f16 weights, converted in the tile, with
+// the same weights as float32 at every level this CPU has, at the
+// shapes of a 38M-parameter model's attention and FFN.
+func BenchmarkLinearF16(b *testing.B) {
+	r := rand.New(rand.NewPCG(6, 6))
+	defer useLevel(bestLevel())
+	for _, s := range []struct{ m, k, n int }{{256, 576, 576}, {128, 576, 1536}} {
+		w, x := randSlice(r, s.n*s.k), randSlice(r, s.m*s.k)
+		dst := make([]float32, s.m*s.n)
+		f16, err := NewLinearF16(halves(w), s.n, s.k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f32 := NewLinearF32(w, s.n, s.k)
+		for _, l := range availableLevels() {
+			for _, c := range []struct {
+				name string
+				lin  Linear
+			}{{"f16", f16}, {"f32", f32}} {
+				b.Run(fmt.Sprintf("%s/%s/%dx%dx%d", l, c.name, s.m, s.k, s.n), func(b *testing.B) {
+					useLevel(l)
+					benchThreads(b, func(b *testing.B) {
+						b.ReportAllocs()
+						for b.Loop() {
+							c.lin.Forward(dst, x, s.m)
+						}
+						reportGFLOPS(b, s.m, s.k, s.n)
+					})
+				})
+			}
 		}
 	}
 }

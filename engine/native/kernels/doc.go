@@ -6,7 +6,10 @@
 // Every kernel is a pure function of its arguments. Weights are packed once,
 // at load time, into column panels of 32 output columns (k-major) so the
 // inner loop broadcasts one activation and multiplies it into two 16-wide
-// vectors of weights. q8_0 weights stay quantized and meet activations
+// vectors of weights. f16 weights stay half floats in those panels and are
+// converted in registers by their tile (f16.go; VCVTPH2PS in f16_amd64.s),
+// every level computing the same FMAs in the same order, bit for bit.
+// q8_0 weights stay quantized and meet activations
 // quantized to q8_0 blocks once per product, in exact int8 dot products
 // (q8dot.go: VPDPBUSD with AVX-512 VNNI, VPMADDUBSW with AVX2, the same
 // integers and float32 operations in plain Go), as llama.cpp computes

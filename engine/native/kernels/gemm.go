@@ -40,12 +40,7 @@ func gemm(dst, a []float32, rows, k, n int, src panelSource) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
-	if len(dst) < rows*n {
-		panic("kernels: dst too short for the product")
-	}
-	if len(a) < rows*k {
-		panic("kernels: left operand too short for the product")
-	}
+	checkOperands(dst, a, rows, k, n)
 	if k == 0 {
 		clear(dst[:rows*n])
 		return
@@ -61,6 +56,16 @@ func gemm(dst, a []float32, rows, k, n int, src panelSource) {
 		}
 		scratch.Put(buf)
 	})
+}
+
+// checkOperands panics unless dst holds rows×n results and a rows×k inputs.
+func checkOperands(dst, a []float32, rows, k, n int) {
+	if len(dst) < rows*n {
+		panic("kernels: dst too short for the product")
+	}
+	if len(a) < rows*k {
+		panic("kernels: left operand too short for the product")
+	}
 }
 
 // forEachTile runs task(p, r0, r1) for every panel p of the n output

@@ -177,6 +177,116 @@ func TestLinearF16BF16(t *testing.T) {
 	}
 }
 
+// randHalves makes out×in little-endian half floats: mostly rounded
+// normals, some subnormals and zeros of either sign, and in a few rows an
+// infinity, a NaN (quiet or signalling) or both infinities.
+func randHalves(r *rand.Rand, out, in int) []byte {
+	raw := make([]byte, 2*out*in)
+	for i := range out * in {
+		h := encodeF16(float32(r.NormFloat64()))
+		switch r.IntN(32) {
+		case 0:
+			h = uint16(r.IntN(2))<<15 | uint16(1+r.IntN(0x3ff)) // subnormal
+		case 1:
+			h = uint16(r.IntN(2)) << 15 // ±0
+		}
+		binary.LittleEndian.PutUint16(raw[2*i:], h)
+	}
+	put := func(o int, h uint16) { binary.LittleEndian.PutUint16(raw[2*(o*in+r.IntN(in)):], h) }
+	for o := 0; o < out; o++ {
+		switch o % 16 {
+		case 3:
+			put(o, 0x7c00) // +inf
+		case 6:
+			put(o, []uint16{0x7e00, 0x7c01, 0xfd55}[o%3]) // NaN
+		case 9:
+			put(o, 0x7c00)
+			put(o, 0xfc00) // inf − inf: NaN unless the same input
+		}
+	}
+	return raw
+}
+
+// TestDecodeHalves checks the portable f16 tile's decoder against
+// halfToFloat32 on every half.
+func TestDecodeHalves(t *testing.T) {
+	h := make([]uint16, 1<<16)
+	for i := range h {
+		h[i] = uint16(i)
+	}
+	got := make([]float64, len(h))
+	decodeHalves(got, h)
+	for i, v := range h {
+		want := halfToFloat32(v)
+		if g := float32(got[i]); math.Float32bits(g) != math.Float32bits(want) && !(g != g && want != want) {
+			t.Fatalf("decodeHalves(%#04x) = %g, want %g", v, g, want)
+		}
+	}
+}
+
+// refLinearF16 is the f16 product as every level must compute it: each
+// weight decoded by halfToFloat32, each output accumulated input by input
+// from +0 with one rounding per step.
+func refLinearF16(raw []byte, x []float32, rows, out, in int) []float32 {
+	w := make([]float32, out*in)
+	F16ToF32(w, raw)
+	want := make([]float32, rows*out)
+	for r := 0; r < rows; r++ {
+		for o := 0; o < out; o++ {
+			var acc float32
+			for i := 0; i < in; i++ {
+				acc = fma32(x[r*in+i], w[o*in+i], acc)
+			}
+			want[r*out+o] = acc
+		}
+	}
+	return want
+}
+
+// TestLinearF16 checks that every level computes the f16 product exactly
+// as refLinearF16 does, bit for bit (a NaN as any NaN), on odd shapes:
+// partial panels, row counts around the tile heights, short inputs.
+func TestLinearF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	forEachLevel(t, func(t *testing.T) {
+		withThreads(t, func(t *testing.T) {
+			for _, rows := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 33} {
+				for _, in := range []int{1, 3, 5, 16, 17, 45, 100, 257} {
+					for _, out := range []int{1, 17, 31, 32, 33, 64, 100} {
+						raw, x := randHalves(r, out, in), randSlice(r, rows*in)
+						for i := range x {
+							if r.IntN(64) == 0 {
+								x[i] = 0 // meets the infinities
+							}
+						}
+						want := refLinearF16(raw, x, rows, out, in)
+						lin, err := NewLinearF16(raw, out, in)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if lin.In() != in || lin.Out() != out {
+							t.Fatalf("In, Out = %d, %d; want %d, %d", lin.In(), lin.Out(), in, out)
+						}
+						got := make([]float32, rows*out+1)
+						got[rows*out] = 42 // sentinel: nothing past the result is written
+						lin.Forward(got, x, rows)
+						for i, w := range want {
+							g := got[i]
+							if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+								t.Fatalf("rows=%d in=%d out=%d: element %d = %g (%#08x), want %g (%#08x)",
+									rows, in, out, i, g, math.Float32bits(g), w, math.Float32bits(w))
+							}
+						}
+						if got[rows*out] != 42 {
+							t.Fatalf("rows=%d in=%d out=%d: wrote past the result", rows, in, out)
+						}
+					}
+				}
+			}
+		})
+	})
+}
+
 // quantizeQ8 makes ggml q8_0 data for w (out×in) the way ggml does:
 // d = max|x|/127, q = round(x/d).
 func quantizeQ8(w []float32, out, in int) []byte {

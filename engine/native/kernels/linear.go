@@ -68,13 +68,13 @@ func checkRaw(kind string, raw []byte, out, in, need int) error {
 	return nil
 }
 
-// NewLinearF16 decodes W from little-endian IEEE half floats into packed
-// float32 panels.
+// NewLinearF16 packs W, little-endian IEEE half floats, into panels that
+// stay half floats (f16.go); raw is not kept.
 func NewLinearF16(raw []byte, out, in int) (Linear, error) {
 	if err := checkRaw("f16", raw, out, in, 2*out*in); err != nil {
 		return nil, err
 	}
-	return packF32(out, in, func(o int, row []float32) { F16ToF32(row, raw[2*o*in:2*(o+1)*in]) }), nil
+	return packF16(raw, out, in), nil
 }
 
 // NewLinearBF16 decodes W from little-endian bfloat16 into packed float32 panels.

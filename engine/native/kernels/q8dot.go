@@ -257,12 +257,7 @@ func q8Gemm(dst, x []float32, rows, k, n int, kind actQuant, src q8PanelSource, 
 	if rows <= 0 {
 		return
 	}
-	if len(dst) < rows*n {
-		panic("kernels: dst too short for the product")
-	}
-	if len(x) < rows*k {
-		panic("kernels: left operand too short for the product")
-	}
+	checkOperands(dst, x, rows, k, n)
 	acts := quantizeActs(x, rows, k, kind)
 	defer q8ActsPool.Put(acts)
 	bl := kind.blockLen()
@@ -340,11 +335,49 @@ func q8TilePortable(out *[panelRows][panelCols]float32, aq []int8, am []q8Meta, 
 }
 
 // fma32 returns x*y+z rounded once to float32, as a fused multiply-add
-// instruction computes it. The product of two float32 is exact in float64;
-// the sum is rounded to odd in float64 (53 ≥ 24+2 bits), which makes the
-// final rounding to float32 the correct one.
+// instruction computes it. The product of two float32 is exact in float64,
+// and the sum s = p + z rounded to the nearest float64 rounds on to the
+// right float32 unless s lands exactly on a float32 midpoint (no midpoint
+// can lie between s and the exact sum: it would be a nearer float64).
+// Midpoints, and sums below the float32 normals (whose midpoints have
+// other bits), take the slow path, addRoundOdd.
 func fma32(x, y, z float32) float32 {
-	p, c := float64(x)*float64(y), float64(z)
+	p := float64(x) * float64(y)
+	if s := p + float64(z); roundsOnce(s) {
+		return float32(s)
+	}
+	return addRoundOdd(p, z)
+}
+
+// A float64 sum s lands on a float32 midpoint when the 29 bits that
+// rounding to float32 drops are 1 then zeros: shifted to the top (<<35),
+// exactly sumMid. sumNormal is the smallest float32 normal, shifted past
+// the sign (<<1), less one.
+const (
+	sumMid    = 1 << 63
+	sumNormal = (1023-126)<<53 - 1
+)
+
+// roundsOnce reports whether s, a float32 product plus a float32 rounded
+// to nearest float64, rounds on to the float32 nearest the exact sum: it is
+// not a midpoint, and it is zero or not below the float32 normals.
+func roundsOnce(s float64) bool {
+	b := math.Float64bits(s)
+	return b<<35 != sumMid && b<<1-1 >= sumNormal
+}
+
+// roundsOnce4 is roundsOnce of four sums, given as bits, with two
+// branches.
+func roundsOnce4(b0, b1, b2, b3 uint64) bool {
+	return min(b0<<35^sumMid, b1<<35^sumMid, b2<<35^sumMid, b3<<35^sumMid) != 0 &&
+		min(b0<<1-1, b1<<1-1, b2<<1-1, b3<<1-1) >= sumNormal
+}
+
+// addRoundOdd returns p+z rounded once to float32: the sum is rounded to
+// odd in float64 (53 ≥ 24+2 bits), which makes the final rounding to
+// float32 the correct one.
+func addRoundOdd(p float64, z float32) float32 {
+	c := float64(z)
 	s := p + c
 	bp := s - c
 	e := (p - bp) + (c - (s - bp)) // s + e == p + c exactly (TwoSum)

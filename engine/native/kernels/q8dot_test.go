@@ -45,6 +45,27 @@ func TestFMA32(t *testing.T) {
 			check(float32(ulp/2), 1+sgn*tiny, base)
 		}
 	}
+	// x·y = ulp/2·(1 − a²·2⁻⁴⁶) next to an odd base: rounded to float64
+	// the sum is the midpoint (rounding on would tie up to even), exactly
+	// it is just below.
+	for range 20000 {
+		base := math.Float32frombits(0x3f800001 + 2*uint32(r.IntN(1<<21)))
+		const ulp = 1.0 / (1 << 23)
+		a := float32(1 + r.IntN(1000))
+		x, y := ulp/2*(1+a*ulp), 1-a*ulp
+		check(x, y, base)
+		check(-x, y, -base)
+		check(x, -y, base)
+	}
+	// Sums around and below the smallest float32 normal (2⁻¹²⁶), which
+	// the fast path leaves to the slow one.
+	for range 20000 {
+		x := float32(math.Ldexp(1+r.Float64(), -63-r.IntN(24)))
+		y := float32(math.Ldexp(1+r.Float64(), -63))
+		z := float32(math.Ldexp(r.NormFloat64(), -126-r.IntN(24)))
+		check(x, y, z)
+		check(x, -y, z)
+	}
 }
 
 // TestFloat32ToHalf checks the rounding of every half float and of every

@@ -267,7 +267,11 @@ func Footprint(l Linear) (heap, mapped int64) {
 	switch l := l.(type) {
 	case *linearF32:
 		return int64(4 * len(l.panels)), 0
+	case *linearF16:
+		return int64(2 * len(l.panels)), 0
 	case *linearQ8:
+		return int64(4*len(l.scales) + len(l.quants)), 0
+	case *linearQ8Int8:
 		return int64(4*len(l.scales) + len(l.quants)), 0
 	case *linearBlocks:
 		return 0, int64(len(l.raw))

@@ -405,3 +405,32 @@ func testLinearBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestFootprint: every weight format reports where its bytes live, at
+// least one byte per weight it holds (half for q4_0 and the K-quants,
+// read in place from the file's mapping).
+func TestFootprint(t *testing.T) {
+	const out, in = 33, 256
+	n := out * in
+	for _, c := range []struct {
+		name         string
+		make         func() (Linear, error)
+		heap, mapped int64 // the least each must be
+	}{
+		{"f32", func() (Linear, error) { return NewLinearF32(make([]float32, n), out, in), nil }, int64(4 * n), 0},
+		{"f16", func() (Linear, error) { return NewLinearF16(make([]byte, 2*n), out, in) }, int64(2 * n), 0},
+		{"bf16", func() (Linear, error) { return NewLinearBF16(make([]byte, 2*n), out, in) }, int64(4 * n), 0},
+		{"q8_0", func() (Linear, error) { return NewLinearQ8_0(make([]byte, n/32*34), out, in) }, int64(n), 0},
+		{"q4_0", func() (Linear, error) { return NewLinearQ4_0(make([]byte, n/32*18), out, in) }, 0, int64(n / 32 * 18)},
+		{"q4_K", func() (Linear, error) { return NewLinearQ4_K(make([]byte, n/256*144), out, in) }, 0, int64(n / 256 * 144)},
+	} {
+		l, err := c.make()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		heap, mapped := Footprint(l)
+		if heap < c.heap || mapped < c.mapped || heap+mapped == 0 {
+			t.Errorf("%s: Footprint %d heap, %d mapped; want at least %d and %d", c.name, heap, mapped, c.heap, c.mapped)
+		}
+	}
+}

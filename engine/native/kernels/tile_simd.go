@@ -48,6 +48,7 @@ func archUse(l level) {
 		ropePairs = ropePairsAVX2
 	}
 	q8ArchUse(l)
+	f16ArchUse(l)
 }
 
 // f32at returns a pointer to the 16 (or 8) floats at p+off bytes. The
@@ -90,10 +91,11 @@ func tileAVX512(dst []float32, ldd int, a []float32, lda, nrows int, b []float32
 	p0, p1, p2, p3 := rowPointers(a, lda, nrows)
 	var out [panelRows][panelCols]float32
 	kernel4x32(&out, p0, p1, p2, p3, unsafe.Pointer(&b[0]), ldb*4, k)
-	storeTile(dst, ldd, &out, nrows, ncols)
+	storeTile(dst, ldd, out[:], nrows, ncols)
 }
 
-func storeTile(dst []float32, ldd int, out *[panelRows][panelCols]float32, nrows, ncols int) {
+// storeTile copies the first nrows×ncols of a tile's outputs to dst.
+func storeTile(dst []float32, ldd int, out [][panelCols]float32, nrows, ncols int) {
 	if ncols == panelCols {
 		for r := 0; r < nrows; r++ {
 			*(*[panelCols]float32)(dst[r*ldd:]) = out[r]
@@ -185,7 +187,7 @@ func tileAVX2(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, 
 	if ncols > 16 {
 		kernel4x16(&out, 16, p0, p1, p2, p3, unsafe.Add(pb, 64), ldb*4, k)
 	}
-	storeTile(dst, ldd, &out, nrows, ncols)
+	storeTile(dst, ldd, out[:], nrows, ncols)
 }
 
 // kernel4x16 is tileAVX2's inner loop over one 16-column half (col), in

@@ -1,0 +1,227 @@
+//go:build goexperiment.simd && amd64
+
+// The f16 tiles of f16.go: per input i, the panel row's 32 halves are
+// converted to float32 in registers (VCVTPH2PS, exact) and multiplied
+// into the accumulators with one FMA per row and vector (the activation
+// broadcast), in order of i: what f16TilePortable computes, bit for bit.
+// One input per loop.
+
+#include "textflag.h"
+
+// func f16Kernel8x32(out *float32, ldo int, rows **float32, w *uint16, k int)
+//
+// The 8×32 f16 tile with AVX-512. Registers:
+//   Z0-Z15  accumulators, row r in Z(2r) (columns 0-15), Z(2r+1) (16-31)
+//   Z16-Z17 one panel row, converted (columns 0-15, 16-31)
+//   R8, R9, R10, R11, R12, R13, AX, BX: the rows of activations, each read at CX
+//   SI the panel row, CX the input's byte offset (4i), DX its end (4k),
+//   then out's row stride in bytes (4·ldo)
+TEXT ·f16Kernel8x32(SB), NOSPLIT, $0-40
+	MOVQ rows+16(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), R11
+	MOVQ 32(DI), R12
+	MOVQ 40(DI), R13
+	MOVQ 48(DI), AX
+	MOVQ 56(DI), BX
+	MOVQ w+24(FP), SI
+	MOVQ k+32(FP), DX
+	SHLQ $2, DX
+	XORQ CX, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+loop:
+	VCVTPH2PS 0(SI), Z16
+	VCVTPH2PS 32(SI), Z17
+	VFMADD231PS.BCST (R8)(CX*1), Z16, Z0
+	VFMADD231PS.BCST (R8)(CX*1), Z17, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z4
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z5
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z6
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z7
+	VFMADD231PS.BCST (R12)(CX*1), Z16, Z8
+	VFMADD231PS.BCST (R12)(CX*1), Z17, Z9
+	VFMADD231PS.BCST (R13)(CX*1), Z16, Z10
+	VFMADD231PS.BCST (R13)(CX*1), Z17, Z11
+	VFMADD231PS.BCST (AX)(CX*1), Z16, Z12
+	VFMADD231PS.BCST (AX)(CX*1), Z17, Z13
+	VFMADD231PS.BCST (BX)(CX*1), Z16, Z14
+	VFMADD231PS.BCST (BX)(CX*1), Z17, Z15
+	ADDQ $64, SI
+	ADDQ $4, CX
+	CMPQ CX, DX
+	JNE loop
+
+	MOVQ out+0(FP), DI
+	MOVQ ldo+8(FP), DX
+	SHLQ $2, DX
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z4, 0(DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z6, 0(DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z8, 0(DI)
+	VMOVUPS Z9, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z10, 0(DI)
+	VMOVUPS Z11, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z12, 0(DI)
+	VMOVUPS Z13, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z14, 0(DI)
+	VMOVUPS Z15, 64(DI)
+	VZEROUPPER
+	RET
+
+// func f16Kernel4x32(out *float32, ldo int, rows **float32, w *uint16, k int)
+//
+// The 4×32 f16 tile with AVX-512. Registers:
+//   Z0-Z7   accumulators, row r in Z(2r) (columns 0-15), Z(2r+1) (16-31)
+//   Z16-Z17 one panel row, converted (columns 0-15, 16-31)
+//   R8, R9, R10, R11: the rows of activations, each read at CX
+//   SI the panel row, CX the input's byte offset (4i), DX its end (4k),
+//   then out's row stride in bytes (4·ldo)
+TEXT ·f16Kernel4x32(SB), NOSPLIT, $0-40
+	MOVQ rows+16(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), R11
+	MOVQ w+24(FP), SI
+	MOVQ k+32(FP), DX
+	SHLQ $2, DX
+	XORQ CX, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+loop:
+	VCVTPH2PS 0(SI), Z16
+	VCVTPH2PS 32(SI), Z17
+	VFMADD231PS.BCST (R8)(CX*1), Z16, Z0
+	VFMADD231PS.BCST (R8)(CX*1), Z17, Z1
+	VFMADD231PS.BCST (R9)(CX*1), Z16, Z2
+	VFMADD231PS.BCST (R9)(CX*1), Z17, Z3
+	VFMADD231PS.BCST (R10)(CX*1), Z16, Z4
+	VFMADD231PS.BCST (R10)(CX*1), Z17, Z5
+	VFMADD231PS.BCST (R11)(CX*1), Z16, Z6
+	VFMADD231PS.BCST (R11)(CX*1), Z17, Z7
+	ADDQ $64, SI
+	ADDQ $4, CX
+	CMPQ CX, DX
+	JNE loop
+
+	MOVQ out+0(FP), DI
+	MOVQ ldo+8(FP), DX
+	SHLQ $2, DX
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z2, 0(DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z4, 0(DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ DX, DI
+	VMOVUPS Z6, 0(DI)
+	VMOVUPS Z7, 64(DI)
+	VZEROUPPER
+	RET
+
+// func f16Kernel4x16AVX2(out *float32, ldo int, rows **float32, w *uint16, k int)
+//
+// 16 columns of the 4-row f16 tile with AVX2, FMA and F16C (w points at the
+// panel's first column of them). Registers:
+//   Y0-Y7   accumulators, row r in Y(2r) (columns 0-7), Y(2r+1) (8-15)
+//   Y8-Y9   one panel row's 16 columns, converted
+//   Y10-Y13 the rows' activations, broadcast
+//   R8, R9, R10, R11: the rows of activations, each read at CX
+//   SI the panel row, CX the input's byte offset (4i), DX its end (4k),
+//   then out's row stride in bytes (4·ldo)
+TEXT ·f16Kernel4x16AVX2(SB), NOSPLIT, $0-40
+	MOVQ rows+16(FP), DI
+	MOVQ 0(DI), R8
+	MOVQ 8(DI), R9
+	MOVQ 16(DI), R10
+	MOVQ 24(DI), R11
+	MOVQ w+24(FP), SI
+	MOVQ k+32(FP), DX
+	SHLQ $2, DX
+	XORQ CX, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop:
+	VCVTPH2PS 0(SI), Y8
+	VCVTPH2PS 16(SI), Y9
+	VBROADCASTSS (R8)(CX*1), Y10
+	VFMADD231PS Y8, Y10, Y0
+	VFMADD231PS Y9, Y10, Y1
+	VBROADCASTSS (R9)(CX*1), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y9, Y11, Y3
+	VBROADCASTSS (R10)(CX*1), Y12
+	VFMADD231PS Y8, Y12, Y4
+	VFMADD231PS Y9, Y12, Y5
+	VBROADCASTSS (R11)(CX*1), Y13
+	VFMADD231PS Y8, Y13, Y6
+	VFMADD231PS Y9, Y13, Y7
+	ADDQ $64, SI
+	ADDQ $4, CX
+	CMPQ CX, DX
+	JNE loop
+
+	MOVQ out+0(FP), DI
+	MOVQ ldo+8(FP), DX
+	SHLQ $2, DX
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y2, 0(DI)
+	VMOVUPS Y3, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y4, 0(DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ DX, DI
+	VMOVUPS Y6, 0(DI)
+	VMOVUPS Y7, 32(DI)
+	VZEROUPPER
+	RET
