@@ -30,6 +30,7 @@ type llamaCppModel struct {
 	Arch     string    `json:"arch"`
 	Variant  string    `json:"variant"`
 	Type     string    `json:"type"`
+	Quantize string    `json:"quantize"` // how record.py made the file
 	Refused  string    `json:"refused"`
 	Shift    bool      `json:"shift_logits"`
 	Vocab    int       `json:"n_vocab"`
@@ -55,7 +56,8 @@ const llamaCppTight = 1e-3
 // dequantized to f32 (exact_logits) keeps it in float32; dfim may do
 // either (float32 activations, or int8 products). The logits of these
 // models spread over about ±10; measured differences between llama.cpp's
-// two runs are up to 0.01 (f16), 0.07 (bf16) and 0.4 (8-bit activations).
+// two runs are up to 0.01 (f16), 0.07 (bf16) and 0.4 (8-bit activations),
+// the same for llada-moe's experts as for the dense matrices.
 var llamaCppTolerance = map[string]float64{
 	"f32": llamaCppTight, "f16": 0.03, "bf16": 0.2, "q8_0": 0.6, "q4_0": 0.6,
 	"q4_k": 0.6, "q5_k": 0.6, "q6_k": 0.6, "q4_k_m": 0.6,
@@ -103,6 +105,7 @@ func TestLlamaCppParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkLlamaCppTypes(t, e, f)
 			d, err := New(path, f, DefaultSettings)
 			if err != nil {
 				f.Close()
@@ -330,6 +333,32 @@ func checkLlamaCppWarnings(t *testing.T, e llamaCppModel, warnings []string) {
 		if !strings.Contains(all, w) {
 			t.Errorf("no warning mentions %s; warnings: %q", w, warnings)
 		}
+	}
+}
+
+// checkLlamaCppTypes checks that a file of one type (the float32 master,
+// or llama-quantize --pure) holds every matrix in that type, the experts'
+// (ffn_*_exps) included: where a tensor's rows are not a whole number of
+// the type's blocks, llama-quantize writes it in another type without
+// failing, and the file would test that type instead. Vectors and the
+// router (ffn_gate_inp) stay f32, as llama-quantize keeps them.
+func checkLlamaCppTypes(t *testing.T, e llamaCppModel, f *gguf.File) {
+	t.Helper()
+	if e.Type != "f32" && !strings.Contains(e.Quantize, "--pure") {
+		return // a mix (q4_k_m)
+	}
+	var wrong []string
+	for _, ti := range f.Tensors {
+		want := e.Type
+		if len(ti.Dims) < 2 || strings.HasSuffix(ti.Name, ".ffn_gate_inp.weight") {
+			want = "f32"
+		}
+		if !strings.EqualFold(ti.Type.String(), want) {
+			wrong = append(wrong, fmt.Sprintf("%s is %v, not %s", ti.Name, ti.Type, want))
+		}
+	}
+	if len(wrong) > 0 {
+		t.Errorf("%s (%s): %s; give write_models.py's model rows that are whole %s blocks", e.File, e.Quantize, strings.Join(wrong, ", "), e.Type)
 	}
 }
 
