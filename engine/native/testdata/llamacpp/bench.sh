@@ -32,36 +32,16 @@
 # (2, for the build), PY (a python3 with numpy).
 # Needs: npm, git, cmake, a C++ compiler, go, python3 with numpy.
 set -euo pipefail
-PY=${PY:-python3}
-if ! "$PY" -c 'import numpy' 2>/dev/null && [ -x /usr/bin/python3 ]; then
-	PY=/usr/bin/python3
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../../.." && pwd)
-nlc_version=${NLC_VERSION:-3.22.1} # node-llama-cpp; its bundle is llama.cpp de3ff81
-cache=${DFIM_LLAMACPP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dfim-llamacpp}
-jobs=${JOBS:-2}
+. "$here/source.sh"
 threads=${THREADS:-2}
 reps=${REPS:-5}
 rounds=${ROUNDS:-3}
 canvas=${CANVAS:-128,256}
 models=${MODELS:-$cache/bench-models}
-src="$cache/llama.cpp-node-llama-cpp-$nlc_version"
 build="$src/build-noamx"
-mkdir -p "$cache"
 
-# The source, as make.sh gets it.
-if [ ! -d "$src" ]; then
-	tgz="$cache/node-llama-cpp-$nlc_version.tgz"
-	if [ ! -f "$tgz" ]; then
-		(cd "$cache" && npm pack --silent "node-llama-cpp@$nlc_version" >/dev/null)
-	fi
-	rm -rf "$cache/package"
-	tar -xzf "$tgz" -C "$cache" package/llama/gitRelease.bundle package/llama/llama.cpp.info.json
-	git clone --quiet "$cache/package/llama/gitRelease.bundle" "$src"
-	cp "$cache/package/llama/llama.cpp.info.json" "$src/"
-fi
 if [ ! -x "$build/bin/llama-bench" ] || [ ! -x "$build/bin/llama-quantize" ]; then
 	echo "bench.sh: building llama-bench and llama-quantize without AMX in $build" >&2
 	nice -n 10 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release \

@@ -20,30 +20,11 @@
 # Needs: npm, git, cmake, a C++ compiler, python3 with numpy.
 # On Debian: apt-get install -y cmake g++ python3-numpy
 set -euo pipefail
-PY=${PY:-python3}
-if ! "$PY" -c 'import numpy' 2>/dev/null && [ -x /usr/bin/python3 ]; then
-	PY=/usr/bin/python3
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
-nlc_version=${NLC_VERSION:-3.22.1} # node-llama-cpp; its bundle is llama.cpp de3ff81
-cache=${DFIM_LLAMACPP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dfim-llamacpp}
-jobs=${JOBS:-2}
+. "$here/source.sh"
 threads=${THREADS:-2}
-src="$cache/llama.cpp-node-llama-cpp-$nlc_version"
 bin="$src/build/bin"
-mkdir -p "$cache"
 
-if [ ! -d "$src" ]; then
-	tgz="$cache/node-llama-cpp-$nlc_version.tgz"
-	if [ ! -f "$tgz" ]; then
-		(cd "$cache" && npm pack --silent "node-llama-cpp@$nlc_version" >/dev/null)
-	fi
-	rm -rf "$cache/package"
-	tar -xzf "$tgz" -C "$cache" package/llama/gitRelease.bundle package/llama/llama.cpp.info.json
-	git clone --quiet "$cache/package/llama/gitRelease.bundle" "$src"
-	cp "$cache/package/llama/llama.cpp.info.json" "$src/"
-fi
 if [ ! -x "$bin/llama-quantize" ] || ! ls "$bin"/libllama.* >/dev/null 2>&1; then
 	echo "make.sh: building libllama and llama-quantize from node-llama-cpp@$nlc_version's llama.cpp (cached in $cache)" >&2
 	# The same configuration as run.sh, so that the two share one build.

@@ -20,36 +20,18 @@
 # Needs: npm, git, cmake, a C++ compiler, python3 with numpy, curl, go.
 # On Debian: apt-get install -y cmake g++ python3-numpy curl
 set -euo pipefail
-# A python3 with numpy: a pyenv python3 first on PATH often has none.
-PY=${PY:-python3}
-if ! "$PY" -c 'import numpy' 2>/dev/null && [ -x /usr/bin/python3 ]; then
-	PY=/usr/bin/python3
-fi
-
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../../.." && pwd)
-nlc_version=${NLC_VERSION:-3.22.1} # node-llama-cpp; its bundle is llama.cpp de3ff81
-cache=${DFIM_LLAMACPP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dfim-llamacpp}
-jobs=${JOBS:-2}
+. "$repo/engine/native/testdata/llamacpp/source.sh"
 record=""
 if [ "${1:-}" = "--record" ]; then
 	record=$(mkdir -p "$2" && cd "$2" && pwd)
 fi
 
-src="$cache/llama.cpp-node-llama-cpp-$nlc_version"
 server="$src/build/bin/llama-server"
-mkdir -p "$cache"
 
 if [ ! -x "$server" ]; then
 	echo "run.sh: building llama-server from node-llama-cpp@$nlc_version's llama.cpp (cached in $cache)" >&2
-	tgz="$cache/node-llama-cpp-$nlc_version.tgz"
-	if [ ! -f "$tgz" ]; then
-		(cd "$cache" && npm pack --silent "node-llama-cpp@$nlc_version" >/dev/null)
-	fi
-	rm -rf "$cache/package" "$src"
-	tar -xzf "$tgz" -C "$cache" package/llama/gitRelease.bundle package/llama/llama.cpp.info.json
-	git clone --quiet "$cache/package/llama/gitRelease.bundle" "$src"
-	cp "$cache/package/llama/llama.cpp.info.json" "$src/"
 	cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release \
 		-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON \
 		-DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=ON >/dev/null
