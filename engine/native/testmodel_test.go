@@ -358,6 +358,11 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 	linear := func(x []float64, w []float64, out int) []float64 {
 		in := len(x)
 		switch cfg.typ {
+		case gguf.TypeF16:
+			// f16 weights meet activations rounded to f16, as in llama.cpp.
+			for i, v := range x {
+				x[i] = float64(gguf.Float16ToFloat32(gguf.Float32ToFloat16(float32(v))))
+			}
 		case gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K:
 			// As llama.cpp does on a CPU, q8_0 and q4_0 weights meet
 			// activations quantized to q8_0 blocks, K-quants activations

@@ -58,6 +58,12 @@ func (l *linearF16) Forward(dst, x []float32, rows int) {
 	}
 	k, n := l.in, l.out
 	checkOperands(dst, x, rows, k, n)
+	// f16 weights meet f16 activations in llama.cpp: round them the same
+	// way, so that the same file gives the same logits.
+	buf := getScratch(rows * k)
+	defer scratch.Put(buf)
+	roundActs(*buf, x[:rows*k], roundHalf)
+	x = *buf
 	size := k * panelCols
 	forEachTile(rows, k, n, func(p, r0, r1 int) {
 		w := l.panels[p*size : (p+1)*size]

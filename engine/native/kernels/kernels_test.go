@@ -151,11 +151,12 @@ func TestLinearF16BF16(t *testing.T) {
 		binary.LittleEndian.PutUint16(bf16[2*i:], uint16(math.Float32bits(v)>>16))
 	}
 	for _, c := range []struct {
-		name string
-		raw  []byte
-		make func([]byte, int, int) (Linear, error)
-		dec  func([]float32, []byte)
-	}{{"f16", f16, NewLinearF16, F16ToF32}, {"bf16", bf16, NewLinearBF16, BF16ToF32}} {
+		name  string
+		raw   []byte
+		make  func([]byte, int, int) (Linear, error)
+		dec   func([]float32, []byte)
+		round func(float32) float32 // what the activations become, as in llama.cpp
+	}{{"f16", f16, NewLinearF16, F16ToF32, roundHalf}, {"bf16", bf16, NewLinearBF16, BF16ToF32, roundBF16}} {
 		dw := make([]float32, len(w))
 		c.dec(dw, c.raw)
 		for i := range w { // the decoded weights are the rounded ones
@@ -163,7 +164,9 @@ func TestLinearF16BF16(t *testing.T) {
 				t.Fatalf("%s: weight %d decodes to %g, was %g", c.name, i, dw[i], w[i])
 			}
 		}
-		want, scale := refLinear(dw, x, rows, out, in)
+		xr := make([]float32, len(x))
+		roundActs(xr, x, c.round)
+		want, scale := refLinear(dw, xr, rows, out, in)
 		lin, err := c.make(c.raw, out, in)
 		if err != nil {
 			t.Fatal(err)
@@ -174,6 +177,27 @@ func TestLinearF16BF16(t *testing.T) {
 		if _, err := c.make(c.raw[:len(c.raw)-1], out, in); err == nil {
 			t.Errorf("%s: truncated data gave no error", c.name)
 		}
+	}
+}
+
+// TestRoundBF16 checks the activations' rounding to bfloat16: to nearest,
+// ties to even, past the largest to inf, NaN kept.
+func TestRoundBF16(t *testing.T) {
+	for _, c := range []struct{ in, want uint32 }{
+		{0x3f800000, 0x3f800000}, // 1
+		{0x3f808000, 0x3f800000}, // a tie: to even (down)
+		{0x3f818000, 0x3f820000}, // a tie: to even (up)
+		{0x3f808001, 0x3f810000}, // above the tie
+		{0xbf807fff, 0xbf800000}, // below it, negative
+		{0x7f7fffff, 0x7f800000}, // the largest float rounds to inf
+		{0x00000001, 0x00000000}, // a tiny subnormal to zero
+	} {
+		if got := math.Float32bits(roundBF16(math.Float32frombits(c.in))); got != c.want {
+			t.Errorf("roundBF16(%#08x) = %#08x, want %#08x", c.in, got, c.want)
+		}
+	}
+	if got := roundBF16(float32(math.NaN())); got == got {
+		t.Errorf("roundBF16(NaN) = %g", got)
 	}
 }
 
@@ -235,7 +259,7 @@ func refLinearF16(raw []byte, x []float32, rows, out, in int) []float32 {
 		for o := 0; o < out; o++ {
 			var acc float32
 			for i := 0; i < in; i++ {
-				acc = fma32(x[r*in+i], w[o*in+i], acc)
+				acc = fma32(roundHalf(x[r*in+i]), w[o*in+i], acc)
 			}
 			want[r*out+o] = acc
 		}

@@ -77,13 +77,49 @@ func NewLinearF16(raw []byte, out, in int) (Linear, error) {
 	return packF16(raw, out, in), nil
 }
 
-// NewLinearBF16 decodes W from little-endian bfloat16 into packed float32 panels.
+// NewLinearBF16 decodes W from little-endian bfloat16 into packed float32
+// panels. Forward rounds the activations to bfloat16 first, as llama.cpp
+// does (bf16 weights meet bf16 activations there): the products are then
+// exact, and the same file gives llama.cpp's logits.
 func NewLinearBF16(raw []byte, out, in int) (Linear, error) {
 	if err := checkRaw("bf16", raw, out, in, 2*out*in); err != nil {
 		return nil, err
 	}
-	return packF32(out, in, func(o int, row []float32) { BF16ToF32(row, raw[2*o*in:2*(o+1)*in]) }), nil
+	return &linearBF16{packF32(out, in, func(o int, row []float32) { BF16ToF32(row, raw[2*o*in:2*(o+1)*in]) })}, nil
 }
+
+// linearBF16 is bf16 weights decoded to float32 panels.
+type linearBF16 struct{ *linearF32 }
+
+func (l *linearBF16) Forward(dst, x []float32, rows int) {
+	buf := getScratch(rows * l.in)
+	defer scratch.Put(buf)
+	roundActs(*buf, x[:rows*l.in], roundBF16)
+	l.linearF32.Forward(dst, *buf, rows)
+}
+
+// roundActs sets dst[i] = round(x[i]).
+func roundActs(dst, x []float32, round func(float32) float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = round(v)
+	}
+}
+
+// roundBF16 rounds x to the nearest bfloat16 (ties to even; a NaN stays a
+// NaN), as ggml's GGML_FP32_TO_BF16 does.
+func roundBF16(x float32) float32 {
+	u := math.Float32bits(x)
+	if u&0x7fffffff > 0x7f800000 {
+		return math.Float32frombits((u | 0x400000) &^ 0xffff)
+	}
+	return math.Float32frombits((u + 0x7fff + (u>>16)&1) &^ 0xffff)
+}
+
+// roundHalf rounds x to the nearest IEEE half float (ties to even, beyond
+// the largest half to ±inf, a NaN stays a NaN), as F16C's VCVTPS2PH and so
+// ggml's GGML_FP32_TO_FP16 do.
+func roundHalf(x float32) float32 { return halfToFloat32(float32ToHalf(x)) }
 
 // q8Block is ggml's q8_0 block: a half-float scale and 32 int8 quants.
 const (

@@ -269,6 +269,8 @@ func Footprint(l Linear) (heap, mapped int64) {
 		return int64(4 * len(l.panels)), 0
 	case *linearF16:
 		return int64(2 * len(l.panels)), 0
+	case *linearBF16:
+		return int64(4 * len(l.panels)), 0
 	case *linearQ8:
 		return int64(4*len(l.scales) + len(l.quants)), 0
 	case *linearQ8Int8:
