@@ -184,7 +184,7 @@ type denoising struct {
 	shared     bool         // this step's logits are one pass's, read by every candidate
 	steps      int
 	sinceExact int  // steps since the last pass over every row
-	reused     bool // the fixed rows' keys came from an earlier request
+	reused     *prefixKV // the prefix cache entry the fixed rows' keys came from (nil: computed)
 
 	// A batched request's outcome, set by the round that ends it, which
 	// then closes done.
@@ -348,7 +348,7 @@ func (r *denoising) plan() []pass {
 	if exact {
 		r.sinceExact = 0
 		if r.steps > 0 {
-			r.reused = false // the fixed rows are exact again
+			r.reused = nil // the fixed rows are exact again
 		}
 	}
 	r.sinceExact++
@@ -451,19 +451,20 @@ func (r *denoising) result() engine.Result {
 }
 
 // firstPass lays out the request's first forward pass, for the first
-// candidate, reusing the previous request's keys and values of an
-// unchanged prefix when the settings allow.
-func (d *Denoiser) firstPass(lay *layout, cands []*candidate, want []int, fixedPrefix int) (p pass, reused bool) {
+// candidate, reusing an earlier request's keys and values of an unchanged
+// prefix when the settings allow; from is the cache entry it reused (nil:
+// none).
+func (d *Denoiser) firstPass(lay *layout, cands []*candidate, want []int, fixedPrefix int) (p pass, from *prefixKV) {
 	T, cd := len(lay.tokens), cands[0]
-	from := d.reusablePrefix(lay.tokens[:fixedPrefix])
-	if from > 0 {
-		cd.kv.copyRows(d.prefix.kv, 0, from, d.model.HeadDim)
+	from, n := d.reusablePrefix(lay.tokens[:fixedPrefix])
+	if n > 0 {
+		cd.kv.copyRows(from.kv, 0, n, d.model.HeadDim)
 	}
-	rows := allRows(T)[from:]
-	if d.model.Shift && from > 0 {
-		rows = allRows(T)[from-1:] // the first slot's logits read the row before it
+	rows := allRows(T)[n:]
+	if d.model.Shift && n > 0 {
+		rows = allRows(T)[n-1:] // the first slot's logits read the row before it
 	}
-	return pass{tokens: cd.tokens, kv: cd.kv, rows: rows, want: want}, from > 0
+	return pass{tokens: cd.tokens, kv: cd.kv, rows: rows, want: want}, from
 }
 
 // known marks the positions of a candidate that hold real text for the
@@ -622,14 +623,18 @@ func (d *Denoiser) observe(lay *layout, cd *candidate, c, index int, best map[in
 	return st
 }
 
-// prefixKV is the cache across requests: the keys and values of the fixed
-// tokens before the first hole of the previous request.
+// prefixKV is an entry of the cache across requests: the keys and values
+// of the fixed tokens before the first hole of an earlier request. The
+// Denoiser keeps a few (prefixes, most recently used first), so that
+// requests about different files, or from different clients of one
+// server, each find their own.
 //
 // With bidirectional attention these depend on everything after them too,
 // so reusing them when only the text after the prefix changed (the user
 // typing at the cursor) is an approximation, like Fast-dLLM's DualCache.
 // It is bounded: after Settings.PrefixReuse reuses in a row, the next
-// request computes every position exactly and the cache starts afresh.
+// request with that prefix computes every position exactly and its entry
+// starts afresh.
 type prefixKV struct {
 	tokens []int32
 	kv     *kvCache
@@ -639,42 +644,81 @@ type prefixKV struct {
 // minPrefixReuse is the shortest shared prefix worth copying keys for.
 const minPrefixReuse = 16
 
-// reusablePrefix says how many leading positions of the new canvas can take
-// their keys and values from the previous request (0: none).
-func (d *Denoiser) reusablePrefix(prefix []int32) int {
-	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 || d.prefix == nil || d.prefix.uses >= d.settings.PrefixReuse {
-		return 0
+// maxPrefixes and prefixBudget bound the cache across requests: entries,
+// and bytes of keys and values (at least one entry is kept whatever its
+// size: a big model's full-context prefix is hundreds of megabytes).
+const (
+	maxPrefixes  = 8
+	prefixBudget = 256 << 20
+)
+
+// reusablePrefix finds the cache entry sharing the longest run of leading
+// tokens with prefix, and how many of the new canvas's positions can take
+// their keys and values from it (0: none: no entry shares enough, or the
+// one that does was reused its Settings.PrefixReuse times already).
+func (d *Denoiser) reusablePrefix(prefix []int32) (*prefixKV, int) {
+	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 {
+		return nil, 0
 	}
-	n := 0
-	for n < len(prefix) && n < len(d.prefix.tokens) && prefix[n] == d.prefix.tokens[n] {
-		n++
+	e, n := d.longestPrefix(prefix)
+	if n < minPrefixReuse || e.uses >= d.settings.PrefixReuse {
+		return nil, 0
 	}
-	if n < minPrefixReuse {
-		return 0
+	return e, n
+}
+
+// longestPrefix is the entry sharing the most leading tokens with prefix.
+func (d *Denoiser) longestPrefix(prefix []int32) (best *prefixKV, n int) {
+	for _, e := range d.prefixes {
+		m := 0
+		for m < len(prefix) && m < len(e.tokens) && prefix[m] == e.tokens[m] {
+			m++
+		}
+		if m > n {
+			best, n = e, m
+		}
 	}
-	return n
+	return best, n
 }
 
 // savePrefix keeps the keys and values of the fixed tokens before the
-// first hole for the next request. reused says they were themselves taken
-// from an earlier request and never recomputed, so the reuse count goes on.
-func (d *Denoiser) savePrefix(lay *layout, cd *candidate, fixedPrefix int, reused bool) {
+// first hole for later requests. It replaces the entry they were reused
+// from (from, whose reuse count goes on), else the entry of the same text
+// (a long shared prefix: the same file before this edit, which starts
+// afresh), else the least recently used one when the cache is full.
+func (d *Denoiser) savePrefix(lay *layout, cd *candidate, fixedPrefix int, from *prefixKV) {
 	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 || fixedPrefix < minPrefixReuse {
-		d.prefix = nil
 		return
 	}
-	uses := 0
-	if reused && d.prefix != nil {
-		uses = d.prefix.uses + 1
+	tokens := lay.tokens[:fixedPrefix]
+	uses, old := 0, from
+	if i := slices.Index(d.prefixes, from); from != nil && i >= 0 {
+		uses = from.uses + 1
+	} else if e, n := d.longestPrefix(tokens); n >= minPrefixReuse {
+		old = e
+	} else if len(d.prefixes) >= maxPrefixes {
+		old = d.prefixes[len(d.prefixes)-1]
 	}
 	var kv *kvCache
-	if d.prefix != nil && d.prefix.kv.resize(fixedPrefix, d.model.KVHeads, d.model.HeadDim) {
-		kv = d.prefix.kv // reused only after this request copied from it
-	} else {
+	if i := slices.Index(d.prefixes, old); old != nil && i >= 0 {
+		d.prefixes = slices.Delete(d.prefixes, i, i+1)
+		if old.kv.resize(fixedPrefix, d.model.KVHeads, d.model.HeadDim) {
+			kv = old.kv // reused only after this request copied from it
+		}
+	}
+	if kv == nil {
 		kv = d.model.newKV(fixedPrefix)
 	}
 	kv.copyRows(cd.kv, 0, fixedPrefix, d.model.HeadDim)
-	d.prefix = &prefixKV{tokens: slices.Clone(lay.tokens[:fixedPrefix]), kv: kv, uses: uses}
+	d.prefixes = slices.Insert(d.prefixes, 0, &prefixKV{tokens: slices.Clone(tokens), kv: kv, uses: uses})
+	size := 0
+	for i, e := range d.prefixes {
+		if size += e.kv.bytes(); i > 0 && size > prefixBudget {
+			clear(d.prefixes[i:])
+			d.prefixes = d.prefixes[:i]
+			break
+		}
+	}
 }
 
 // maxSpareKV bounds the caches kept for the next requests.

@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -219,29 +220,69 @@ func TestCachedMatchesExact(t *testing.T) {
 	}
 }
 
+// prefixUses is the reuse count of the prefix cache's entry for canvas
+// segs (-1: none).
+func prefixUses(t *testing.T, d *Denoiser, segs []engine.Segment) int {
+	t.Helper()
+	lay, err := d.buildLayout(segs, d.model.Context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, n := d.longestPrefix(lay.tokens[:lay.holes[0].start])
+	if e == nil || n < lay.holes[0].start {
+		return -1
+	}
+	return e.uses
+}
+
 func TestPrefixReuse(t *testing.T) {
 	d := newTiny(t, llada(gguf.TypeF32), Settings{RefreshEvery: 8, PrefixReuse: 2})
 	req := engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 8)}
 	infill(t, d, req)
-	if d.prefix == nil || d.prefix.uses != 0 {
-		t.Fatalf("after the first request the prefix cache is %+v, want fresh", d.prefix)
+	if u := prefixUses(t, d, req.Segments); u != 0 {
+		t.Fatalf("after the first request the prefix cache entry has %d uses, want a fresh one (0)", u)
 	}
 	// The user typed a character after the prefix: the prefix is reused.
 	req.Segments = lineCanvas(goPrefix+"f", goSuffix, 8)
 	infill(t, d, req)
-	if d.prefix.uses != 1 {
-		t.Errorf("uses %d after a reuse, want 1", d.prefix.uses)
+	if u := prefixUses(t, d, req.Segments); u != 1 {
+		t.Errorf("uses %d after a reuse, want 1", u)
 	}
 	infill(t, d, req)
 	infill(t, d, req) // the bound is reached: this one is exact again
-	if d.prefix.uses != 0 {
-		t.Errorf("uses %d after the bound, want 0 (an exact pass)", d.prefix.uses)
+	if u := prefixUses(t, d, req.Segments); u != 0 {
+		t.Errorf("uses %d after the bound, want 0 (an exact pass)", u)
 	}
-	// A different prefix: nothing reused.
-	req.Segments = lineCanvas("something else entirely, long enough", goSuffix, 8)
-	infill(t, d, req)
-	if d.prefix.uses != 0 {
-		t.Errorf("uses %d after a new prefix, want 0", d.prefix.uses)
+	if len(d.prefixes) != 1 {
+		t.Errorf("%d cache entries for one text being edited, want 1", len(d.prefixes))
+	}
+	// A different prefix: nothing reused, a second entry.
+	other := lineCanvas("something else entirely, long enough", goSuffix, 8)
+	infill(t, d, engine.Request{Segments: other})
+	if u := prefixUses(t, d, other); u != 0 || len(d.prefixes) != 2 {
+		t.Errorf("a new prefix: uses %d, %d entries; want 0 and 2", u, len(d.prefixes))
+	}
+}
+
+// TestPrefixReuseInterleaved: two clients (or two files) taking turns
+// each keep reusing their own prefix, and the cache stays bounded.
+func TestPrefixReuseInterleaved(t *testing.T) {
+	d := newTiny(t, llada(gguf.TypeF32), Settings{RefreshEvery: 8, PrefixReuse: 8})
+	a := lineCanvas(goPrefix, goSuffix, 8)
+	b := lineCanvas("def mean(xs):\n    total = 0\n    for x in xs:\n        ", "\n", 8)
+	for round := range 3 {
+		for _, segs := range [][]engine.Segment{a, b} {
+			infill(t, d, engine.Request{Segments: segs})
+			if u := prefixUses(t, d, segs); u != round {
+				t.Fatalf("round %d: the entry of %q has %d uses, want %d", round, segs[0].Text[:8], u, round)
+			}
+		}
+	}
+	for i := range 2 * maxPrefixes {
+		infill(t, d, engine.Request{Segments: lineCanvas(fmt.Sprintf("// file %d, with a long enough first line\n", i), goSuffix, 8)})
+	}
+	if len(d.prefixes) != maxPrefixes {
+		t.Errorf("%d cache entries after %d different prefixes, want %d", len(d.prefixes), 2*maxPrefixes+2, maxPrefixes)
 	}
 }
 

@@ -41,6 +41,9 @@ func (c *kvCache) copyRows(src *kvCache, from, to, headDim int) {
 	}
 }
 
+// bytes is the memory c's keys and values hold.
+func (c *kvCache) bytes() int { return 8 * len(c.k) * cap(c.k[0]) }
+
 // resize makes c hold positions rows without allocating when its capacity
 // allows; the content is stale until a pass or copyRows fills it. It
 // reports false when c is too small.

@@ -37,7 +37,7 @@ type Settings struct {
 	// every step exact.
 	RefreshEvery int
 	// PrefixReuse is how many requests in a row may take the keys and values
-	// of an unchanged prefix from the request before (0: never). See prefixKV.
+	// of an unchanged prefix from an earlier request (0: never). See prefixKV.
 	PrefixReuse int
 	// EndBias is added to the logits of the end tokens (pad, EOS) on top of
 	// the model's own calibrated offset, the GGUF key EndBiasKey. A
@@ -95,13 +95,13 @@ type Denoiser struct {
 	vocab               *vocabIndex
 
 	// mu serializes forward passes and guards the fields below it.
-	mu     sync.Mutex
-	ws     workspace
-	prefix *prefixKV
-	spare  []*kvCache // caches of finished requests, for the next
-	closed bool
-	batch  []*denoising // requests being denoised together (batch.go)
-	widest int          // the most requests one round has stepped
+	mu       sync.Mutex
+	ws       workspace
+	prefixes []*prefixKV // the cache across requests, most recently used first
+	spare    []*kvCache  // caches of finished requests, for the next
+	closed   bool
+	batch    []*denoising // requests being denoised together (batch.go)
+	widest   int          // the most requests one round has stepped
 
 	// stepper is held by the goroutine running a round of the batch;
 	// joining (guarded by joinMu) are the requests that arrived since the
@@ -236,6 +236,6 @@ func (d *Denoiser) Close() error {
 		return nil
 	}
 	d.closed = true
-	d.prefix = nil
+	d.prefixes = nil
 	return d.file.Close()
 }
