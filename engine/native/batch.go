@@ -48,29 +48,25 @@ func (d *Denoiser) round() {
 	defer func() { <-d.stepper }()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.joinMu.Lock()
-	for _, r := range d.joining {
-		if !d.closed {
-			r.begin()
-		}
-		d.batch = append(d.batch, r)
-	}
-	d.joining = d.joining[:0]
-	d.joinMu.Unlock()
 	defer func() {
 		if p := recover(); p != nil {
 			// A bug: say so to every request of the batch, not only to the
 			// one whose goroutine ran the round.
 			for _, r := range d.batch {
-				if r.over {
-					continue
+				if !r.over {
+					r.finish(engine.Result{}, fmt.Errorf("native: a batched denoising step failed: %v", p))
 				}
-				r.finish(engine.Result{}, fmt.Errorf("native: a batched denoising step failed: %v", p))
 			}
 			d.batch = d.batch[:0]
 			panic(p)
 		}
 	}()
+	d.batch = append(d.batch, d.takeJoining()...)
+	for _, r := range d.batch {
+		if r.cands == nil && !d.closed {
+			r.begin()
+		}
+	}
 
 	var step []*denoising
 	var passes []pass
@@ -97,18 +93,34 @@ func (d *Denoiser) round() {
 		offs[i+1] = offs[i] + r.wanted()
 	}
 	kernels.Parallel(len(step), func(i int) {
+		r := step[i]
+		defer func() {
+			if p := recover(); p != nil { // a bug, or the caller's Observe: this request fails alone
+				r.finish(engine.Result{}, fmt.Errorf("native: a denoising step failed: %v", p))
+			}
+		}()
 		var rows []float32
 		if logits != nil {
 			rows = logits[offs[i]*d.model.Vocab : offs[i+1]*d.model.Vocab]
 		}
-		step[i].apply(rows)
+		r.apply(rows)
 	})
 	for _, r := range step {
-		if !r.next() {
+		if !r.over && !r.next() {
 			r.finish(r.result(), nil) // its caller returns now, not a round later
 		}
 	}
 	d.batch = slices.DeleteFunc(d.batch, func(r *denoising) bool { return r.over })
+}
+
+// takeJoining empties the list of requests that arrived since the last
+// round and returns them.
+func (d *Denoiser) takeJoining() []*denoising {
+	d.joinMu.Lock()
+	defer d.joinMu.Unlock()
+	joined := d.joining
+	d.joining = nil
+	return joined
 }
 
 // finish ends a batched request with its result or error and wakes its

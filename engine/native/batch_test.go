@@ -195,3 +195,43 @@ func TestBatchedCopyOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchSurvivesAPanic: a request whose step panics (here its
+// observer) fails alone with an error; the others of its batch finish as
+// alone, and the Denoiser serves on.
+func TestBatchSurvivesAPanic(t *testing.T) {
+	s := DefaultSettings
+	s.PrefixReuse = 0
+	d := newTiny(t, llada(gguf.TypeF32), s)
+	reqs := batchRequests()[:3]
+	want := make([]engine.Result, len(reqs))
+	for i, req := range reqs {
+		want[i] = infill(t, d, req)
+	}
+	bad := engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 8), Observe: func(engine.Step) { panic("observer bug") }}
+	got := make([]engine.Result, len(reqs))
+	var badErr error
+	var wg sync.WaitGroup
+	release := holdRounds(t, d)
+	wg.Go(func() { _, badErr = d.Infill(context.Background(), bad) })
+	for i, req := range reqs {
+		wg.Go(func() {
+			var err error
+			if got[i], err = d.Infill(context.Background(), req); err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+		})
+	}
+	release(len(reqs) + 1)
+	wg.Wait()
+	if badErr == nil || !strings.Contains(badErr.Error(), "observer bug") {
+		t.Errorf("the panicking request: error %v, want one naming the panic", badErr)
+	}
+	for i := range reqs {
+		got[i].Elapsed, want[i].Elapsed = 0, 0
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("request %d beside a panicking one: %+v, alone %+v", i, got[i].Candidates, want[i].Candidates)
+		}
+	}
+	infill(t, d, reqs[0]) // still serving
+}

@@ -183,7 +183,7 @@ type denoising struct {
 	want       [][]int      // and those slots
 	shared     bool         // this step's logits are one pass's, read by every candidate
 	steps      int
-	sinceExact int  // steps since the last pass over every row
+	sinceExact int       // steps since the last pass over every row
 	reused     *prefixKV // the prefix cache entry the fixed rows' keys came from (nil: computed)
 
 	// A batched request's outcome, set by the round that ends it, which

@@ -27,13 +27,26 @@ func Threads() int { return int(threads.Load()) }
 // A job is one parallelFor call: tasks 0..n-1, claimed one at a time by the
 // caller and by whichever pool workers were idle when it started.
 type job struct {
-	next atomic.Int64
-	n    int64
-	fn   func(task int)
-	wg   sync.WaitGroup
+	next  atomic.Int64
+	n     int64
+	fn    func(task int)
+	wg    sync.WaitGroup
+	panic atomic.Pointer[any] // the first task's panic, raised again in the caller
 }
 
-func (j *job) run() {
+// run claims and runs tasks until none are left. A task that panics in a
+// worker must not take the process down (the daemon serves on): the value
+// is kept for parallelFor to re-panic on the caller's goroutine, where a
+// request's recover can see it, and the remaining tasks are skipped.
+func (j *job) run(worker bool) {
+	if worker {
+		defer func() {
+			if p := recover(); p != nil {
+				j.panic.CompareAndSwap(nil, &p)
+				j.next.Store(j.n)
+			}
+		}()
+	}
 	for {
 		t := j.next.Add(1) - 1
 		if t >= j.n {
@@ -66,7 +79,7 @@ func ensureWorkers(n int) {
 
 func worker() {
 	for j := range jobs {
-		j.run()
+		j.run(true)
 		j.wg.Done()
 	}
 }
@@ -105,8 +118,15 @@ func parallelFor(n int, fn func(task int)) {
 			break
 		}
 	}
-	j.run()
-	j.wg.Wait()
+	func() {
+		// Even when the caller's own tasks panic, wait for the workers:
+		// they still use j, and fn's data.
+		defer j.wg.Wait()
+		j.run(false)
+	}()
+	if p := j.panic.Load(); p != nil {
+		panic(*p) // j is not put back: a worker's panic is rare, and j is spent
+	}
 	j.fn = nil
 	jobPool.Put(j)
 }
