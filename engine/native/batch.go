@@ -50,15 +50,15 @@ func (d *Denoiser) round() {
 	defer d.mu.Unlock()
 	defer func() {
 		if p := recover(); p != nil {
-			// A bug: say so to every request of the batch, not only to the
-			// one whose goroutine ran the round.
+			// A bug: every request of the batch fails with it, as an error
+			// (not only the one whose goroutine ran the round, and without
+			// taking the daemon down), and the Denoiser serves on.
 			for _, r := range d.batch {
 				if !r.over {
 					r.finish(engine.Result{}, fmt.Errorf("native: a batched denoising step failed: %v", p))
 				}
 			}
 			d.batch = d.batch[:0]
-			panic(p)
 		}
 	}()
 	d.batch = append(d.batch, d.takeJoining()...)
