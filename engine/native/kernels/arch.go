@@ -27,14 +27,29 @@ var current level
 // The kernels in use. useLevel fills them with the portable versions and
 // then lets the architecture file replace those it has faster versions of.
 var (
-	// tile computes a block of at most panelRows×panelCols outputs:
+	// tile computes a block of at most tileRows×panelCols outputs:
 	// dst[r*ldd+j] = sum_i a[r*lda+i] * b[i*ldb+j] for r < nrows, j < ncols.
 	// b must hold panelCols readable floats on each of its k rows (zero
 	// padding past ncols); rows of a past nrows are never read.
 	tile func(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int)
+	// tileT computes at most panelRows rows of a times the transpose of b,
+	// read in place: dst[r*ldd+j] = sum_i a[r*lda+i] * b[j*k+i] for
+	// r < nrows, j < n, b being n rows of k floats (attention's keys).
+	tileT func(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, n, k int)
+	// matMulTDirectRows is the fewest rows for which MatMulT packs b into
+	// panels for tile rather than reading it in place with tileT: the
+	// packing is shared by all rows, the in-place products each add their
+	// 16 lanes.
+	matMulTDirectRows int
+	// matMulAxpyRows is the fewest rows for which MatMul runs tile; fewer
+	// rows stream b once per row with Axpy.
+	matMulAxpyRows int
 	// f16Tile is tile for a panel of half floats w (k×panelCols, f16.go),
 	// for at most f16Rows rows.
 	f16Tile func(dst []float32, ldd int, a []float32, lda, nrows int, w []uint16, k, ncols int)
+	// roundHalves sets dst[i] = roundHalf(x[i]) for i < len(x): the f16
+	// path's activations (a NaN may keep a different payload).
+	roundHalves func(dst, x []float32)
 	// dequantPanel writes k×panelCols floats: dst[i*32+j] = q[i*32+j] * scales[(i/32)*32+j].
 	dequantPanel func(dst []float32, q []int8, scales []float32, k int)
 	// q8Tile computes a 4×32 tile of int8 products (q8dot.go): four
@@ -65,7 +80,11 @@ func init() { useLevel(bestLevel()) }
 // availableLevels().
 func useLevel(l level) {
 	tile = tilePortable
+	tileT = tileTPortable
+	matMulTDirectRows = panelRows
+	matMulAxpyRows = panelRows
 	f16Tile = f16TilePortable
+	roundHalves = roundHalvesPortable
 	dequantPanel = dequantPanelPortable
 	q8Tile = q8TilePortable
 	quantizeRowQ8 = quantizeRowQ8Portable

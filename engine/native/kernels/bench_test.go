@@ -155,6 +155,53 @@ func BenchmarkMatMul(b *testing.B) {
 	}
 }
 
+// BenchmarkAttention is one attention head's products at the shapes the
+// engine runs (nq query rows of head size 64 over T cached positions):
+// scores = q·Kᵀ (MatMulT, keys stored one row per position) and the
+// weighted values scores·V (MatMul), on one thread as attention runs them
+// (one task per head).
+func BenchmarkAttention(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 7))
+	const hd = 64
+	defer SetThreads(0)
+	SetThreads(1)
+	for _, s := range []struct{ nq, t int }{{1, 94}, {2, 94}, {4, 94}, {16, 94}, {16, 256}, {94, 94}, {256, 1024}} {
+		q, keys, vals := randSlice(r, s.nq*hd), randSlice(r, s.t*hd), randSlice(r, s.t*hd)
+		scores, out := make([]float32, s.nq*s.t), make([]float32, s.nq*hd)
+		b.Run(fmt.Sprintf("MatMulT/%dx%dx%d", s.nq, hd, s.t), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				MatMulT(scores, q, keys, s.nq, hd, s.t)
+			}
+			reportGFLOPS(b, s.nq, hd, s.t)
+		})
+		b.Run(fmt.Sprintf("MatMul/%dx%dx%d", s.nq, s.t, hd), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				MatMul(out, scores, vals, s.nq, s.t, hd)
+			}
+			reportGFLOPS(b, s.nq, s.t, hd)
+		})
+	}
+}
+
+// BenchmarkSoftmax is one row of attention scores, at lengths around the
+// cache sizes the engine sees (odd ones leave a partial vector).
+func BenchmarkSoftmax(b *testing.B) {
+	r := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{16, 94, 103, 256, 1024} {
+		row := randSlice(r, n)
+		buf := make([]float32, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				copy(buf, row)
+				Softmax(buf)
+			}
+		})
+	}
+}
+
 func BenchmarkRowKernels(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 3))
 	const n = 1536

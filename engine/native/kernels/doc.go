@@ -6,14 +6,18 @@
 // Every kernel is a pure function of its arguments. Weights are packed once,
 // at load time, into column panels of 32 output columns (k-major) so the
 // inner loop broadcasts one activation and multiplies it into two 16-wide
-// vectors of weights. f16 weights stay half floats in those panels and are
-// converted in registers by their tile (f16.go; VCVTPH2PS in f16_amd64.s),
-// every level computing the same FMAs in the same order, bit for bit.
-// q8_0 weights stay quantized and meet activations
-// quantized to q8_0 blocks once per product, in exact int8 dot products
-// (q8dot.go: VPDPBUSD with AVX-512 VNNI, VPMADDUBSW with AVX2, the same
-// integers and float32 operations in plain Go), as llama.cpp computes
-// them. q4_0, q4_K, q5_K and q6_K weights (quants.go) are not even copied:
+// vectors of weights (AVX-512: 8 rows × 32 columns in tile_amd64.s, written
+// straight to the result through masks). Attention's MatMulT reads its
+// keys in place for short query blocks (16-wide dot products, tileT) and
+// packs them into panels only when enough rows share the packing; its
+// Softmax is one assembly routine (softmax_amd64.s). f16 weights stay half
+// floats in those panels and are converted in registers by their tile
+// (f16.go; VCVTPH2PS in f16_amd64.s), every level computing the same FMAs
+// in the same order, bit for bit. q8_0 weights stay quantized and meet
+// activations quantized to q8_0 blocks once per product, in exact int8 dot
+// products (q8dot.go: VPDPBUSD with AVX-512 VNNI, VPMADDUBSW with AVX2,
+// the same integers and float32 operations in plain Go), as llama.cpp
+// computes them. q4_0, q4_K, q5_K and q6_K weights (quants.go) are not even copied:
 // they are read in place from the file's mapping and decoded one panel at
 // a time into a per-worker scratch buffer: the K-quants to int8 for the
 // same int8 tiles, with activations quantized to q8_K as llama.cpp does
@@ -21,8 +25,14 @@
 // does, for the float tile kernel.
 //
 // Fast paths use Go's experimental simd/archsimd package and are built only
-// with GOEXPERIMENT=simd on amd64 (files *_simd.go, and q8dot_amd64.s for
-// VPDPBUSD, which archsimd does not offer yet); the CPU's features are
+// with GOEXPERIMENT=simd on amd64 (files *_simd.go, and *_amd64.s for
+// VPDPBUSD, which archsimd does not offer yet, and for kernels that need
+// all 32 vector registers or masked tails); every archsimd kernel ends with
+// archsimd.ClearAVXUpperBits (VZEROUPPER), because the compiler emits none
+// and Go's scalar float code is SSE: on the Sapphire Rapids machine it was
+// measured on, each SSE instruction after AVX-512 code with the upper
+// halves dirty cost a state transition, ~300 ns per call of a 16-float
+// Axpy against 9 ns with the upper halves cleared. The CPU's features are
 // detected at run time and pick AVX-512, AVX2 or the portable pure-Go code,
 // which is also what every other build gets (files *_portable.go). Features
 // says which path runs. Large kernels split their work over a small

@@ -62,7 +62,7 @@ func (l *linearF16) Forward(dst, x []float32, rows int) {
 	// way, so that the same file gives the same logits.
 	buf := getScratch(rows * k)
 	defer scratch.Put(buf)
-	roundActs(*buf, x[:rows*k], roundHalf)
+	roundHalves(*buf, x[:rows*k])
 	x = *buf
 	size := k * panelCols
 	forEachTile(rows, k, n, func(p, r0, r1 int) {
@@ -74,6 +74,8 @@ func (l *linearF16) Forward(dst, x []float32, rows int) {
 		}
 	})
 }
+
+func roundHalvesPortable(dst, x []float32) { roundActs(dst, x, roundHalf) }
 
 // f16TilePortable is the f16 tile with its rows in groups of four (rows
 // past nrows repeat the group's first, computed, never stored): per input

@@ -4,13 +4,15 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// f16ArchUse picks the f16 tile of level l (called by archUse). AVX-512
-// converts halves itself; the AVX2 kernel needs F16C, which archsimd does
-// not report, so without it AVX2 keeps the portable tile.
+// f16ArchUse picks the f16 tile of level l (called by archUse), and with
+// AVX-512 the rounding of activations to halves. AVX-512 converts halves
+// itself; the AVX2 kernel needs F16C, which archsimd does not report, so
+// without it AVX2 keeps the portable tile.
 func f16ArchUse(l level) {
 	switch l {
 	case levelAVX512:
 		f16Tile = f16TileAVX512
+		roundHalves = roundHalvesAVX512
 	case levelAVX2:
 		if cpu.X86.HasF16C {
 			f16Tile = f16TileAVX2
@@ -18,7 +20,7 @@ func f16ArchUse(l level) {
 	}
 }
 
-// The kernels of f16_amd64.s: rows holds one pointer per row of
+// The tiles of f16_amd64.s: rows holds one pointer per row of
 // activations (4 or 8), w the panel's k rows of 32 halves; out receives
 // the rows of the tile ldo floats apart, 32 or, for the AVX2 kernel, 16
 // columns of each.
@@ -32,6 +34,18 @@ func f16Kernel4x32(out *float32, ldo int, rows **float32, w *uint16, k int)
 //go:noescape
 func f16Kernel4x16AVX2(out *float32, ldo int, rows **float32, w *uint16, k int)
 
+// roundHalvesAsm is roundHalves over n floats in f16_amd64.s.
+//
+//go:noescape
+func roundHalvesAsm(dst, x *float32, n int)
+
+func roundHalvesAVX512(dst, x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	roundHalvesAsm(&dst[:len(x)][0], &x[0], len(x))
+}
+
 // checkF16Tile panics unless every value the f16 tile reads and writes is
 // in bounds, so the kernels can take raw pointers.
 func checkF16Tile(dst []float32, ldd int, a []float32, lda, nrows int, w []uint16, k, ncols int) {
@@ -41,23 +55,11 @@ func checkF16Tile(dst []float32, ldd int, a []float32, lda, nrows int, w []uint1
 	}
 }
 
-// f16RowPointers returns the start of each row of a tile; rows past nrows
-// repeat row 0 (computed, never stored).
-func f16RowPointers(a []float32, lda, nrows int) (rows [f16Rows]*float32) {
-	for r := range rows {
-		rows[r] = &a[0]
-		if r < nrows {
-			rows[r] = &a[r*lda]
-		}
-	}
-	return rows
-}
-
 // f16TileAVX512 runs the 8×32 kernel, or the 4×32 one when at most four
 // rows are left. A whole 8×32 tile is stored straight into dst.
 func f16TileAVX512(dst []float32, ldd int, a []float32, lda, nrows int, w []uint16, k, ncols int) {
 	checkF16Tile(dst, ldd, a, lda, nrows, w, k, ncols)
-	rows := f16RowPointers(a, lda, nrows)
+	rows := tileRowPointers(a, lda, nrows)
 	if nrows == f16Rows && ncols == panelCols {
 		f16Kernel8x32(&dst[0], ldd, &rows[0], &w[0], k)
 		return
@@ -76,7 +78,7 @@ func f16TileAVX512(dst []float32, ldd int, a []float32, lda, nrows int, w []uint
 // broadcasts).
 func f16TileAVX2(dst []float32, ldd int, a []float32, lda, nrows int, w []uint16, k, ncols int) {
 	checkF16Tile(dst, ldd, a, lda, nrows, w, k, ncols)
-	rows := f16RowPointers(a, lda, nrows)
+	rows := tileRowPointers(a, lda, nrows)
 	var out [f16Rows][panelCols]float32
 	for r := 0; r < nrows; r += 4 {
 		f16Kernel4x16AVX2(&out[r][0], panelCols, &rows[r], &w[0], k)

@@ -3,13 +3,17 @@ package kernels
 import "sync"
 
 // A panel is panelCols output columns of a weight matrix stored k-major: row
-// i holds the panelCols weights that multiply input i. The tile kernel keeps
-// panelRows×panelCols accumulators in vector registers (8 of Float32x16);
-// Go's register allocator gives SIMD code 16 vector registers, so a bigger
-// tile spills.
+// i holds the panelCols weights that multiply input i. A tile of the float
+// path is at most tileRows×panelCols outputs of one panel: the AVX-512
+// kernel (tile_amd64.s) keeps them in 16 of its 32 vector registers, which
+// shares each load of a panel row among 8 rows of activations. The kernels
+// written with simd/archsimd (AVX2, and the int8 tiles of q8dot.go) work
+// in panelRows rows: Go's register allocator gives SIMD code 16 vector
+// registers, so a bigger tile spills.
 const (
 	panelCols = 32
 	panelRows = 4
+	tileRows  = 8
 )
 
 // parallelMinFlops is the smallest product worth splitting over threads:
@@ -50,8 +54,8 @@ func gemm(dst, a []float32, rows, k, n int, src panelSource) {
 		b, ldb := src(p, *buf)
 		j0 := p * panelCols
 		nc := min(panelCols, n-j0)
-		for r := r0; r < r1; r += panelRows {
-			nr := min(panelRows, r1-r)
+		for r := r0; r < r1; r += tileRows {
+			nr := min(tileRows, r1-r)
 			tile(dst[r*n+j0:], n, a[r*k:], k, nr, b, ldb, k, nc)
 		}
 		scratch.Put(buf)
@@ -69,7 +73,7 @@ func checkOperands(dst, a []float32, rows, k, n int) {
 }
 
 // forEachTile runs task(p, r0, r1) for every panel p of the n output
-// columns and every chunk [r0, r1) of the rows (whole tiles of panelRows),
+// columns and every chunk [r0, r1) of the rows (whole tiles of tileRows),
 // on several threads when the product (2·rows·k·n flops) is large enough:
 // a task per panel, the rows split further when there are fewer panels
 // than twice the threads. The float and the int8 products share it.
@@ -84,7 +88,7 @@ func forEachTile(rows, k, n int, task func(p, r0, r1 int)) {
 		rowChunks = (2*th + np - 1) / np
 	}
 	rc := (rows + rowChunks - 1) / rowChunks
-	rc = (rc + panelRows - 1) / panelRows * panelRows
+	rc = (rc + tileRows - 1) / tileRows * tileRows
 	rowChunks = (rows + rc - 1) / rc
 	one := func(t int) {
 		c := t % rowChunks
@@ -129,6 +133,16 @@ func dequantPanelPortable(dst []float32, q []int8, scales []float32, k int) {
 		di := dst[i*panelCols : i*panelCols+panelCols]
 		for j := range di {
 			di[j] = float32(qi[j]) * s[j]
+		}
+	}
+}
+
+// tileTPortable is tileT as one dot product per output.
+func tileTPortable(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, n, k int) {
+	for r := 0; r < nrows; r++ {
+		ar := a[r*lda : r*lda+k]
+		for j := 0; j < n; j++ {
+			dst[r*ldd+j] = dotImpl(ar, b[j*k:(j+1)*k])
 		}
 	}
 }

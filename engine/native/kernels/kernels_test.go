@@ -102,6 +102,67 @@ func TestLinearF32(t *testing.T) {
 	})
 }
 
+// tileShapeRows are row counts around the float tile's heights (4 and 8
+// rows) and past them, so every kernel meets partial tiles.
+var tileShapeRows = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 33}
+
+// TestLinearF32TileShapes checks the float tile at every level on odd
+// shapes: rows around the tile heights, inputs that are no multiple of 4
+// (the kernels' unrolling), partial and whole panels.
+func TestLinearF32TileShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	forEachLevel(t, func(t *testing.T) {
+		withThreads(t, func(t *testing.T) {
+			for _, rows := range tileShapeRows {
+				for _, in := range []int{1, 2, 3, 5, 6, 7, 16, 17, 45, 64, 257} {
+					for _, out := range []int{1, 15, 16, 17, 31, 32, 33, 64, 100} {
+						w, x := randSlice(r, out*in), randSlice(r, rows*in)
+						want, scale := refLinear(w, x, rows, out, in)
+						got := make([]float32, rows*out+1)
+						got[rows*out] = 42 // sentinel: nothing past the result is written
+						NewLinearF32(w, out, in).Forward(got, x, rows)
+						checkProduct(t, fmt.Sprintf("rows=%d in=%d out=%d", rows, in, out), got, want, scale)
+						if got[rows*out] != 42 {
+							t.Fatalf("rows=%d in=%d out=%d: wrote past the result", rows, in, out)
+						}
+					}
+				}
+			}
+		})
+	})
+}
+
+// TestLinearF32FMAOrder checks that the SIMD tiles compute each output as
+// FMAs in order of the inputs from +0, so that their levels agree bit for
+// bit (the portable tile rounds products and sums apart).
+func TestLinearF32FMAOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	forEachLevel(t, func(t *testing.T) {
+		if current == levelPortable {
+			t.Skip("the portable tile does not fuse")
+		}
+		for _, rows := range tileShapeRows {
+			for _, in := range []int{1, 7, 64, 257} {
+				for _, out := range []int{1, 31, 33, 64} {
+					w, x := randSlice(r, out*in), randSlice(r, rows*in)
+					got := make([]float32, rows*out)
+					NewLinearF32(w, out, in).Forward(got, x, rows)
+					for i := range got {
+						ro, o := i/out, i%out
+						var acc float32
+						for j := 0; j < in; j++ {
+							acc = fma32(x[ro*in+j], w[o*in+j], acc)
+						}
+						if math.Float32bits(got[i]) != math.Float32bits(acc) {
+							t.Fatalf("rows=%d in=%d out=%d: element %d = %g, want %g", rows, in, out, i, got[i], acc)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func encodeF16(v float32) uint16 {
 	// Round to nearest through float64; good enough for test data in normal range.
 	b := math.Float32bits(v)
@@ -229,6 +290,37 @@ func randHalves(r *rand.Rand, out, in int) []byte {
 		}
 	}
 	return raw
+}
+
+// TestRoundHalves checks the f16 path's rounding of activations at every
+// level against roundHalf: halves' normals, subnormals, ties, overflow and
+// the specials, at lengths with partial vectors (a NaN as any NaN).
+func TestRoundHalves(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	x := make([]float32, 0, 1<<17)
+	for range 1 << 16 {
+		x = append(x, math.Float32frombits(r.Uint32()))
+		// Around the half range: exponents 2^-26 .. 2^17.
+		x = append(x, math.Float32frombits(r.Uint32()&0x80ffffff|uint32(101+r.IntN(44))<<23))
+	}
+	x = append(x, 65504, 65519.99, 65520, 1e-8, 2.9802322e-08, 2.9802326e-08, 0, float32(math.Copysign(0, -1)),
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	forEachLevel(t, func(t *testing.T) {
+		for _, n := range []int{1, 15, 16, 17, 100, len(x)} {
+			got := make([]float32, n+1)
+			got[n] = 42
+			roundHalves(got[:n], x[:n])
+			for i, v := range x[:n] {
+				w, g := roundHalf(v), got[i]
+				if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+					t.Fatalf("n=%d: roundHalves(%g = %#08x) = %g, want %g", n, v, math.Float32bits(v), g, w)
+				}
+			}
+			if got[n] != 42 {
+				t.Fatalf("n=%d: wrote past the result", n)
+			}
+		}
+	})
 }
 
 // TestDecodeHalves checks the portable f16 tile's decoder against
@@ -393,6 +485,15 @@ func TestMatMul(t *testing.T) {
 	}
 	// b wider than matMulDirectMaxN: MatMul copies its panels.
 	cases = append(cases, shape{5, 7, matMulDirectMaxN + 77}, shape{9, 40, 2 * matMulDirectMaxN})
+	// Attention's shapes: query rows around the tile heights, head sizes
+	// 64 and odd ones, key counts with partial panels and vectors.
+	for _, m := range tileShapeRows {
+		for _, k := range []int{5, 63, 64} {
+			for _, n := range []int{1, 7, 16, 31, 33, 94, 103} {
+				cases = append(cases, shape{m, k, n}, shape{m, n, k})
+			}
+		}
+	}
 	forEachLevel(t, func(t *testing.T) {
 		withThreads(t, func(t *testing.T) {
 			for _, c := range cases {
@@ -492,8 +593,9 @@ func TestRMSNorm(t *testing.T) {
 func TestSoftmax(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
 	forEachLevel(t, func(t *testing.T) {
-		for _, n := range []int{1, 3, 17, 31, 33, 64, 100, 257} {
-			x := randSlice(r, n)
+		for _, n := range []int{1, 3, 15, 16, 17, 31, 32, 33, 64, 94, 100, 103, 257} {
+			row := append(randSlice(r, n), 42) // a sentinel: nothing past x is written
+			x := row[:n]
 			for i := range x {
 				x[i] *= 8 // spread the logits over a wide range
 			}
@@ -517,11 +619,21 @@ func TestSoftmax(t *testing.T) {
 					t.Fatalf("Softmax n=%d: x[%d] = %g, want %g", n, i, x[i], want[i]/sum)
 				}
 			}
+			if row[n] != 42 {
+				t.Fatalf("Softmax n=%d wrote past the row", n)
+			}
 		}
-		x := []float32{float32(math.Inf(-1)), float32(math.Inf(-1))}
-		Softmax(x)
-		if x[0] != 0.5 || x[1] != 0.5 {
-			t.Errorf("Softmax of all -Inf = %v, want uniform", x)
+		for _, n := range []int{1, 2, 16, 17, 40} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(math.Inf(-1))
+			}
+			Softmax(x)
+			for _, v := range x {
+				if v != 1/float32(n) {
+					t.Fatalf("Softmax of %d × -Inf = %v, want uniform", n, x)
+				}
+			}
 		}
 	})
 }

@@ -11,7 +11,7 @@ func MatMul(dst, a, b []float32, m, k, n int) {
 	if len(b) < k*n {
 		panic("kernels: MatMul: b shorter than k×n")
 	}
-	if m < panelRows {
+	if m < matMulAxpyRows {
 		// Too few rows for a tile: stream b once per row with Axpy.
 		if len(dst) < m*n || len(a) < m*k {
 			panic("kernels: MatMul: dst or a too short")
@@ -46,8 +46,17 @@ func MatMul(dst, a, b []float32, m, k, n int) {
 // pages; those panels are copied first.
 const matMulDirectMaxN = 1024
 
+// matMulTDirectMaxB is the most floats of b that MatMulT reads in place
+// for more than panelRows rows: 256 KB, a fifth of the L2 of the CPUs it
+// was measured on (attention's keys: up to 1024 positions of 64).
+const matMulTDirectMaxB = 1 << 16
+
 // MatMulT computes dst (m×n) = a (m×k) · bᵀ, where b is n×k row-major (as
-// keys are stored: one row per position).
+// keys are stored: one row per position). Up to matMulTDirectRows rows
+// (attention's blocks of queries) read b in place, 4 rows at a time, on one
+// thread (each attention head is a task of its own); more rows, a b too
+// big to stay in cache while it is read once per 4 rows, or a big product
+// with threads to share it, transpose b into panels for the tile.
 func MatMulT(dst, a, b []float32, m, k, n int) {
 	if m <= 0 || n <= 0 {
 		return
@@ -55,15 +64,16 @@ func MatMulT(dst, a, b []float32, m, k, n int) {
 	if len(b) < k*n {
 		panic("kernels: MatMulT: b shorter than n×k")
 	}
-	if m < panelRows {
+	if m < panelRows || m < matMulTDirectRows && n*k <= matMulTDirectMaxB && (Threads() == 1 || 2*m*k*n < parallelMinFlops) {
 		if len(dst) < m*n || len(a) < m*k {
 			panic("kernels: MatMulT: dst or a too short")
 		}
-		for r := 0; r < m; r++ {
-			ar := a[r*k : (r+1)*k]
-			for j := 0; j < n; j++ {
-				dst[r*n+j] = dotImpl(ar, b[j*k:(j+1)*k])
-			}
+		if k == 0 {
+			clear(dst[:m*n])
+			return
+		}
+		for r := 0; r < m; r += panelRows {
+			tileT(dst[r*n:], n, a[r*k:], k, min(panelRows, m-r), b, n, k)
 		}
 		return
 	}

@@ -62,34 +62,15 @@ func exp8(x archsimd.Float32x8) archsimd.Float32x8 {
 	return y.Mul(pow2).Masked(keep)
 }
 
+// hsum16 and hsum8 add a vector's lanes in registers: halves, then pairs.
 func hsum16(v archsimd.Float32x16) float32 {
-	var t [16]float32
-	v.Store(&t)
-	var s float32
-	for _, x := range t {
-		s += x
-	}
-	return s
+	return hsum8(v.GetLo().Add(v.GetHi()))
 }
 
 func hsum8(v archsimd.Float32x8) float32 {
-	var t [8]float32
-	v.Store(&t)
-	var s float32
-	for _, x := range t {
-		s += x
-	}
-	return s
-}
-
-func hmax16(v archsimd.Float32x16) float32 {
-	var t [16]float32
-	v.Store(&t)
-	m := t[0]
-	for _, x := range t[1:] {
-		m = max(m, x)
-	}
-	return m
+	q := v.GetLo().Add(v.GetHi())
+	q = q.AddPairs(q)
+	return q.AddPairs(q).GetElem(0)
 }
 
 func hmax8(v archsimd.Float32x8) float32 {
@@ -120,7 +101,9 @@ func dotAVX512(a, b []float32) float32 {
 	if i < len(a) {
 		s1 = archsimd.LoadFloat32x16SlicePart(a[i:]).MulAdd(archsimd.LoadFloat32x16SlicePart(b[i:]), s1)
 	}
-	return hsum16(s0.Add(s1).Add(s2.Add(s3)))
+	sum := hsum16(s0.Add(s1).Add(s2.Add(s3)))
+	archsimd.ClearAVXUpperBits()
+	return sum
 }
 
 func axpyAVX512(alpha float32, x, y []float32) {
@@ -133,6 +116,7 @@ func axpyAVX512(alpha float32, x, y []float32) {
 	if i < len(x) {
 		archsimd.LoadFloat32x16SlicePart(x[i:]).MulAdd(av, archsimd.LoadFloat32x16SlicePart(y[i:])).StoreSlicePart(y[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func scaleAVX512(x []float32, s float32) {
@@ -144,6 +128,7 @@ func scaleAVX512(x []float32, s float32) {
 	if i < len(x) {
 		archsimd.LoadFloat32x16SlicePart(x[i:]).Mul(sv).StoreSlicePart(x[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func addAVX512(dst, x []float32) {
@@ -155,6 +140,17 @@ func addAVX512(dst, x []float32) {
 	if i < len(x) {
 		archsimd.LoadFloat32x16SlicePart(dst[i:]).Add(archsimd.LoadFloat32x16SlicePart(x[i:])).StoreSlicePart(dst[i:])
 	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// rmsScale is RMSNorm's 1/sqrt(ss/n + eps), in float64, for a sum of
+// squares ss. It is scalar (SSE) code, kept out of line so that none of
+// it is scheduled before the caller's ClearAVXUpperBits: SSE after AVX-512
+// with dirty upper halves costs a state transition each time.
+//
+//go:noinline
+func rmsScale(ss float32, n int, eps float32) float32 {
+	return float32(1 / math.Sqrt(float64(ss)/float64(n)+float64(eps)))
 }
 
 func rmsNormAVX512(dst, x, weight []float32, eps float32) {
@@ -168,8 +164,9 @@ func rmsNormAVX512(dst, x, weight []float32, eps float32) {
 		v := archsimd.LoadFloat32x16SlicePart(x[i:])
 		s0 = v.MulAdd(v, s0)
 	}
-	ss := float64(hsum16(s0.Add(s1)))
-	sv := archsimd.BroadcastFloat32x16(float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps))))
+	ss := hsum16(s0.Add(s1))
+	archsimd.ClearAVXUpperBits() // rmsScale is SSE code
+	sv := archsimd.BroadcastFloat32x16(rmsScale(ss, len(x), eps))
 	for i = 0; i < len(x); i += 16 {
 		v := archsimd.LoadFloat32x16SlicePart(x[i:]).Mul(sv)
 		if weight != nil {
@@ -177,43 +174,32 @@ func rmsNormAVX512(dst, x, weight []float32, eps float32) {
 		}
 		v.StoreSlicePart(dst[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func expAVX512(x []float32) {
 	for i := 0; i < len(x); i += 16 {
 		exp16(archsimd.LoadFloat32x16SlicePart(x[i:])).StoreSlicePart(x[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
+// softmaxAVX512Asm is the AVX-512 softmax of softmax_amd64.s over x[:n],
+// n ≥ 1; it returns false, x untouched, when every entry is -Inf.
+//
+//go:noescape
+func softmaxAVX512Asm(x *float32, n int) (ok bool)
+
+// softmaxAVX512 runs softmax_amd64.s. On attention's short rows (16 to
+// 1024 scores) the archsimd version spent most of its time outside its
+// full vectors: scalar (SSE) tails and reductions through memory, each SSE
+// instruction after dirty 512-bit registers a state transition. There the
+// last partial vector is masked, the reductions stay in registers and no
+// SSE code runs.
 func softmaxAVX512(x []float32) {
-	mv := archsimd.BroadcastFloat32x16(float32(math.Inf(-1)))
-	i := 0
-	for ; i+16 <= len(x); i += 16 {
-		mv = mv.Max(archsimd.LoadFloat32x16Slice(x[i:]))
-	}
-	m := hmax16(mv)
-	for _, v := range x[i:] {
-		m = max(m, v)
-	}
-	if math.IsInf(float64(m), -1) {
+	if !softmaxAVX512Asm(&x[0], len(x)) {
 		uniform(x)
-		return
 	}
-	mv = archsimd.BroadcastFloat32x16(m)
-	var sv archsimd.Float32x16
-	for i = 0; i+16 <= len(x); i += 16 {
-		e := exp16(archsimd.LoadFloat32x16Slice(x[i:]).Sub(mv))
-		e.StoreSlice(x[i:])
-		sv = sv.Add(e)
-	}
-	sum := hsum16(sv)
-	if i < len(x) {
-		exp16(archsimd.LoadFloat32x16SlicePart(x[i:]).Sub(mv)).StoreSlicePart(x[i:])
-		for _, v := range x[i:] {
-			sum += v
-		}
-	}
-	scaleAVX512(x, 1/sum)
 }
 
 // siluMulAVX512 computes g / (1 + e^-g) * u; the reciprocal is a 14-bit
@@ -237,6 +223,7 @@ func siluMulAVX512(gate, up []float32) {
 		r = r.Mul(two.Sub(d.Mul(r)))
 		g.Mul(r).Mul(archsimd.LoadFloat32x16SlicePart(up[i:])).StoreSlicePart(gate[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func ropeHalvesAVX512(x, cos, sin []float32) {
@@ -249,6 +236,7 @@ func ropeHalvesAVX512(x, cos, sin []float32) {
 		x0.Mul(c).Sub(x1.Mul(s)).StoreSlicePart(lo[i:])
 		x0.MulAdd(s, x1.Mul(c)).StoreSlicePart(hi[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // ---- AVX2 ----
@@ -267,6 +255,7 @@ func dotAVX2(a, b []float32) float32 {
 		s0 = archsimd.LoadFloat32x8Slice(a[i:]).MulAdd(archsimd.LoadFloat32x8Slice(b[i:]), s0)
 	}
 	sum := hsum8(s0.Add(s1).Add(s2.Add(s3)))
+	archsimd.ClearAVXUpperBits() // the scalar code below is SSE
 	for ; i < len(a); i++ {
 		sum += a[i] * b[i]
 	}
@@ -280,6 +269,7 @@ func axpyAVX2(alpha float32, x, y []float32) {
 	for ; i+8 <= len(x); i += 8 {
 		archsimd.LoadFloat32x8Slice(x[i:]).MulAdd(av, archsimd.LoadFloat32x8Slice(y[i:])).StoreSlice(y[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	axpyPortable(alpha, x[i:], y[i:])
 }
 
@@ -289,6 +279,7 @@ func scaleAVX2(x []float32, s float32) {
 	for ; i+8 <= len(x); i += 8 {
 		archsimd.LoadFloat32x8Slice(x[i:]).Mul(sv).StoreSlice(x[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	scalePortable(x[i:], s)
 }
 
@@ -298,6 +289,7 @@ func addAVX2(dst, x []float32) {
 	for ; i+8 <= len(x); i += 8 {
 		archsimd.LoadFloat32x8Slice(dst[i:]).Add(archsimd.LoadFloat32x8Slice(x[i:])).StoreSlice(dst[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	addPortable(dst[i:], x[i:])
 }
 
@@ -309,6 +301,7 @@ func rmsNormAVX2(dst, x, weight []float32, eps float32) {
 		s0, s1 = v0.MulAdd(v0, s0), v1.MulAdd(v1, s1)
 	}
 	ss := float64(hsum8(s0.Add(s1)))
+	archsimd.ClearAVXUpperBits() // the scalar code below is SSE
 	for _, v := range x[i:] {
 		ss += float64(v) * float64(v)
 	}
@@ -321,6 +314,7 @@ func rmsNormAVX2(dst, x, weight []float32, eps float32) {
 		}
 		v.StoreSlice(dst[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 	for ; i < len(x); i++ {
 		v := x[i] * scale
 		if weight != nil {
@@ -334,6 +328,7 @@ func expAVX2(x []float32) {
 	for i := 0; i < len(x); i += 8 {
 		exp8(archsimd.LoadFloat32x8SlicePart(x[i:])).StoreSlicePart(x[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func softmaxAVX2(x []float32) {
@@ -343,6 +338,7 @@ func softmaxAVX2(x []float32) {
 		mv = mv.Max(archsimd.LoadFloat32x8Slice(x[i:]))
 	}
 	m := hmax8(mv)
+	archsimd.ClearAVXUpperBits() // the scalar code below is SSE
 	for _, v := range x[i:] {
 		m = max(m, v)
 	}
@@ -358,8 +354,10 @@ func softmaxAVX2(x []float32) {
 		sv = sv.Add(e)
 	}
 	sum := hsum8(sv)
+	archsimd.ClearAVXUpperBits()
 	if i < len(x) {
 		exp8(archsimd.LoadFloat32x8SlicePart(x[i:]).Sub(mv)).StoreSlicePart(x[i:])
+		archsimd.ClearAVXUpperBits()
 		for _, v := range x[i:] {
 			sum += v
 		}
@@ -376,6 +374,7 @@ func siluMulAVX2(gate, up []float32) {
 		e := exp8(zero.Sub(g))
 		g.Div(one.Add(e)).Mul(archsimd.LoadFloat32x8SlicePart(up[i:])).StoreSlicePart(gate[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func ropeHalvesAVX2(x, cos, sin []float32) {
@@ -388,6 +387,7 @@ func ropeHalvesAVX2(x, cos, sin []float32) {
 		x0.Mul(c).Sub(x1.Mul(s)).StoreSlicePart(lo[i:])
 		x0.MulAdd(s, x1.Mul(c)).StoreSlicePart(hi[i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // Index vectors for rotating adjacent pairs: dup spreads cos/sin value i
@@ -414,6 +414,7 @@ func ropePairsAVX512(x, cos, sin []float32) {
 		v := archsimd.LoadFloat32x16SlicePart(x[2*i:])
 		v.Permute(swap).MulAdd(s, v.Mul(c)).StoreSlicePart(x[2*i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // ropePairsAVX2 rotates 4 pairs per step, as ropePairsAVX512.
@@ -430,4 +431,5 @@ func ropePairsAVX2(x, cos, sin []float32) {
 		v := archsimd.LoadFloat32x8SlicePart(x[2*i:])
 		v.Permute(swap).MulAdd(s, v.Mul(c)).StoreSlicePart(x[2*i:])
 	}
+	archsimd.ClearAVXUpperBits()
 }

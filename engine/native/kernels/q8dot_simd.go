@@ -111,6 +111,7 @@ func q8TileAVX2(out *[panelRows][panelCols]float32, aq []int8, am []q8Meta, k, b
 		f2.Store((*[8]float32)(out[2][c:]))
 		f3.Store((*[8]float32)(out[3][c:]))
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func checkQuantRow(q []int8, meta []q8Meta, x []float32) {

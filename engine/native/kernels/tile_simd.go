@@ -22,6 +22,9 @@ func archUse(l level) {
 	switch l {
 	case levelAVX512:
 		tile = tileAVX512
+		tileT = tileTAVX512
+		matMulTDirectRows = 64
+		matMulAxpyRows = 2
 		dequantPanel = dequantPanelAVX512
 		dotImpl = dotAVX512
 		axpyImpl = axpyAVX512
@@ -60,7 +63,7 @@ func f32at(p unsafe.Pointer, off int) float32         { return *(*float32)(unsaf
 // checkTile panics unless every float the tile reads and writes is in bounds,
 // so the loops below can index with unsafe pointers.
 func checkTile(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {
-	if nrows < 1 || nrows > panelRows || ncols < 1 || ncols > panelCols || k < 1 ||
+	if nrows < 1 || nrows > tileRows || ncols < 1 || ncols > panelCols || k < 1 ||
 		len(dst) < (nrows-1)*ldd+ncols || len(a) < (nrows-1)*lda+k || len(b) < (k-1)*ldb+panelCols {
 		panic("kernels: tile out of bounds")
 	}
@@ -83,15 +86,54 @@ func rowPointers(a []float32, lda, nrows int) (p0, p1, p2, p3 unsafe.Pointer) {
 	return
 }
 
-// tileAVX512 is the 4×32 tile: per input i it broadcasts one value of each
-// of the 4 rows and multiplies it into the two 16-wide halves of the panel
-// row, 8 accumulators in all.
+// tileRowPointers returns the start of each of the 8 rows of a tile for
+// the assembly kernels; rows past nrows repeat row 0 (computed, never
+// stored).
+func tileRowPointers(a []float32, lda, nrows int) (rows [tileRows]*float32) {
+	for r := range rows {
+		rows[r] = &a[0]
+		if r < nrows {
+			rows[r] = &a[r*lda]
+		}
+	}
+	return rows
+}
+
+// The kernels of tile_amd64.s: rows holds 8 (or 4) pointers to rows of
+// activations, b the panel's k rows of 32 floats, ldb floats apart; they
+// store the first nrows rows and ncols columns of the tile into dst, ldd
+// floats apart.
+//
+//go:noescape
+func f32Kernel8x32(dst *float32, ldd int, rows **float32, nrows int, b *float32, ldb, k, ncols int)
+
+//go:noescape
+func f32Kernel4x32(dst *float32, ldd int, rows **float32, nrows int, b *float32, ldb, k, ncols int)
+
+//go:noescape
+func f32DotT4x4(dst *float32, ldd int, rows **float32, nrows int, b *float32, n, k int)
+
+// tileTAVX512 runs f32DotT4x4 over all n rows of b.
+func tileTAVX512(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, n, k int) {
+	if nrows < 1 || nrows > panelRows || n < 1 || k < 1 ||
+		len(dst) < (nrows-1)*ldd+n || len(a) < (nrows-1)*lda+k || len(b) < n*k {
+		panic("kernels: tileT out of bounds")
+	}
+	rows := tileRowPointers(a, lda, nrows)
+	f32DotT4x4(&dst[0], ldd, &rows[0], nrows, &b[0], n, k)
+}
+
+// tileAVX512 runs the 8×32 kernel, or the 4×32 one when at most four rows
+// are left. Both store straight into dst, masking a partial tile's
+// columns.
 func tileAVX512(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {
 	checkTile(dst, ldd, a, lda, nrows, b, ldb, k, ncols)
-	p0, p1, p2, p3 := rowPointers(a, lda, nrows)
-	var out [panelRows][panelCols]float32
-	kernel4x32(&out, p0, p1, p2, p3, unsafe.Pointer(&b[0]), ldb*4, k)
-	storeTile(dst, ldd, out[:], nrows, ncols)
+	rows := tileRowPointers(a, lda, nrows)
+	if nrows <= 4 {
+		f32Kernel4x32(&dst[0], ldd, &rows[0], nrows, &b[0], ldb, k, ncols)
+		return
+	}
+	f32Kernel8x32(&dst[0], ldd, &rows[0], nrows, &b[0], ldb, k, ncols)
 }
 
 // storeTile copies the first nrows×ncols of a tile's outputs to dst.
@@ -107,91 +149,27 @@ func storeTile(dst []float32, ldd int, out [][panelCols]float32, nrows, ncols in
 	}
 }
 
-// kernel4x32 is the inner loop of tileAVX512, kept to few integer values so
-// none of them spill. It is unrolled by two: the FMA's result replaces its
-// first operand, so every step ends with register moves that unrolling
-// halves.
-func kernel4x32(out *[panelRows][panelCols]float32, p0, p1, p2, p3, pb unsafe.Pointer, stride, k int) {
-	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x16
-	for ; k >= 2; k -= 2 {
-		b0 := archsimd.LoadFloat32x16(f32x16at(pb, 0))
-		b1 := archsimd.LoadFloat32x16(f32x16at(pb, 64))
-		a0 := archsimd.BroadcastFloat32x16(f32at(p0, 0))
-		a1 := archsimd.BroadcastFloat32x16(f32at(p1, 0))
-		a2 := archsimd.BroadcastFloat32x16(f32at(p2, 0))
-		a3 := archsimd.BroadcastFloat32x16(f32at(p3, 0))
-		c00 = a0.MulAdd(b0, c00)
-		c01 = a0.MulAdd(b1, c01)
-		c10 = a1.MulAdd(b0, c10)
-		c11 = a1.MulAdd(b1, c11)
-		c20 = a2.MulAdd(b0, c20)
-		c21 = a2.MulAdd(b1, c21)
-		c30 = a3.MulAdd(b0, c30)
-		c31 = a3.MulAdd(b1, c31)
-		b0 = archsimd.LoadFloat32x16(f32x16at(pb, stride))
-		b1 = archsimd.LoadFloat32x16(f32x16at(pb, stride+64))
-		a0 = archsimd.BroadcastFloat32x16(f32at(p0, 4))
-		a1 = archsimd.BroadcastFloat32x16(f32at(p1, 4))
-		a2 = archsimd.BroadcastFloat32x16(f32at(p2, 4))
-		a3 = archsimd.BroadcastFloat32x16(f32at(p3, 4))
-		c00 = a0.MulAdd(b0, c00)
-		c01 = a0.MulAdd(b1, c01)
-		c10 = a1.MulAdd(b0, c10)
-		c11 = a1.MulAdd(b1, c11)
-		c20 = a2.MulAdd(b0, c20)
-		c21 = a2.MulAdd(b1, c21)
-		c30 = a3.MulAdd(b0, c30)
-		c31 = a3.MulAdd(b1, c31)
-		if k > 2 { // advance only while still inside the operands
-			pb = unsafe.Add(pb, 2*stride)
-			p0, p1, p2, p3 = unsafe.Add(p0, 8), unsafe.Add(p1, 8), unsafe.Add(p2, 8), unsafe.Add(p3, 8)
-		} else {
-			pb = unsafe.Add(pb, stride)
-			p0, p1, p2, p3 = unsafe.Add(p0, 4), unsafe.Add(p1, 4), unsafe.Add(p2, 4), unsafe.Add(p3, 4)
-		}
-	}
-	if k == 1 {
-		b0 := archsimd.LoadFloat32x16(f32x16at(pb, 0))
-		b1 := archsimd.LoadFloat32x16(f32x16at(pb, 64))
-		a0 := archsimd.BroadcastFloat32x16(f32at(p0, 0))
-		a1 := archsimd.BroadcastFloat32x16(f32at(p1, 0))
-		a2 := archsimd.BroadcastFloat32x16(f32at(p2, 0))
-		a3 := archsimd.BroadcastFloat32x16(f32at(p3, 0))
-		c00 = a0.MulAdd(b0, c00)
-		c01 = a0.MulAdd(b1, c01)
-		c10 = a1.MulAdd(b0, c10)
-		c11 = a1.MulAdd(b1, c11)
-		c20 = a2.MulAdd(b0, c20)
-		c21 = a2.MulAdd(b1, c21)
-		c30 = a3.MulAdd(b0, c30)
-		c31 = a3.MulAdd(b1, c31)
-	}
-	c00.Store((*[16]float32)(out[0][:16]))
-	c01.Store((*[16]float32)(out[0][16:]))
-	c10.Store((*[16]float32)(out[1][:16]))
-	c11.Store((*[16]float32)(out[1][16:]))
-	c20.Store((*[16]float32)(out[2][:16]))
-	c21.Store((*[16]float32)(out[2][16:]))
-	c30.Store((*[16]float32)(out[3][:16]))
-	c31.Store((*[16]float32)(out[3][16:]))
-}
-
-// tileAVX2 covers the 4×32 tile in two 4×16 halves of 8 Float32x8
-// accumulators each (AVX2 has 16 registers of 8 floats).
+// tileAVX2 covers the tile in 4×16 blocks, four rows at a time, of 8
+// Float32x8 accumulators each (AVX2 has 16 registers of 8 floats).
 func tileAVX2(dst []float32, ldd int, a []float32, lda, nrows int, b []float32, ldb, k, ncols int) {
 	checkTile(dst, ldd, a, lda, nrows, b, ldb, k, ncols)
-	p0, p1, p2, p3 := rowPointers(a, lda, nrows)
-	var out [panelRows][panelCols]float32
 	pb := unsafe.Pointer(&b[0])
-	kernel4x16(&out, 0, p0, p1, p2, p3, pb, ldb*4, k)
-	if ncols > 16 {
-		kernel4x16(&out, 16, p0, p1, p2, p3, unsafe.Add(pb, 64), ldb*4, k)
+	for g := 0; g < nrows; g += panelRows {
+		nr := min(panelRows, nrows-g)
+		p0, p1, p2, p3 := rowPointers(a[g*lda:], lda, nr)
+		var out [panelRows][panelCols]float32
+		kernel4x16(&out, 0, p0, p1, p2, p3, pb, ldb*4, k)
+		if ncols > 16 {
+			kernel4x16(&out, 16, p0, p1, p2, p3, unsafe.Add(pb, 64), ldb*4, k)
+		}
+		archsimd.ClearAVXUpperBits() // storeTile copies with SSE
+		storeTile(dst[g*ldd:], ldd, out[:], nr, ncols)
 	}
-	storeTile(dst, ldd, out[:], nrows, ncols)
 }
 
-// kernel4x16 is tileAVX2's inner loop over one 16-column half (col), in
-// the shape of kernel4x32.
+// kernel4x16 is tileAVX2's inner loop over one 16-column half (col): per
+// input it broadcasts one value of each of the 4 rows and multiplies it
+// into the half's two 8-wide vectors.
 func kernel4x16(out *[panelRows][panelCols]float32, col int, p0, p1, p2, p3, pb unsafe.Pointer, stride, k int) {
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 	for ; k > 0; k-- {
@@ -243,6 +221,7 @@ func dequantPanelAVX512(dst []float32, q []int8, scales []float32, k int) {
 			q1.ExtendToInt32().ConvertToFloat32().Mul(s1).Store(f32x16at(pd, i*128+64))
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 func dequantPanelAVX2(dst []float32, q []int8, scales []float32, k int) {
@@ -261,4 +240,5 @@ func dequantPanelAVX2(dst []float32, q []int8, scales []float32, k int) {
 			}
 		}
 	}
+	archsimd.ClearAVXUpperBits()
 }
