@@ -14,13 +14,7 @@
 // place rather than packed into panels.
 
 #include "textflag.h"
-
-// ZERO2(a, b) clears two accumulators.
-#define ZERO2(a, b) VPXORD a, a, a; VPXORD b, b, b
-
-// FMAROW(p, lo, hi): one tile row's FMAs of the panel row (Z16, Z17) with
-// the activation at p+CX broadcast.
-#define FMAROW(p, lo, hi) VFMADD231PS.BCST (p)(CX*1), Z16, lo; VFMADD231PS.BCST (p)(CX*1), Z17, hi
+#include "tile_amd64.h"
 
 // STOREROW(lo, hi) stores one tile row through the column masks K1, K2 at
 // DI, then steps DI to the next row (stride DX) unless it was the last of
