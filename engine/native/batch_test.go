@@ -61,6 +61,42 @@ func holdRounds(t *testing.T, d *Denoiser) (release func(n int)) {
 	}
 }
 
+// inOneBatch runs reqs on d at once (ctxs[i] for request i; nil: a
+// background context), all joining d's first round, and returns their
+// results and errors.
+func inOneBatch(t *testing.T, d *Denoiser, ctxs []context.Context, reqs []engine.Request) ([]engine.Result, []error) {
+	t.Helper()
+	got, errs := make([]engine.Result, len(reqs)), make([]error, len(reqs))
+	var wg sync.WaitGroup
+	release := holdRounds(t, d)
+	for i, req := range reqs {
+		ctx := context.Background()
+		if i < len(ctxs) && ctxs[i] != nil {
+			ctx = ctxs[i]
+		}
+		wg.Go(func() { got[i], errs[i] = d.Infill(ctx, req) })
+	}
+	release(len(reqs))
+	wg.Wait()
+	return got, errs
+}
+
+// sameAsAlone checks batched results against the same requests' alone,
+// elapsed times aside.
+func sameAsAlone(t *testing.T, got, want []engine.Result, errs []error) {
+	t.Helper()
+	for i := range want {
+		if errs[i] != nil {
+			t.Errorf("request %d: %v", i, errs[i])
+			continue
+		}
+		got[i].Elapsed, want[i].Elapsed = 0, 0
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("request %d: batched %+v\nalone %+v", i, got[i].Candidates, want[i].Candidates)
+		}
+	}
+}
+
 // TestBatchedFillsMatchAlone: requests stepped together in one batch get
 // exactly the fills, log-probabilities and step counts they get one at a
 // time, for both architectures and every weight path the batch crosses.
@@ -78,28 +114,11 @@ func TestBatchedFillsMatchAlone(t *testing.T) {
 			for i, req := range reqs {
 				want[i] = infill(t, alone, req)
 			}
-			got := make([]engine.Result, len(reqs))
-			var wg sync.WaitGroup
-			release := holdRounds(t, batched)
-			for i, req := range reqs {
-				wg.Go(func() {
-					var err error
-					if got[i], err = batched.Infill(context.Background(), req); err != nil {
-						t.Errorf("request %d: %v", i, err)
-					}
-				})
-			}
-			release(len(reqs))
-			wg.Wait()
+			got, errs := inOneBatch(t, batched, nil, reqs)
 			if batched.widest != 4 {
 				t.Errorf("at most %d requests stepped together, want 4", batched.widest)
 			}
-			for i := range reqs {
-				got[i].Elapsed, want[i].Elapsed = 0, 0
-				if !reflect.DeepEqual(got[i], want[i]) {
-					t.Errorf("request %d: batched %+v\nalone %+v", i, got[i].Candidates, want[i].Candidates)
-				}
-			}
+			sameAsAlone(t, got, want, errs)
 		})
 	}
 }
@@ -120,40 +139,20 @@ func TestBatchCancelAndClose(t *testing.T) {
 	long := engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 16),
 		Opts:    engine.Options{Algorithm: engine.LowConfidence, Steps: 16, ExactLength: true},
 		Observe: func(engine.Step) { cancel() }}
-	got := make([]engine.Result, len(reqs))
-	var wg sync.WaitGroup
-	var cancelled error
-	release := holdRounds(t, d)
-	wg.Go(func() { _, cancelled = d.Infill(ctx, long) })
-	for i, req := range reqs {
-		wg.Go(func() {
-			var err error
-			if got[i], err = d.Infill(context.Background(), req); err != nil {
-				t.Errorf("request %d: %v", i, err)
-			}
-		})
+	got, errs := inOneBatch(t, d, []context.Context{ctx}, append([]engine.Request{long}, reqs...))
+	if !errors.Is(errs[0], context.Canceled) {
+		t.Errorf("the cancelled request: error %v, want context.Canceled", errs[0])
 	}
-	release(len(reqs) + 1)
-	wg.Wait()
-	if !errors.Is(cancelled, context.Canceled) {
-		t.Errorf("the cancelled request: error %v, want context.Canceled", cancelled)
-	}
-	for i := range reqs {
-		got[i].Elapsed, want[i].Elapsed = 0, 0
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Errorf("request %d beside a cancelled one: %+v, alone %+v", i, got[i].Candidates, want[i].Candidates)
-		}
-	}
+	sameAsAlone(t, got[1:], want, errs[1:])
 
 	// Close while two requests wait for their first round.
-	errs := make([]error, 2)
-	release = holdRounds(t, d)
-	for i := range errs {
-		wg.Go(func() { _, errs[i] = d.Infill(context.Background(), reqs[i]) })
-	}
-	release(len(errs))
-	go d.Close()
-	wg.Wait()
+	var closed sync.WaitGroup
+	closed.Go(func() {
+		time.Sleep(time.Millisecond)
+		d.Close()
+	})
+	_, errs = inOneBatch(t, d, nil, reqs[:2])
+	closed.Wait()
 	for i, err := range errs {
 		if err != nil && !errors.Is(err, errClosed) {
 			t.Errorf("request %d at Close: %v, want a result or %v", i, err, errClosed)
@@ -209,29 +208,10 @@ func TestBatchSurvivesAPanic(t *testing.T) {
 		want[i] = infill(t, d, req)
 	}
 	bad := engine.Request{Segments: lineCanvas(goPrefix, goSuffix, 8), Observe: func(engine.Step) { panic("observer bug") }}
-	got := make([]engine.Result, len(reqs))
-	var badErr error
-	var wg sync.WaitGroup
-	release := holdRounds(t, d)
-	wg.Go(func() { _, badErr = d.Infill(context.Background(), bad) })
-	for i, req := range reqs {
-		wg.Go(func() {
-			var err error
-			if got[i], err = d.Infill(context.Background(), req); err != nil {
-				t.Errorf("request %d: %v", i, err)
-			}
-		})
+	got, errs := inOneBatch(t, d, nil, append([]engine.Request{bad}, reqs...))
+	if errs[0] == nil || !strings.Contains(errs[0].Error(), "observer bug") {
+		t.Errorf("the panicking request: error %v, want one naming the panic", errs[0])
 	}
-	release(len(reqs) + 1)
-	wg.Wait()
-	if badErr == nil || !strings.Contains(badErr.Error(), "observer bug") {
-		t.Errorf("the panicking request: error %v, want one naming the panic", badErr)
-	}
-	for i := range reqs {
-		got[i].Elapsed, want[i].Elapsed = 0, 0
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Errorf("request %d beside a panicking one: %+v, alone %+v", i, got[i].Candidates, want[i].Candidates)
-		}
-	}
+	sameAsAlone(t, got[1:], want, errs[1:])
 	infill(t, d, reqs[0]) // still serving
 }
