@@ -21,7 +21,7 @@ class PretokenizerTest(unittest.TestCase):
         try:
             import regex
         except ImportError:
-            self.skipTest("python3-regex not installed")
+            self.skipTest("regex not installed: apt-get install python3-regex (and run with /usr/bin/python3)")
         pat = regex.compile(bpe.QWEN2_PATTERN)
         for s in TRICKY:
             self.assertEqual(bpe.pretokenize_pure(s), pat.findall(s), repr(s))

@@ -79,7 +79,7 @@ class FilterTest(unittest.TestCase):
         try:
             import numpy as np
         except ImportError:
-            self.skipTest("numpy not installed: run with /usr/bin/python3")
+            self.skipTest("numpy not installed: apt-get install python3-numpy (and run with /usr/bin/python3)")
         with tempfile.TemporaryDirectory() as d:
             a = np.arange(10_000, dtype=np.uint16)
             b = np.arange(7, dtype=np.uint16)

@@ -104,7 +104,7 @@ class ExportTest(unittest.TestCase):
         try:
             import torch
         except ImportError:
-            self.skipTest("no torch")
+            self.skipTest("torch not installed: apt-get install python3-torch (and run with /usr/bin/python3)")
         import bpe
         import export
         import model as modellib

@@ -30,9 +30,9 @@ func init() {
 	})
 	register(&command{
 		name: "bench model",
-		summary: "time the native engine's denoising steps: a full forward pass over the canvas and a cached\n" +
-			"step over a 16-slot hole, in ms, with GFLOP/s and the share of the measured FMA peak\n" +
-			"(like llama-bench); --json prints {\"results\": [{\"canvas\", \"ms_forward\", \"ms_cached_step\", \"gflops\"}, …]}",
+		summary: "time the native engine's denoising steps, in ms, with GFLOP/s (like llama-bench)\n" +
+			"Each canvas size gets a full forward pass and a cached step over a 16-slot hole, with the\n" +
+			"share of the measured FMA peak; --json prints {\"results\": [{\"canvas\", \"ms_forward\", \"ms_cached_step\", \"gflops\"}, …]}",
 		usage: "[--model PATH] [--canvas 128,256] [--threads N] [--json]",
 		run:   runBenchModel,
 	})
