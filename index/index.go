@@ -44,6 +44,9 @@ type Options struct {
 	MaxFiles   int
 	MaxBytes   int64
 	MaxWatches int
+	// Budget, when set, holds caps shared with the other indexes given
+	// the same Budget, on top of the caps above.
+	Budget *Budget
 }
 
 // The caps an index has unless Options set others: room for a large
@@ -84,6 +87,10 @@ type Index struct {
 	done  sync.WaitGroup
 	// hit marks the caps of Options reached so far, by limit.
 	hit [numLimits]atomic.Bool
+	// claimFiles and claimBytes are what this index claimed from
+	// opts.Budget; the Budget's mu guards them.
+	claimFiles int
+	claimBytes int64
 
 	// watchMu guards watched: the folders the watcher has, for MaxWatches.
 	watchMu sync.Mutex
@@ -225,6 +232,13 @@ func (ix *Index) Close() error {
 	}
 	ix.done.Wait()
 	ix.closeQueries()
+	if b := ix.opts.Budget; b != nil {
+		b.release(ix)
+		ix.watchMu.Lock()
+		b.giveWatches(len(ix.watched))
+		ix.watched = map[string]bool{}
+		ix.watchMu.Unlock()
+	}
 	return err
 }
 

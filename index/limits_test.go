@@ -165,3 +165,42 @@ func TestDefaultCaps(t *testing.T) {
 		t.Errorf("caps %d files, %d bytes, %d watches; want the defaults", ix.opts.MaxFiles, ix.opts.MaxBytes, ix.opts.MaxWatches)
 	}
 }
+
+// TestBudgetSharedByIndexes: indexes given one Budget (the sessions of one
+// server) share its caps: three indexes of five folders each under a
+// budget of 8 watches and 7 files hold 8 and 7 together, not 15 and 15 (each
+// index used to apply the caps alone), the later ones say the shared cap
+// was hit, and closing an index gives its share back.
+func TestBudgetSharedByIndexes(t *testing.T) {
+	b := NewBudget(7, 0, 8)
+	var ixs []*Index
+	for range 3 {
+		root := t.TempDir()
+		for _, d := range []string{"a", "b", "c", "d"} {
+			write(t, root, d+"/x.go", "package "+d+"\n\nfunc X() {}\n")
+		}
+		ix, _, _ := openCapped(t, root, Options{Budget: b})
+		ixs = append(ixs, ix)
+	}
+	files, watches := 0, 0
+	for _, ix := range ixs {
+		st := ix.Stats()
+		files += st.Files
+		watches += st.Watches
+	}
+	if files != 7 || watches != 8 {
+		t.Errorf("three indexes hold %d files and watch %d folders; want the shared caps, 7 and 8", files, watches)
+	}
+	if u := b.Use(); u.Files != 7 || u.Watches != 8 {
+		t.Errorf("budget use %+v; want 7 files and 8 watches", u)
+	}
+	if st := ixs[2].Stats(); !strings.Contains(st.Limit, "all the sessions of this dfim server together") {
+		t.Errorf("the last index's Stats.Limit %q; want the shared cap named", st.Limit)
+	}
+	for _, ix := range ixs {
+		ix.Close()
+	}
+	if u := b.Use(); u != (BudgetUse{}) {
+		t.Errorf("budget use after every index closed: %+v; want nothing", u)
+	}
+}

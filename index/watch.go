@@ -26,7 +26,15 @@ func (ix *Index) watchDir(dir string) {
 		ix.hitLimit(limitWatches)
 		return
 	}
+	b := ix.opts.Budget
+	if b != nil && !b.takeWatch() {
+		ix.hitLimit(limitSharedWatches)
+		return
+	}
 	if err := ix.watcher.Add(dir); err != nil {
+		if b != nil {
+			b.giveWatches(1)
+		}
 		ix.opts.Logf("index: watching %s: %v (changes there are seen only when saved in the editor; raise fs.inotify.max_user_watches)", dir, err)
 		return
 	}
@@ -46,6 +54,9 @@ func (ix *Index) unwatch(path string) {
 		if dir == path || strings.HasPrefix(dir, prefix) {
 			_ = ix.watcher.Remove(dir) // the kernel may have dropped it already
 			delete(ix.watched, dir)
+			if ix.opts.Budget != nil {
+				ix.opts.Budget.giveWatches(1)
+			}
 		}
 	}
 }

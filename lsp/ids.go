@@ -95,9 +95,31 @@ func screen(data []byte, msg jsonrpc2.Message, decodeErr error) (fixed, reply []
 			return nil, nil
 		}
 	}
-	var env envelope
-	if json.Unmarshal(data, &env) != nil || len(env.ID) == 0 || string(env.ID) == "null" || env.Method == nil {
-		return nil, nil // a response, a notification, or not JSON: as decoded
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return nil, nil // not a JSON object: as decoded
+	}
+	env := envelope{ID: fields["id"]}
+	if len(env.ID) == 0 || string(env.ID) == "null" {
+		return nil, nil // a notification: as decoded
+	}
+	if raw, ok := fields["method"]; ok && string(raw) != "null" {
+		var m string
+		if json.Unmarshal(raw, &m) != nil {
+			return nil, errorReply(idOrNull(env.ID), jsonrpc2.InvalidRequest, "dfim: a request's method must be a string, got "+clip(raw))
+		}
+		env.Method = &m
+	} else {
+		// An id without a method is a response only when it carries a
+		// result or an error; otherwise it is a request whose method is
+		// missing or null, which jsonrpc2 drops as a response to nothing,
+		// and the client would wait for its reply forever.
+		_, result := fields["result"]
+		_, failed := fields["error"]
+		if result || failed {
+			return nil, nil // a response
+		}
+		return nil, errorReply(idOrNull(env.ID), jsonrpc2.InvalidRequest, "dfim: a request needs a method")
 	}
 	id, ok := requestID(env.ID)
 	switch {
@@ -136,6 +158,15 @@ func replyID(msg jsonrpc2.Message, data []byte) []byte {
 		return fixed
 	}
 	return data
+}
+
+// idOrNull is id when it is a valid request id (an integer or a string),
+// else nil: a reply must not echo an id that is not one.
+func idOrNull(id json.RawMessage) json.RawMessage {
+	if _, ok := requestID(id); ok {
+		return id
+	}
+	return nil
 }
 
 // errorReply is an error response to id (null when nil).

@@ -82,6 +82,9 @@ func (s *Server) initialize(r *request) {
 	enc := s.enc
 	s.state = stateInitialized
 	s.mu.Unlock()
+	if s.opts.OnInitialize != nil {
+		s.opts.OnInitialize()
+	}
 	if s.clientLog != nil {
 		// The specification lets window/logMessage go during initialize.
 		s.clientLog.attach(s.sendLog)

@@ -2,6 +2,8 @@ package lsp
 
 import (
 	"encoding/json"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -93,5 +95,80 @@ func TestEveryRequestGetsOneReply(t *testing.T) {
 	}
 	if len(replies) != 9 {
 		t.Errorf("replies to %d ids (%v), want 9", len(replies), replies)
+	}
+}
+
+// TestNothingBeforeTheToken: on a server with a token, a session that has
+// not initialized with it gets nothing done: every request before a
+// successful initialize fails (notifications are dropped), and requests
+// sent right behind a refused initialize fail too.
+func TestNothingBeforeTheToken(t *testing.T) {
+	f := &fakeCompleter{}
+	c := startServer(t, Options{Completer: f, Token: "s3cret"})
+	c.open("file:///a.go", "go", "package a\n\nfunc f() {\n\t\n}\n")
+	c.notify("workspace/didChangeConfiguration", msg{"settings": msg{"crossFileContext": true}})
+	pos := msg{"textDocument": msg{"uri": "file:///a.go"}, "position": posMsg(3, 1)}
+	for i, call := range []struct {
+		method string
+		params any
+	}{
+		{"textDocument/completion", pos},
+		{MethodInlineCompletion, pos},
+		{MethodStats, nil},
+		{"workspace/executeCommand", msg{"command": CommandFillSelection, "arguments": []msg{{"uri": "file:///a.go"}}}},
+		{"textDocument/didSave", msg{"textDocument": msg{"uri": "file:///a.go"}}},
+		{"shutdown", nil},
+	} {
+		if m := c.call(i+1, call.method, call.params); m["error"] == nil {
+			t.Errorf("%s before initialize: %v, want an error", call.method, m)
+		}
+	}
+	// A refused initialize with a completion right behind it, in one write.
+	init, _ := json.Marshal(msg{"jsonrpc": "2.0", "id": 20, "method": "initialize",
+		"params": msg{"capabilities": msg{}, "initializationOptions": msg{"token": "guess"}}})
+	compl, _ := json.Marshal(msg{"jsonrpc": "2.0", "id": 21, "method": "textDocument/completion", "params": pos})
+	c.writeMu.Lock()
+	c.conn.Write([]byte(frame(string(init)) + frame(string(compl))))
+	c.writeMu.Unlock()
+	for {
+		m, ok := <-c.in
+		if !ok {
+			break // the connection closed
+		}
+		if m["id"] == float64(21) && m["error"] == nil {
+			t.Errorf("completion behind a refused initialize: %v, want an error or nothing", m)
+		}
+	}
+	select {
+	case <-c.done: // the session is over: nothing logs after the test
+	case <-time.After(10 * time.Second):
+		t.Error("the session with a refused initialize stayed open")
+	}
+	if n := f.calls.Load(); n != 0 {
+		t.Errorf("the completer was asked %d times by a session without the token", n)
+	}
+}
+
+func frame(body string) string {
+	return "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+}
+
+// TestOnInitializeOnlyWithTheToken: OnInitialize (which lifts serve
+// --listen's handshake deadline) runs for an initialize that succeeded,
+// never for one refused for its token.
+func TestOnInitializeOnlyWithTheToken(t *testing.T) {
+	for _, tc := range []struct {
+		token string
+		want  int32
+	}{{"guess", 0}, {"s3cret", 1}} {
+		var calls atomic.Int32
+		c := startServer(t, Options{Completer: &fakeCompleter{}, Token: "s3cret", OnInitialize: func() { calls.Add(1) }})
+		c.call(1, "initialize", msg{"capabilities": msg{}, "initializationOptions": msg{"token": tc.token}})
+		if got := calls.Load(); got != tc.want {
+			t.Errorf("initialize with token %q: OnInitialize called %d times, want %d", tc.token, got, tc.want)
+		}
+		if tc.want == 0 {
+			<-c.done // refused: the session ends
+		}
 	}
 }

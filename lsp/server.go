@@ -48,6 +48,16 @@ type Options struct {
 	MaxDocumentBytes int
 	// Version is reported in serverInfo.
 	Version string
+	// IndexBudget caps what the workspace indexes of all the sessions
+	// given the same Options hold together (files, bytes, watched
+	// folders): one server's, not each session's. Nil: the caps of one
+	// index for this session alone.
+	IndexBudget *index.Budget
+	// OnInitialize, when set, is called once initialize succeeded (with
+	// the token, when one is needed), before its reply goes out: a
+	// transport can then lift the short deadline of a session that has
+	// not shown the token yet.
+	OnInitialize func()
 	// Token, when set, is a secret the client must send as
 	// initializationOptions.token (`serve --listen` with a shared token):
 	// an initialize without it is refused and the connection closed.

@@ -102,7 +102,7 @@ func (s *Server) startIndex() {
 		start := time.Now()
 		opts := index.Options{Logf: func(format string, args ...any) {
 			s.log.Debug(fmt.Sprintf(format, args...))
-		}}
+		}, Budget: s.opts.IndexBudget}
 		if progress {
 			opts.Progress = report
 		}

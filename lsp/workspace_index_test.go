@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/dfim/dfim/index"
 	"github.com/dfim/dfim/infill"
 )
 
@@ -270,5 +271,41 @@ func poll(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIndexCapsSharedBySessions: the sessions of one server (Options with
+// one IndexBudget) share the index caps. Three sessions on trees of 4
+// folders under a 6-watch budget used to watch 12 folders together; now 6,
+// and a session that ends gives its share back.
+func TestIndexCapsSharedBySessions(t *testing.T) {
+	budget := index.NewBudget(0, 0, 6)
+	opts := Options{Completer: newContextRecorder(), IndexBudget: budget}
+	var clients []*testClient
+	for range 3 {
+		root := t.TempDir()
+		for _, d := range []string{"a", "b", "c"} {
+			os.MkdirAll(filepath.Join(root, d), 0o755)
+			os.WriteFile(filepath.Join(root, d, "x.go"), []byte("package "+d+"\n\nfunc X() {}\n"), 0o644)
+		}
+		c := startServer(t, opts)
+		if m := c.call(0, "initialize", msg{"rootUri": fileURI(root),
+			"capabilities": msg{"window": msg{"workDoneProgress": true}}}); m["result"] == nil {
+			t.Fatalf("initialize: %v", m)
+		}
+		c.notify("initialized", msg{})
+		indexProgress(c)
+		clients = append(clients, c)
+	}
+	if u := budget.Use(); u.Watches != 6 || u.Files != 9 {
+		t.Errorf("three sessions hold %+v; want 6 watches (the shared cap) and 9 files", u)
+	}
+	for i, c := range clients {
+		c.call(10+i, "shutdown", nil)
+		c.notify("exit", nil)
+		c.waitExit()
+	}
+	if u := budget.Use(); u != (index.BudgetUse{}) {
+		t.Errorf("after every session ended the budget holds %+v; want nothing", u)
 	}
 }

@@ -28,7 +28,7 @@ func init() {
 		name: "serve",
 		summary: "run the language server: LSP over stdio, or TCP with --listen; the FIM HTTP APIs with --http\n" +
 			"--http ADDR alone serves HTTP only; add --stdio (or --listen) to serve the LSP beside it",
-		usage:  "[--listen ADDR [--allow-remote] [--token-file FILE]] [--http ADDR [--allow-remote] [--api-key-file FILE]] [--log-file FILE]",
+		usage:  "[--listen ADDR [--allow-remote] [--token-file FILE | --insecure-no-token] [--idle-timeout D]] [--http ADDR [--allow-remote] [--api-key-file FILE]] [--log-file FILE]",
 		common: true,
 		run:    runServe,
 	})
@@ -37,7 +37,10 @@ func init() {
 func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	listen := fs.String("listen", "", "serve LSP over TCP at `ADDR` (host:port; \":PORT\" is loopback) instead of stdio")
 	allowRemote := fs.Bool("allow-remote", false, "let --listen or --http use an address other machines can reach (anyone who reaches it can read the code sent; use a token or an API key)")
-	tokenFile := fs.String("token-file", "", "with --listen, require the secret in `FILE` (or $"+tokenEnv+") as initializationOptions.token")
+	tokenFile := fs.String("token-file", "", "with --listen, require the secret in `FILE` (or $"+tokenEnv+") as initializationOptions.token; "+
+		"without either, a new one is made and its file named on stderr")
+	noToken := fs.Bool("insecure-no-token", false, "with --listen, require no token: any local user can then read your files through completions")
+	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "with --listen, close a session after `DURATION` without messages (0: never)")
 	logFile := fs.String("log-file", "", "append logs to `FILE` instead of stderr")
 	// Many clients' configurations add --stdio (vscode-languageclient does); it is the default anyway.
 	stdioFlag := fs.Bool("stdio", false, "serve LSP over stdio (the default; accepted for clients that pass it; with --http, serve both)")
@@ -51,8 +54,14 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	if *stdioFlag && *listen != "" {
 		return usagef("--stdio and --listen exclude each other")
 	}
-	if *listen == "" && (*allowRemote && httpf.addr == "" || *tokenFile != "") {
-		return usagef("--allow-remote goes with --listen or --http, --token-file with --listen")
+	if *listen == "" && (*allowRemote && httpf.addr == "" || *tokenFile != "" || *noToken || flagGiven(fs, "idle-timeout")) {
+		return usagef("--allow-remote goes with --listen or --http; --token-file, --insecure-no-token and --idle-timeout with --listen")
+	}
+	if *noToken && (*tokenFile != "" || os.Getenv(tokenEnv) != "") {
+		return usagef("--insecure-no-token turns the token off, but --token-file or $%s gives one; drop one of them", tokenEnv)
+	}
+	if *idleTimeout < 0 {
+		return usagef("--idle-timeout %v: want a duration such as 30m, or 0 for none", *idleTimeout)
 	}
 	apiKey, err := httpf.check(fs)
 	if err != nil {
@@ -103,6 +112,29 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		if ln, public, err = listenTCP(*listen, *allowRemote); err != nil {
 			return err
 		}
+		defer ln.Close()
+		if token == "" && !*noToken {
+			// Any local user can connect to a TCP port, and a session can
+			// name any folder to index: a token keeps them out.
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			var path string
+			if token, path, err = serveToken(port, os.Getenv); err != nil {
+				return err
+			}
+			if _, asked, _ := net.SplitHostPort(*listen); asked == "0" {
+				// A port of the system's choosing is not seen again: its
+				// token file would only pile up.
+				defer os.Remove(path)
+			}
+			fmt.Fprintf(os.Stderr, "dfim serve: clients must send the token in %s as initializationOptions.token "+
+				"(or choose one with --token-file)\n", path)
+			log.Info("session token", zap.String("file", path))
+		}
+		if *noToken {
+			fmt.Fprintln(os.Stderr, "dfim serve: WARNING: --insecure-no-token: anyone who can connect to "+ln.Addr().String()+
+				" (every user of this machine, at least) can read any file you can, through the completions of a workspace they name")
+			log.Warn("listening without a token", zap.String("addr", ln.Addr().String()))
+		}
 		if public {
 			warn := "dfim serve: WARNING: listening on " + ln.Addr().String() + ", which other machines can reach"
 			if token == "" {
@@ -140,7 +172,7 @@ func runServe(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	if ln != nil {
 		opts.Token = token // stdio is the editor's own pipe: no token there
-		return serveTCP(ctx, ln, opts, log)
+		return serveTCP(ctx, ln, opts, sessionLimits{Idle: *idleTimeout, Handshake: defaultHandshakeTimeout}, log)
 	}
 	if stdinIsTerminal() {
 		// Someone typed `dfim serve` to try it: say what it waits for.
@@ -205,32 +237,6 @@ func listenFlag(flagName, addr string, allowRemote bool, secretFlag string) (ln 
 		public = true
 	}
 	return ln, public, nil
-}
-
-// serveTCP serves each connection to ln with its own session, sharing
-// loaded engines, until ctx ends.
-func serveTCP(ctx context.Context, ln net.Listener, opts lsp.Options, log *zap.Logger) error {
-	addr := ln.Addr().String()
-	log.Info("listening", zap.String("addr", addr))
-	go func() { <-ctx.Done(); ln.Close() }()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("accepting on %s: %w", addr, err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer conn.Close()
-			err := lsp.NewServer(opts).Serve(ctx, conn)
-			log.Info("session ended", zap.String("client", conn.RemoteAddr().String()), zap.Error(err))
-		}()
-	}
 }
 
 // stdio is the stdin/stdout connection of an editor that started dfim.
@@ -308,32 +314,45 @@ func (l *engineLoader) load(ctx context.Context, s lsp.Settings) (infill.Filler,
 // engine/remote reads its API key from.
 var keyEnv = map[string]string{"inception": "INCEPTION_API_KEY", "openai": "OPENAI_API_KEY"}
 
-// keyHostsEnv lists, comma-separated, the hosts (host or host:port) a key
-// may also go to when an editor's settings name them as the endpoint.
+// keyHostsEnv lists, comma-separated, the hosts (host or host:port) an
+// editor's settings may name as the endpoint: the code goes there, and
+// the API key too when one is set.
 const keyHostsEnv = "DFIM_KEY_HOSTS"
 
-// keyGuard refuses to open a remote engine that would send the API key
-// from the environment where DESIGN.md's "Secrets" forbids: to an
-// endpoint set by the LSP client (a workspace's settings could name any
-// server) unless the user listed its host in DFIM_KEY_HOSTS, or over
-// plain http to anything but loopback. The remote engines read the key
-// themselves, so refusing is the one way to keep it from going there.
-// Without a key in the environment any endpoint is fine.
+// keyGuard refuses to open a remote engine whose endpoint would receive
+// what DESIGN.md's "Secrets" keeps from it. The user's code: an endpoint
+// set by the LSP client (a workspace's settings, or whoever holds the
+// session, can name any server) gets it only when it is the one given with
+// --endpoint or --config, on this machine (loopback), or on a host the user
+// listed in DFIM_KEY_HOSTS. The API key from the environment: a client's
+// endpoint gets it only when listed there (loopback is no exception: any
+// local user can listen there), and never over plain http to another
+// machine. The remote engines read the key themselves, so refusing is the
+// one way to keep it from going there.
 func (l *engineLoader) keyGuard(s lsp.EngineSettings) error {
 	env, remote := keyEnv[s.Engine]
 	getenv := l.getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if !remote || getenv(env) == "" || s.Endpoint == "" {
-		return nil // no key, or the backend's default host
+	if !remote || s.Endpoint == "" {
+		return nil // not a remote engine, or the backend's default host
 	}
 	u, err := url.Parse(strings.TrimSpace(s.Endpoint))
 	if err != nil || u.Host == "" {
 		return nil // the engine rejects it without sending anything
 	}
 	shown := u.Redacted()
-	if s.Endpoint != l.userEndpoint && !hostListed(u, getenv(keyHostsEnv)) {
+	byClient := s.Endpoint != l.userEndpoint && !hostListed(u, getenv(keyHostsEnv))
+	if getenv(env) == "" {
+		if byClient && !loopback(u.Hostname()) {
+			return fmt.Errorf("the endpoint %s was set by the editor's settings, and dfim sends your code only to an endpoint "+
+				"given with --endpoint or --config, to this machine, or to a host listed in %s; set it there, or list its host",
+				shown, keyHostsEnv)
+		}
+		return nil
+	}
+	if byClient {
 		return fmt.Errorf("the endpoint %s was set by the editor's settings, and dfim sends %s only to an endpoint "+
 			"given with --endpoint or --config, or to a host listed in %s; set it there, list its host, or unset %s to use it without a key",
 			shown, env, keyHostsEnv, env)

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -128,5 +130,56 @@ func TestListenLoopbackUnlessAllowed(t *testing.T) {
 	}
 	if code := run([]string{"serve", "--engine", "filltest", "--token-file", "x"}, &stdout, &stderr); code != exitUsage {
 		t.Errorf("--token-file without --listen: exit %d, want 2", code)
+	}
+}
+
+// TestClientEndpointGetsNoCodeUnlessAllowed: without an API key, an
+// endpoint named by the editor's settings used to get every prompt (the
+// user's code, and files of the workspace as cross-file context) wherever
+// it pointed. Now it may be only the user's own endpoint (--endpoint,
+// --config), one on this machine, or a host listed in DFIM_KEY_HOSTS.
+func TestClientEndpointGetsNoCodeUnlessAllowed(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	const far = "https://collector.example.net/v1"
+	l := &engineLoader{log: zap.NewNop(), getenv: getenv}
+	for _, engine := range []string{"inception", "openai"} {
+		err := l.keyGuard(lsp.EngineSettings{Engine: engine, Endpoint: far})
+		if err == nil || !strings.Contains(err.Error(), keyHostsEnv) {
+			t.Errorf("%s: a client's endpoint on another machine, no key: %v; want refused, naming %s", engine, err, keyHostsEnv)
+		}
+		for _, ok := range []string{"http://127.0.0.1:8080", "http://localhost:11434/v1", "http://[::1]:8080", ""} {
+			if err := l.keyGuard(lsp.EngineSettings{Engine: engine, Endpoint: ok}); err != nil {
+				t.Errorf("%s: client's endpoint %q on this machine, no key: %v; want allowed", engine, ok, err)
+			}
+		}
+	}
+	if err := (&engineLoader{getenv: getenv, userEndpoint: far}).keyGuard(lsp.EngineSettings{Engine: "openai", Endpoint: far}); err != nil {
+		t.Errorf("the user's own --endpoint: %v; want allowed", err)
+	}
+	env[keyHostsEnv] = "collector.example.net"
+	if err := l.keyGuard(lsp.EngineSettings{Engine: "openai", Endpoint: far}); err != nil {
+		t.Errorf("a host listed in %s: %v; want allowed", keyHostsEnv, err)
+	}
+	if err := l.keyGuard(lsp.EngineSettings{Engine: "native", Endpoint: far}); err != nil {
+		t.Errorf("the native engine sends nothing anywhere: %v", err)
+	}
+}
+
+// TestModelSettingEchoesNoBytes: a model setting naming a file that is no
+// model (a client can name any file) is refused without a byte of it in
+// the message; the message used to quote its first four.
+func TestModelSettingEchoesNoBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secrets.env")
+	if err := os.WriteFile(path, []byte("PASSWORD=hunter2 and enough bytes for a header\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := &engineLoader{flags: commonFlags{engine: "native"}, log: zap.NewNop()}
+	defer l.close()
+	set := lsp.DefaultSettings()
+	set.Engine, set.Model = "native", path
+	_, err := l.load(context.Background(), set)
+	if err == nil || !strings.Contains(err.Error(), "not a GGUF model file") || strings.Contains(err.Error(), "PASS") {
+		t.Errorf("loading a model setting naming a secrets file: %v; want \"not a GGUF model file\" and none of its bytes", err)
 	}
 }

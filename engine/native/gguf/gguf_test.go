@@ -200,9 +200,9 @@ func TestShortFilesSayWhatTheyAre(t *testing.T) {
 	for _, tc := range []struct {
 		data, want, notWant string
 	}{
-		{"hi\n", `not a GGUF file (starts with "hi\n"`, "truncated"},
+		{"hi\n", "not a GGUF model file", "truncated"},
 		{"", "empty, not a GGUF file", "truncated"},
-		{"<html><body>404</body>", "not a GGUF file", "truncated"},
+		{"<html><body>404</body>", "not a GGUF model file", "truncated"},
 		{"GGU", "too short for a GGUF file; the file may be truncated", "not a GGUF"},
 		{"GGUF\x03\x00\x00\x00", "too short for a GGUF file; the file may be truncated", "not a GGUF"},
 	} {
@@ -215,8 +215,8 @@ func TestShortFilesSayWhatTheyAre(t *testing.T) {
 			t.Errorf("Open of %q: %v; want %q", tc.data, err, tc.want)
 		}
 		_, err = Parse("m.gguf", []byte(tc.data))
-		if tc.notWant == "truncated" && (err == nil || !strings.Contains(err.Error(), "not a GGUF file")) {
-			t.Errorf("Parse of %q: %v; want not a GGUF file", tc.data, err)
+		if tc.notWant == "truncated" && (err == nil || !strings.Contains(err.Error(), "not a GGUF")) {
+			t.Errorf("Parse of %q: %v; want not a GGUF model file", tc.data, err)
 		}
 	}
 }
@@ -280,7 +280,7 @@ func TestCorruptFilesFail(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"bad magic", []byte("GGML\x03\x00\x00\x00" + strings.Repeat("\x00", 16)), "not a GGUF file"},
+		{"bad magic", []byte("GGML\x03\x00\x00\x00" + strings.Repeat("\x00", 16)), "not a GGUF model file"},
 		{"version 1", new(raw).header(1, 0, 0).Bytes(), "version 1"},
 		{"version 9", new(raw).header(9, 0, 0).Bytes(), "unknown GGUF version 9"},
 		{"big endian", new(raw).header(3<<24, 0, 0).Bytes(), "big-endian"},
@@ -431,4 +431,25 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNotAModelEchoesNoBytes: a file that is not a GGUF model (a client's
+// model setting can name any file, say a secrets file) is refused without
+// a byte of it in the message, short or long. The error used to quote its
+// first four bytes.
+func TestNotAModelEchoesNoBytes(t *testing.T) {
+	dir := t.TempDir()
+	for _, data := range []string{"pw=hunter2-and-more-than-24-bytes-of-secret\n", "pw=1"} {
+		path := filepath.Join(dir, "secrets.env")
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path)
+		if err == nil || !strings.Contains(err.Error(), "not a GGUF model file") || strings.Contains(err.Error(), "pw") {
+			t.Errorf("Open of a %d-byte file that is not a model: %v; want \"not a GGUF model file\" and none of its bytes", len(data), err)
+		}
+		if _, err := Parse(path, []byte(data)); err == nil || strings.Contains(err.Error(), "pw") {
+			t.Errorf("Parse of a %d-byte file that is not a model: %v; want none of its bytes", len(data), err)
+		}
+	}
 }

@@ -224,7 +224,9 @@ func checkMagic(name string, head []byte) error {
 		return fmt.Errorf("%s: the file is empty, not a GGUF file; give a .gguf model file", name)
 	}
 	if string(head) != Magic[:len(head)] {
-		return fmt.Errorf("%s: not a GGUF file (starts with %q, want %q); give a .gguf model file", name, head, Magic)
+		// The file's own bytes stay out of the message: the path may come
+		// from a client's settings, and any file can be named.
+		return fmt.Errorf("%s: not a GGUF model file (it does not start with %q); give a .gguf model file", name, Magic)
 	}
 	return nil
 }
