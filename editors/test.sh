@@ -91,13 +91,15 @@ extension/readme.md'
 	done
 	# A real VS Code (code-server in headless Chromium) with dfim.vsix;
 	# run.sh installs its tools once, and skips without chromium or
-	# libkrb5-dev (fails under CI=true). With the e2efake engine when there
-	# is one: its fills are known, so the exact text is checked.
-	step "vscode: dfim.vsix in a real VS Code (code-server, headless Chromium)"
+	# libkrb5-dev (fails under CI=true). Once with the built-in model (what
+	# users get: no error notification, suggestions shown and accepted),
+	# then with the e2efake engine when there is one: its fills are known,
+	# so the exact text is checked.
+	step "vscode: dfim.vsix in a real VS Code (code-server, headless Chromium), built-in model"
+	DFIM_BIN=$bin VSIX=$PWD/dfim.vsix test/e2e/run.sh
 	if [ -n "$fake" ]; then
+		step "vscode: dfim.vsix in a real VS Code (code-server, headless Chromium), e2efake engine"
 		DFIM_BIN=$fake DFIM_ENGINE=e2efake VSIX=$PWD/dfim.vsix test/e2e/run.sh
-	else
-		DFIM_BIN=$bin VSIX=$PWD/dfim.vsix test/e2e/run.sh
 	fi
 fi
 
