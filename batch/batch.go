@@ -110,6 +110,7 @@ type work struct {
 	res   FileResult
 	snap  *snapshot
 	holes []infill.Hole
+	lang  string // the file's language, for Judge
 	out   []byte // the filled text, when it differs
 	diff  string
 }
@@ -156,6 +157,13 @@ func Run(ctx context.Context, cfg Config, paths []string) (*Summary, error) {
 			return nil, err
 		}
 	}
+	// What a killed run left first: a file cut short must get its old
+	// content back before its holes are looked for.
+	roots := append([]string(nil), paths...)
+	for _, e := range cfg.Plan {
+		roots = append(roots, e.Path)
+	}
+	recoverLeftovers(roots, cfg.DryRun, cfg.Log)
 	sum := &Summary{Skipped: map[string]int{}}
 	jobs, err := collect(cfg, sel, paths, sum)
 	if err != nil {
@@ -376,7 +384,7 @@ func findHoles(ctx context.Context, cfg Config, markers *infill.MarkerSyntax, j 
 		res.Problems = append(res.Problems, fmt.Sprintf("read-only: %d holes left unfilled (make the file writable to fill them)", len(holes)))
 		return f
 	}
-	f.snap, f.holes = snap, holes
+	f.snap, f.holes, f.lang = snap, holes, syntax.Detect("", j.path)
 	return f
 }
 
@@ -390,26 +398,17 @@ func fillFile(ctx context.Context, cfg Config, f *work) {
 		res.Problems = append(res.Problems, fmt.Sprintf("filling %d holes failed: %v", len(holes), err))
 		return
 	}
+	fills, refused := Judge(f.lang, text, holes, sugs)
 	// Apply from the end so earlier offsets stay valid.
 	out := text
-	var unfilled []holeProblem
-	for i := len(holes) - 1; i >= 0; i-- {
-		h := holes[i]
-		if i >= len(sugs) || sugs[i].Text == "" {
-			why := "no syntactically valid fill found"
-			if i < len(sugs) && sugs[i].Reason != "" {
-				why = sugs[i].Reason
-			}
-			unfilled = append(unfilled, holeProblem{line: 1 + strings.Count(text[:h.Start], "\n"), why: why})
-			continue
-		}
-		s := sugs[i]
-		start, end := h.Start, h.End
-		if s.End > s.Start || s.Start != h.Start {
-			start, end = s.Start, s.End
-		}
-		out = out[:start] + s.Text + out[end:]
+	for i := len(fills) - 1; i >= 0; i-- {
+		fl := fills[i]
+		out = out[:fl.Start] + fl.Text + out[fl.End:]
 		res.Filled++
+	}
+	var unfilled []holeProblem
+	for _, r := range refused {
+		unfilled = append(unfilled, holeProblem{line: 1 + strings.Count(text[:holes[r.Hole].Start], "\n"), why: r.Why})
 	}
 	// In line order, as numbers (line 63 before line 103).
 	sort.SliceStable(unfilled, func(a, b int) bool { return unfilled[a].line < unfilled[b].line })

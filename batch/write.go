@@ -84,41 +84,84 @@ func (s *snapshot) write(data []byte) error {
 }
 
 // writeInPlace rewrites path's own inode, so every hard link to it sees
-// data. A synced copy of the old content (old) stays next to it until the
-// new content is synced, so a crash loses nothing.
+// data. Before the file is touched, a backup holding its old content (old)
+// and the new (see backup.go) is synced next to it. The new content is
+// then written over the old from the start, without truncating first, and
+// the file is cut to the new length only once all of it is written: at no
+// moment is the file shorter than the old version or the new one, and a
+// run killed on the way leaves a backup the next run restores from
+// (recoverLeftovers).
 func writeInPlace(path string, data, old []byte) error {
-	backup, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dfim-backup-*")
+	bf, err := writeBackup(path, old, data)
 	if err != nil {
-		return fmt.Errorf("creating a backup next to %s: %w", path, err)
+		return err
 	}
-	_, err = backup.Write(old)
-	if err == nil {
-		err = backup.Sync()
-	}
-	if cerr := backup.Close(); err == nil {
-		err = cerr
-	}
+	defer bf.Close()
+	backup := bf.Name()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
-		os.Remove(backup.Name())
-		return fmt.Errorf("writing the backup %s: %w", backup.Name(), err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		os.Remove(backup.Name())
+		os.Remove(backup)
 		return fmt.Errorf("opening %s to rewrite it: %w", path, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
+	crashPoint("file-opened")
+	err = overwrite(f, data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("rewriting %s: %w (its old content is in %s)", path, err, backup.Name())
+		return fmt.Errorf("rewriting %s: %w (its old content is in %s; the next dfim batch run over this folder puts it back)", path, err, backup)
 	}
-	os.Remove(backup.Name())
+	if err := os.Remove(backup); err != nil {
+		return fmt.Errorf("removing the backup %s after rewriting %s: %w", backup, path, err)
+	}
+	crashPoint("backup-removed")
 	return nil
+}
+
+// writeChunk is how much overwrite writes per call; tests make it small to
+// stop a write half way.
+var writeChunk = 1 << 20
+
+// overwrite writes data over f from its start, then cuts f to len(data)
+// when it was longer, then syncs: the file only ever holds a prefix of
+// data followed by the old bytes past it, then data.
+func overwrite(f *os.File, data []byte) error {
+	for off := 0; off < len(data); {
+		n := min(writeChunk, len(data)-off)
+		if _, err := f.WriteAt(data[off:off+n], int64(off)); err != nil {
+			return err
+		}
+		off += n
+		crashPoint("file-write")
+	}
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if info.Size() > int64(len(data)) {
+		if err := f.Truncate(int64(len(data))); err != nil {
+			return err
+		}
+		crashPoint("file-truncated")
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	crashPoint("file-synced")
+	return nil
+}
+
+// crashPoint marks a step of a write between two system calls; the kill
+// tests stop the process there (see kill_test.go). It does nothing in dfim.
+var crashPoint = func(step string) {}
+
+// syncDir makes the creation, rename or removal of a name in dir durable;
+// not all file systems support it, so its failure is ignored.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // errChanged says a file changed on disk while the run worked on it.
@@ -145,7 +188,7 @@ func replaceIfUnchanged(s *snapshot, data []byte) error {
 
 func atomicWrite(path string, data []byte, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".dfim-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("creating a temporary file next to %s: %w", path, err)
 	}
@@ -156,26 +199,28 @@ func atomicWrite(path string, data []byte, mode fs.FileMode) error {
 			os.Remove(tmp.Name())
 		}
 	}()
+	crashPoint("temp-created")
+	tryLock(tmp) // just made: no other run has it; the lock tells them it is in use
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
 	}
+	crashPoint("temp-written")
 	if err := tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("keeping the mode of %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", tmp.Name(), err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
+	crashPoint("temp-synced")
+	// Closed (and unlocked) only once renamed: until then another run
+	// must not take it for a leftover.
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	done = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; not all file systems support it
-		d.Close()
-	}
+	crashPoint("renamed")
+	tmp.Close() // synced and renamed: nothing is lost if closing fails
+	syncDir(dir)
 	return nil
 }
 

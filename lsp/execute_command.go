@@ -11,6 +11,7 @@ import (
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
 
+	"github.com/dfim/dfim/batch"
 	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/infill/syntax"
 )
@@ -200,31 +201,19 @@ func (s *Server) fillAndApply(ctx context.Context, cmd string, snap *snapshot, h
 }
 
 // holeEdits turns the suggestions for holes into text edits in document
-// order, and says for each hole left unfilled where it is and why.
+// order, and says for each hole left unfilled where it is and why. Which
+// fills are applied is decided by batch.Judge, as `dfim batch` decides
+// which it writes.
 func holeEdits(snap *snapshot, holes []infill.Hole, sugg []infill.Suggestion) ([]protocol.TextEdit, []string) {
-	text := snap.doc.Text
-	var edits []protocol.TextEdit
+	fills, refused := batch.Judge(syntax.Detect(snap.doc.LanguageID, snap.doc.Path), snap.doc.Text, holes, sugg)
+	edits := make([]protocol.TextEdit, 0, len(fills))
+	for _, f := range fills {
+		edits = append(edits, protocol.TextEdit{Range: snap.mapper.Range(f.Start, f.End), NewText: f.Text})
+	}
 	var problems []string
-	prevEnd := 0
-	for i, h := range holes {
-		line := int(snap.mapper.Position(h.Start).Line) + 1
-		if i >= len(sugg) || sugg[i].Text == "" {
-			why := "no syntactically valid fill found"
-			if i < len(sugg) && sugg[i].Reason != "" {
-				why = sugg[i].Reason
-			}
-			problems = append(problems, fmt.Sprintf("line %d: %s", line, why))
-			continue
-		}
-		sg := sugg[i]
-		start, end := sg.Start, sg.End
-		if start < prevEnd || end < start || end > len(text) {
-			// The completer answered for other bytes than the hole's.
-			problems = append(problems, fmt.Sprintf("line %d: the fill's range %d-%d is outside the hole", line, start, end))
-			continue
-		}
-		prevEnd = end
-		edits = append(edits, protocol.TextEdit{Range: snap.mapper.Range(start, end), NewText: sg.Text})
+	for _, r := range refused {
+		line := int(snap.mapper.Position(holes[r.Hole].Start).Line) + 1
+		problems = append(problems, fmt.Sprintf("line %d: %s", line, r.Why))
 	}
 	return edits, problems
 }

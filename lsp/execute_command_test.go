@@ -303,3 +303,56 @@ func TestExecuteCommandBadArguments(t *testing.T) {
 		t.Errorf("completer called %d times for bad requests", n)
 	}
 }
+
+// Fill Holes applies what `dfim batch` would write and nothing else: the
+// junk batch.Judge refuses (a comment of symbols, a second func main) gets
+// no edit, and the user is told why.
+func TestFillHolesJudgedAsBatch(t *testing.T) {
+	text := "package main\n\nfunc main() {\n\t<<fill>>\n}\n\nfunc g() {\n\t<<fill>>\n}\n\n<<fill>>\n"
+	for _, tt := range []struct {
+		name  string
+		fills []string
+		edits []msg // nil: no applyEdit at all
+	}{
+		{"all refused", []string{"// := := :=", ":= := :=", "func main() {}"}, nil},
+		{"one kept", []string{"// := := :=", "println(1)", "func main() {}"}, []msg{editMsg(rangeMsg(7, 1, 7, 9), "println(1)")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeCompleter{fill: func(_ context.Context, _ infill.Document, holes []infill.Hole, _ infill.Options) ([]infill.Suggestion, error) {
+				out := make([]infill.Suggestion, len(holes))
+				for i, h := range holes {
+					out[i] = infill.Suggestion{Text: tt.fills[i], Start: h.Start, End: h.End}
+				}
+				return out, nil
+			}}
+			c := startServer(t, Options{Completer: f})
+			c.initialize()
+			c.open("file:///a.go", "go", text)
+			c.request(1, "workspace/executeCommand", fillHolesParams("file:///a.go"))
+			var other []msg
+			if tt.edits != nil {
+				req, o := c.serverRequest("workspace/applyEdit")
+				other = o
+				c.reply(req, msg{"applied": true})
+				edits := req["params"].(map[string]any)["edit"].(map[string]any)["changes"].(map[string]any)["file:///a.go"]
+				if got, want := mustJSON(edits), mustJSON(tt.edits); got != want {
+					t.Errorf("edits %s, want %s", got, want)
+				}
+			}
+			m, more := c.response(1)
+			if m["error"] != nil || m["result"] != nil {
+				t.Fatalf("executeCommand reply %v, want a null result", m)
+			}
+			// Messages may come after the reply: collect them with a round trip.
+			_, late := c.response(c.callID(2, "dfim/unknown"))
+			other = append(append(other, more...), late...)
+			if n := countMethod(other, "workspace/applyEdit"); n != 0 {
+				t.Errorf("%d edits applied for fills dfim batch refuses", n)
+			}
+			if countShowMessages(other, "is symbols only, no code") != 1 ||
+				countShowMessages(other, "line 11: the fill declares func main, which the file already has") != 1 {
+				t.Errorf("no warning naming the refused fills: %v", other)
+			}
+		})
+	}
+}
