@@ -20,7 +20,7 @@ import (
 // answer to workspace/configuration for section "dfim", or a --config file. JSON names are the keys clients send.
 type Settings struct {
 	Engine    string `json:"engine"`    // backend name, e.g. "native"
-	Model     string `json:"model"`     // GGUF path for the native engine; "" = built-in
+	Model     string `json:"model"`     // GGUF path, or a name pulled with dfim model pull (resolved by cmd/dfim), for the native engine; "" = built-in
 	Steps     int    `json:"steps"`     // denoising steps; 0 = engine default
 	MaxTokens int    `json:"maxTokens"` // most tokens per completion; 0 = default
 	// DebounceMs delays automatic requests (typing); InvokedDebounceMs
@@ -48,6 +48,19 @@ type Settings struct {
 	// be shown: the probability of its least sure token (0 shows every
 	// fill). Requests the user invoked show the best fill regardless.
 	MinConfidence float64 `json:"minConfidence"`
+	// NextEdit turns on next-edit suggestions (textDocument/copilotInlineEdit);
+	// nil = the default for the engine (NextEditOn).
+	NextEdit *bool `json:"nextEdit"`
+}
+
+// NextEditOn reports whether next edits are predicted: as set, else on
+// with a remote engine or a pulled/given model, off with the built-in
+// model (whose fills add little over the copy of the user's edit).
+func (s Settings) NextEditOn() bool {
+	if s.NextEdit != nil {
+		return *s.NextEdit
+	}
+	return s.Engine != "native" || s.Model != ""
 }
 
 // DefaultCrossFileContextBytes is the default cross-file context budget:
@@ -216,9 +229,11 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 	case "model":
 		var path string
 		if err := json.Unmarshal(v, &path); err != nil {
-			return errors.New("want a file path, or \"\" for the built-in model")
+			return errors.New("want a file path, a name pulled with dfim model pull, or \"\" for the built-in model")
 		}
-		if path != "" {
+		// A pulled name (open-dcoder-0.5b, hf:ORG/NAME) is resolved by the
+		// command line that loads the engine; only paths are checked here.
+		if path != "" && !isModelName(path) {
 			if st, err := os.Stat(path); err != nil || st.IsDir() {
 				return fmt.Errorf("no model file at %s", path)
 			}
@@ -249,6 +264,16 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 		}
 	case "denoiseSteps":
 		return boolSetting(&s.DenoiseSteps, v)
+	case "nextEdit":
+		if string(bytes.TrimSpace(v)) == "null" {
+			s.NextEdit = nil // back to the engine's default
+			return nil
+		}
+		var on bool
+		if err := boolSetting(&on, v); err != nil {
+			return err
+		}
+		s.NextEdit = &on
 	case "endpoint":
 		var raw string
 		if err := json.Unmarshal(v, &raw); err != nil {
@@ -290,4 +315,14 @@ func boolSetting(dst *bool, v json.RawMessage) error {
 	}
 	*dst = on
 	return nil
+}
+
+// isModelName says whether a model setting reads as a name given to
+// `dfim model pull` rather than as a file path: hf:ORG/NAME, or a word
+// with no path separator and no .gguf ending.
+func isModelName(v string) bool {
+	if strings.HasPrefix(v, "hf:") {
+		return true
+	}
+	return !strings.ContainsAny(v, `/\`) && !strings.HasSuffix(strings.ToLower(v), ".gguf")
 }

@@ -35,7 +35,7 @@ type commonFlags struct {
 func addCommonFlags(fs *flag.FlagSet) *commonFlags {
 	c := &commonFlags{}
 	fs.StringVar(&c.engine, "engine", "native", "engine: native, copy (the no-model baseline), inception or openai")
-	fs.StringVar(&c.model, "model", "", "GGUF model file for the native engine (default: the built-in model)")
+	fs.StringVar(&c.model, "model", "", "GGUF model file, or a name pulled with dfim model pull, for the native engine (default: the built-in model)")
 	fs.StringVar(&c.endpoint, "endpoint", "", "base URL of a remote engine")
 	fs.StringVar(&c.remoteModel, "remote-model", "", "model name sent to a remote engine")
 	fs.IntVar(&c.steps, "steps", 0, "denoising steps (0: engine default)")
@@ -172,7 +172,18 @@ func (c *commonFlags) openEngine() (engine.Denoiser, error) {
 	if lv, ok := logLevels[c.logLevel]; ok {
 		slog.SetLogLoggerLevel(lv)
 	}
-	d, err := engine.Open(c.engine, engine.Config{Model: c.model, Threads: threads, Endpoint: c.endpoint,
+	model := c.model
+	if c.engine == "native" {
+		// A pulled name (dfim model pull) becomes its GGUF path here, in
+		// the command line: the engine, lsp and infill see paths only.
+		// It is looked up in the local registry alone, never downloaded:
+		// an LSP client's model setting must not reach the network.
+		var err error
+		if model, err = resolveModel(c.model); err != nil {
+			return nil, err
+		}
+	}
+	d, err := engine.Open(c.engine, engine.Config{Model: model, Threads: threads, Endpoint: c.endpoint,
 		RemoteModel: c.remoteModel, Timeout: c.timeout, Batch: c.batch})
 	if err != nil {
 		return nil, fmt.Errorf("opening engine %q: %w", c.engine, err)

@@ -18,9 +18,10 @@ import (
 )
 
 func init() {
-	register(&command{name: "model info", run: runModelInfo, usage: "[PATH]",
+	register(&command{name: "model info", run: runModelInfo, usage: "[PATH|NAME]",
 		summary: "print a GGUF model's architecture, sizes, tensor types and tokenizer, and check it\n" +
-			"PATH defaults to --model, then to the built-in model; exits 1 when a check fails"})
+			"PATH defaults to --model, then to the built-in model; NAME is a model pulled with dfim model pull;\n" +
+			"exits 1 when a check fails"})
 	register(&command{name: "model probe", run: runModelProbe, usage: "[--model PATH] (--text T | --tokens 1,2,3) [--top K]",
 		summary: "run one forward pass over a canvas and print each position's top logits as JSON\n" +
 			"{\"tokens\": [ids], \"positions\": [{\"top\": [{\"id\", \"text\", \"logit\"}, …]}, …]}: the logits the sampler\n" +
@@ -124,8 +125,11 @@ func runModelInfo(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
+	path, err := resolveModel(path)
+	if err != nil {
+		return err
+	}
 	var f *gguf.File
-	var err error
 	if path == "" {
 		data, ok := builtin.Model()
 		if !ok {
@@ -245,6 +249,10 @@ func humanCount(n uint64) string {
 // model when ""), for model probe and bench model, printing the file's
 // warnings on stderr.
 func openNative(model string, threads int) (*native.Denoiser, error) {
+	model, err := resolveModel(model)
+	if err != nil {
+		return nil, err
+	}
 	if model != "" {
 		if err := regularFileArg("--model", model, "a .gguf model file"); err != nil {
 			return nil, err

@@ -34,6 +34,40 @@
 //     are approximations, because attention is bidirectional; see prefixKV
 //     and TestCachedMatchesExact for what they cost.
 //
+// The checkpoint families engine/models/convert turns into these
+// architectures, each checked by a logits parity test there
+// (TestLogitsParity: a tiny checkpoint in the family's published tensor
+// layout, converted, run here, against a numpy forward written from the
+// family's modelling code; f32 within 1e-4, top-1 equal on every position):
+//   - dream: Dream, Dream-Coder, DiffuCoder, DreamOn (DreamModel): Qwen2
+//     with QKV bias, shifted logits (no diffusion.shift_logits key, as
+//     llama.cpp's converter writes it), mask from config.json. DreamOn
+//     (family dreamon) adds <|expand|>/<|delete|>, written as
+//     dfim.expand_token_id/dfim.delete_token_id with dfim.length_mode
+//     "expand-delete"; the denoiser does not act on them yet: it fills
+//     holes of a fixed length, not DreamOn's variable one.
+//   - llada (LLaDAModelLM): q/k rows permuted for normal RoPE as llama.cpp's
+//     converter does, unshifted, mask 126336, BOS first.
+//   - llada-moe (LLaDAMoEModelLM): QK-norm, 64 experts top-8 not
+//     renormalised, unshifted, mask 156895.
+//   - open-dcoder (Qwen2ForCausalLM, Open-dCoder 0.5B): the dream
+//     architecture with tied embeddings (no output.weight), shifted like
+//     Dream (Open-dLLM's generation_utils), mask from the tokenizer.
+//   - coda (CoDALanguageModel, CoDA 1.7B) and tiny-a2d (Qwen3ForCausalLM,
+//     Tiny-A2D 0.6B MDLM): Qwen3 under the dream architecture: no bias,
+//     per-head QK-norm before RoPE (attn_q_norm/attn_k_norm, which
+//     llama.cpp's dream loader refuses: these files run in dfim only), a
+//     head_dim wider than embd/heads (attention.key_length); CoDA shifted
+//     (its loss compares logits[:-1] with input[1:]), Tiny-A2D unshifted
+//     (dllm's MDLM default right_shift_logits=False), written as
+//     diffusion.shift_logits. The family is the GGUF key dfim.family.
+//
+// dfim infills every family the same way: the prefix, a run of mask
+// tokens, the suffix, with no FIM markers, BOS first only where the file
+// says the tokenizer adds one (tokenizer.ggml.add_bos_token: LLaDA). That
+// is Open-dLLM's eval_infill.py framing; no other family's code read so
+// far frames infilling differently (DreamOn's span tokens aside).
+//
 // It must not: know about documents, editors or languages (infill does),
 // parse GGUF bytes (gguf does), split text into tokens (tokenizer does) or
 // hold arithmetic kernels (kernels does). Samplers are pure functions in
