@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/models/convert"
 	"github.com/dfim/dfim/engine/native"
 	"github.com/dfim/dfim/engine/native/builtin"
 	"github.com/dfim/dfim/engine/native/gguf"
@@ -161,6 +162,7 @@ func modelInfo(w io.Writer, path string, f *gguf.File) (failed int) {
 		fmt.Fprintf(w, "name          %s\n", name)
 	}
 	fmt.Fprintf(w, "architecture  %s\n", f.Arch())
+	fmt.Fprintf(w, "family        %s\n", familyLine(f))
 
 	types := map[string]int{}
 	var params uint64
@@ -231,6 +233,36 @@ func modelInfo(w io.Writer, path string, f *gguf.File) (failed int) {
 		}
 	}
 	return failed
+}
+
+// familyLine says which family a file belongs to and how dfim infills
+// with it: the family key dfim's converter writes, else the family its
+// architecture means (a file from llama.cpp's converter), and the length
+// mode (DreamOn's expand/delete tokens, or a fixed-length hole).
+func familyLine(f *gguf.File) string {
+	fam, ok := f.String(convert.FamilyKey)
+	if !ok {
+		fam = f.Arch() + " (from the architecture)"
+	}
+	mode, ok := f.String(convert.LengthModeKey)
+	if !ok || mode == "" {
+		mode = "fixed"
+	}
+	format := "prefix + masks + suffix"
+	if bos, ok := f.Bool("tokenizer.ggml.add_bos_token"); ok && bos {
+		format = "BOS + " + format
+	}
+	line := fmt.Sprintf("%s; infilling %s, length %s", fam, format, mode)
+	if mode == "expand-delete" {
+		if e, ok := f.Uint(convert.ExpandTokenKey); ok {
+			line += fmt.Sprintf(" (expand %d", e)
+			if d, ok := f.Uint(convert.DeleteTokenKey); ok {
+				line += fmt.Sprintf(", delete %d", d)
+			}
+			line += ")"
+		}
+	}
+	return line
 }
 
 func humanCount(n uint64) string {

@@ -157,7 +157,7 @@ func TestModelPullConvertsCheckpoint(t *testing.T) {
 	if !ranged {
 		t.Errorf("the cut shard was not resumed with Range: %+v", srv.Requests())
 	}
-	if code, out, stderr := runCLI(t, "model", "info", name); code != exitOK || !strings.Contains(out, "architecture  dream") {
+	if code, out, stderr := runCLI(t, "model", "info", name); code != exitOK || !strings.Contains(out, "architecture  dream") || !strings.Contains(out, "family        dream; infilling prefix + masks + suffix, length fixed") {
 		t.Fatalf("model info %s: exit %d\n%s%s", name, code, out, stderr)
 	}
 	pos := goFile(t) + ":5:2"

@@ -37,7 +37,7 @@ func TestModelInfoFailsOnIncompleteFile(t *testing.T) {
 	if failed == 0 {
 		t.Fatalf("no check failed on a file without tensors:\n%s", out.String())
 	}
-	for _, want := range []string{"architecture  llada", "FAIL", "token_embd.weight"} {
+	for _, want := range []string{"architecture  llada", "family        llada (from the architecture)", "FAIL", "token_embd.weight"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
