@@ -357,18 +357,18 @@ func findHoles(ctx context.Context, cfg Config, markers *infill.MarkerSyntax, j 
 			holes = append(holes, h)
 		}
 	case cfg.Query != "":
-		ranges, err := cfg.RunQuery(j.path, cfg.Lang, cfg.Query, snap.data)
+		ranges, err := cfg.RunQuery(j.path, cfg.Lang, cfg.Query, []byte(crAsLF(text)))
 		if err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("query: %v", err))
 			return f
 		}
 		for _, r := range ranges {
-			holes = append(holes, infill.Hole{Start: r[0], End: r[1], MaxLines: strings.Count(text[r[0]:r[1]], "\n") + 1})
+			holes = append(holes, infill.Hole{Start: r[0], End: r[1], MaxLines: strings.Count(crAsLF(text[r[0]:r[1]]), "\n") + 1})
 		}
 	default:
 		holes = markers.Holes(text)
 		if !cfg.Anywhere {
-			holes, res.MarkersLeft, err = infill.CodeHoles(ctx, syntax.Detect("", j.path), text, holes)
+			holes, res.MarkersLeft, err = codeHoles(ctx, syntax.Detect("", j.path), text, holes)
 			if err != nil {
 				res.Problems = append(res.Problems, fmt.Sprintf("parsing to tell code from comments and strings: %v", err))
 				return f

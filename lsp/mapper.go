@@ -18,11 +18,11 @@ const (
 )
 
 // A Mapper converts LSP positions in one snapshot of a document's text to byte
-// offsets and back. Lines end at "\n"; a "\r" before it belongs to the line
-// break, so CRLF files work. Out-of-range positions are clamped as the
-// specification says (past the end of a line: the end of that line; past the
-// last line: the end of the text), and a position inside a character is
-// rounded down to its start. No input panics.
+// offsets and back. Lines end at "\n", "\r\n" or a lone "\r" (the line
+// breaks of the specification), so CRLF and old-Mac files work. Out-of-range
+// positions are clamped as the specification says (past the end of a line: the
+// end of that line; past the last line: the end of the text), and a position
+// inside a character is rounded down to its start. No input panics.
 type Mapper struct {
 	text string
 	enc  Encoding
@@ -34,11 +34,14 @@ type Mapper struct {
 func NewMapper(text string, enc Encoding) *Mapper {
 	m := &Mapper{text: text, enc: enc, lineStarts: make([]int, 1, 1+strings.Count(text, "\n"))}
 	for i := 0; ; {
-		j := strings.IndexByte(text[i:], '\n')
+		j := strings.IndexAny(text[i:], "\r\n")
 		if j < 0 {
 			break
 		}
 		i += j + 1
+		if text[i-1] == '\r' && i < len(text) && text[i] == '\n' {
+			i++ // "\r\n" is one break
+		}
 		m.lineStarts = append(m.lineStarts, i)
 	}
 	return m
@@ -56,8 +59,8 @@ func (m *Mapper) lineContent(i int) (string, int) {
 	start := m.lineStarts[i]
 	end := len(m.text)
 	if i+1 < len(m.lineStarts) {
-		end = m.lineStarts[i+1] - 1 // drop "\n"
-		if end > start && m.text[end-1] == '\r' {
+		end = m.lineStarts[i+1] - 1 // drop "\n" or a lone "\r"
+		if m.text[end] == '\n' && end > start && m.text[end-1] == '\r' {
 			end--
 		}
 	}

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"strings"
 	"testing"
 
 	"go.lsp.dev/protocol"
@@ -114,4 +115,40 @@ func FuzzMapper(f *testing.F) {
 			_ = m.Position(off)
 		}
 	})
+}
+
+// A lone "\r" ends a line as "\n" and "\r\n" do (LSP 3.17, "Text
+// Documents"): an old-Mac file's positions name its lines, not one long
+// line, and each kind of break maps like the "\n" document's.
+func TestMapperLoneCR(t *testing.T) {
+	lf := "package a\n\nfunc f() {\n\t<<fill>>\n}\n"
+	for _, eol := range []string{"\r", "\r\n", "\n"} {
+		text := strings.ReplaceAll(lf, "\n", eol)
+		for _, enc := range []Encoding{UTF8, UTF16} {
+			m := NewMapper(text, enc)
+			if m.Lines() != 6 {
+				t.Errorf("%q %s: %d lines, want 6", eol, enc, m.Lines())
+			}
+			marker := strings.Index(text, "<<fill>>")
+			if got, want := m.Position(marker), pos(3, 1); got != want {
+				t.Errorf("%q %s: Position(marker) = %v, want %v", eol, enc, got, want)
+			}
+			if got := m.Offset(pos(3, 1)); got != marker {
+				t.Errorf("%q %s: Offset(3:1) = %d, want %d", eol, enc, got, marker)
+			}
+			// Past the end of line 3 clamps before its break.
+			if got, want := m.Offset(pos(3, 99)), marker+len("<<fill>>"); got != want {
+				t.Errorf("%q %s: Offset(3:99) = %d, want %d", eol, enc, got, want)
+			}
+			if got, want := m.Offset(pos(4, 0)), strings.Index(text, "}"); got != want {
+				t.Errorf("%q %s: Offset(4:0) = %d, want %d", eol, enc, got, want)
+			}
+		}
+	}
+	// "\r\r\n" is a lone "\r" then a CRLF: two breaks.
+	m := NewMapper("a\r\r\nb", UTF16)
+	if m.Lines() != 3 || m.Offset(pos(2, 0)) != 4 || m.Position(1) != pos(0, 1) || m.Position(2) != pos(1, 0) {
+		t.Errorf(`"a\r\r\nb": %d lines, line 2 at %d, Position(1) = %v, Position(2) = %v; want 3 lines, 4, 0:1, 1:0`,
+			m.Lines(), m.Offset(pos(2, 0)), m.Position(1), m.Position(2))
+	}
 }
