@@ -103,6 +103,61 @@ func collapseSpace(s string) string {
 	return b.String()
 }
 
+// AcceptedChars is the share of the expected text (the middle, its
+// leading whitespace aside) that a user accepting the suggestion word by
+// word would take before its first wrong character: Copilot's "accepted
+// and retained characters". A word is a run of letters, digits and
+// underscores or one other character, with the white space before it; the
+// user takes words while what they took is still a start of the middle.
+// 0 for an empty suggestion or middle.
+func AcceptedChars(suggestion, middle string) float64 {
+	s := strings.TrimLeftFunc(suggestion, unicode.IsSpace)
+	m := strings.TrimLeftFunc(middle, unicode.IsSpace)
+	total := utf8.RuneCountInString(strings.TrimRightFunc(m, unicode.IsSpace))
+	if total == 0 || s == "" {
+		return 0
+	}
+	taken := 0 // bytes of s accepted
+	for taken < len(s) {
+		next := nextWord(s, taken)
+		if !strings.HasPrefix(m, s[:next]) {
+			break
+		}
+		taken = next
+	}
+	return min(float64(utf8.RuneCountInString(strings.TrimRightFunc(s[:taken], unicode.IsSpace)))/float64(total), 1)
+}
+
+// nextWord is the end of the word of s that starts at i: its leading white
+// space, then a run of word characters or one other character.
+func nextWord(s string, i int) int {
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		i += n
+	}
+	start := i
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !(r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if i == start {
+				i += n // one other character
+			}
+			break
+		}
+		i += n
+	}
+	return i
+}
+
+// MultiLineWhereSingle reports whether a suggestion spans several lines
+// where the expected text is one line.
+func MultiLineWhereSingle(suggestion, middle string) bool {
+	return strings.Contains(strings.TrimSpace(suggestion), "\n") && !strings.Contains(strings.TrimSpace(middle), "\n")
+}
+
 // Percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of xs, 0 for
 // none. The LSP benchmark uses it too, so both report latency the same way.
 func Percentile(xs []float64, p float64) float64 {

@@ -101,3 +101,29 @@ func TestPercentile(t *testing.T) {
 		t.Error("Percentile sorted its input in place")
 	}
 }
+
+func TestAcceptedChars(t *testing.T) {
+	for _, c := range []struct {
+		s, m string
+		want float64
+	}{
+		{"return x", "return x", 1},
+		{"\treturn x\n", "return x", 1},     // indentation and the final newline aside
+		{"return y", "return x", 6.0 / 8},   // "return" taken, then the wrong word
+		{"return xs", "return x", 6.0 / 8},  // word by word: "xs" is not taken
+		{"return x, nil", "return x", 1},    // the rest is more than the answer
+		{"foo(a, b)", "foo(a, c)", 6.0 / 9}, // "foo(a," then " b" is wrong
+		{"", "return x", 0},
+		{"x", "", 0},
+	} {
+		if got := AcceptedChars(c.s, c.m); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("AcceptedChars(%q, %q) = %v, want %v", c.s, c.m, got, c.want)
+		}
+	}
+}
+
+func TestMultiLineWhereSingle(t *testing.T) {
+	if !MultiLineWhereSingle("a()\n\tb()", "a()") || MultiLineWhereSingle("a()\n", "a()") || MultiLineWhereSingle("a()\nb()", "a()\nc()") {
+		t.Error("MultiLineWhereSingle: want true only for several lines where the answer is one")
+	}
+}

@@ -22,11 +22,17 @@ type Metrics struct {
 	// Shown is the share of tasks with a suggestion; Precision the share
 	// of those that match exactly; CommentOnly the share of those that are
 	// only a comment where the answer is code.
-	Shown           float64 `json:"shown"`
-	Precision       float64 `json:"precision"`
-	CommentOnly     float64 `json:"comment_only"`
-	Latency         Latency `json:"latency_ms"`
-	TokensPerSecond float64 `json:"tokens_per_second"`
+	Shown       float64 `json:"shown"`
+	Precision   float64 `json:"precision"`
+	CommentOnly float64 `json:"comment_only"`
+	// AcceptedChars is the mean share of the expected text a user
+	// accepting word by word would keep (0 for a task with nothing
+	// shown); MultiLineWhereSingle the share of what is shown where one
+	// line was due (the middle is one line) that spans several lines.
+	AcceptedChars        float64 `json:"accepted_chars"`
+	MultiLineWhereSingle float64 `json:"multi_line_where_single"`
+	Latency              Latency `json:"latency_ms"`
+	TokensPerSecond      float64 `json:"tokens_per_second"`
 	// PassAt1 is HumanEval's share of passed tests, only under --exec.
 	PassAt1 *float64 `json:"pass_at_1,omitempty"`
 	// Errors counts completions that failed (they also count as empty).
@@ -73,10 +79,16 @@ func summarize(results []Result) Metrics {
 		return m
 	}
 	var exact, empty, dup, checked, valid, ran, passed, tokens, shownExact, comments int
-	var sim, engineSec float64
+	var sim, engineSec, accepted float64
+	var singleShown, multiWhereSingle int
 	lat := make([]float64, 0, len(results))
 	for _, r := range results {
 		sim += r.EditSimilarity
+		accepted += r.AcceptedChars
+		if !r.Empty && !strings.Contains(strings.TrimSpace(r.Middle), "\n") {
+			singleShown++
+			multiWhereSingle += b2i(r.MultiLine)
+		}
 		exact += b2i(r.Exact)
 		empty += b2i(r.Empty)
 		dup += b2i(r.SuffixDup)
@@ -100,6 +112,10 @@ func summarize(results []Result) Metrics {
 	n := float64(m.N)
 	m.ExactMatch = float64(exact) / n
 	m.EditSimilarity = sim / n
+	m.AcceptedChars = accepted / n
+	if singleShown > 0 {
+		m.MultiLineWhereSingle = float64(multiWhereSingle) / float64(singleShown)
+	}
 	m.Empty = float64(empty) / n
 	m.SuffixDuplication = float64(dup) / n
 	if shown := m.N - empty; shown > 0 {
@@ -133,15 +149,17 @@ func b2i(b bool) int {
 // per kind and per language.
 func WriteTable(w io.Writer, rep Report) {
 	withPass := rep.PassAt1 != nil
-	head := fmt.Sprintf("%-16s %5s %6s %6s %6s %6s %6s %8s %8s %8s %9s", "group", "n", "exact", "editsim", "syntax", "dupsuf", "empty", "p50 ms", "p95 ms", "max ms", "tok/s")
+	head := fmt.Sprintf("%-16s %5s %6s %6s %6s %6s %6s %6s %6s %6s %8s %8s %8s %9s", "group", "n", "exact", "editsim", "syntax", "dupsuf", "empty",
+		"prec", "accch", "ml1", "p50 ms", "p95 ms", "max ms", "tok/s")
 	if withPass {
 		head += fmt.Sprintf(" %6s", "pass@1")
 	}
 	fmt.Fprintln(w, head)
 	fmt.Fprintln(w, strings.Repeat("-", len(head)))
 	row := func(name string, m Metrics) {
-		line := fmt.Sprintf("%-16s %5d %6.3f %7.3f %6s %6.3f %6.3f %8.1f %8.1f %8.1f %9.1f", name, m.N, m.ExactMatch, m.EditSimilarity,
-			optShare(m.SyntaxValid), m.SuffixDuplication, m.Empty, m.Latency.P50, m.Latency.P95, m.Latency.Max, m.TokensPerSecond)
+		line := fmt.Sprintf("%-16s %5d %6.3f %7.3f %6s %6.3f %6.3f %6.3f %6.3f %6.3f %8.1f %8.1f %8.1f %9.1f", name, m.N, m.ExactMatch, m.EditSimilarity,
+			optShare(m.SyntaxValid), m.SuffixDuplication, m.Empty, m.Precision, m.AcceptedChars, m.MultiLineWhereSingle,
+			m.Latency.P50, m.Latency.P95, m.Latency.Max, m.TokensPerSecond)
 		if withPass {
 			line += fmt.Sprintf(" %6s", optShare(m.PassAt1))
 		}

@@ -31,8 +31,13 @@ type Result struct {
 	Empty       bool
 	// CommentOnly: the suggestion is only a comment where the answer is code.
 	CommentOnly bool
-	Confidence  float64 // the suggestion's, as infill scored it
-	Middle      string  // the expected text
+	// AcceptedChars is the share of the middle a user accepting word by
+	// word would take (AcceptedChars); MultiLine: the suggestion spans
+	// several lines where the middle is one (MultiLineWhereSingle).
+	AcceptedChars float64
+	MultiLine     bool
+	Confidence    float64 // the suggestion's, as infill scored it
+	Middle        string  // the expected text
 	// Passed is HumanEval's verdict under --exec; nil when not run.
 	Passed     *bool
 	ExecDetail string // why a run failed (python's last lines, a timeout)
@@ -49,6 +54,10 @@ type Runner struct {
 	Syntax SyntaxChecker
 	// Exec runs HumanEval tests for pass@1; nil skips them.
 	Exec *Executor
+	// OracleLength sizes every hole to the expected answer: its token
+	// count, and one line where it is one line (a block where not). The
+	// upper bound of length planning, as Open-dCoder and DreamOn report it.
+	OracleLength bool
 	// Progress, when set, is called after each task with the count done.
 	Progress func(done, total int)
 	// Cross-file context comes from Options.Context (a Workspace), asked
@@ -109,7 +118,11 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 	u := &usage{}
 	doc := infill.Document{Path: t.Path, Text: t.Prefix + t.Suffix}
 	start := time.Now()
-	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), r.Options)
+	opts := r.Options
+	if r.OracleLength {
+		opts.MaxTokens, opts.Shape = oracleLength(r.completer.Engine(), t.Middle)
+	}
+	sugs, err := r.completer.Complete(context.WithValue(ctx, usageKey{}, u), doc, len(t.Prefix), opts)
 	res.Latency = time.Since(start)
 	res.Tokens, res.EngineTime = u.tokens, u.engineTime
 	if err != nil {
@@ -157,6 +170,8 @@ func score(res *Result, t *Task, syntax SyntaxChecker) {
 	res.SuffixDup = !res.Empty && SuffixDuplication(s, t.Middle, t.Suffix)
 	res.Middle = t.Middle
 	res.CommentOnly = !res.Empty && infill.CommentOnly(t.Lang, s) && !infill.CommentOnly(t.Lang, t.Middle)
+	res.AcceptedChars = AcceptedChars(s, t.Middle)
+	res.MultiLine = !res.Empty && MultiLineWhereSingle(s, t.Middle)
 	if !res.Empty && syntax != nil {
 		var ok, checked bool
 		if e := res.edit; e != nil {
@@ -168,4 +183,20 @@ func score(res *Result, t *Task, syntax SyntaxChecker) {
 			res.SyntaxValid = &ok
 		}
 	}
+}
+
+// oracleLength is the hole size --oracle-length gives a task: the middle's
+// token count (as the engine counts, else about 3.5 bytes a token) and
+// its shape.
+func oracleLength(d engine.Denoiser, middle string) (tokens int, shape string) {
+	middle = strings.TrimSpace(middle)
+	tokens = int(float64(len(middle))/3.5) + 1
+	if tc, ok := d.(engine.TokenCounter); ok {
+		tokens = tc.CountTokens(middle)
+	}
+	shape = "line"
+	if strings.Contains(middle, "\n") {
+		shape = "block"
+	}
+	return max(tokens, 1), shape
 }

@@ -115,7 +115,8 @@ func TestRunScoresThroughThePipeline(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"by_kind", "by_lang", "comment_only", "edit_similarity", "empty", "exact_match", "latency_ms", "n", "precision", "shown", "suffix_duplication", "syntax_valid", "tokens_per_second"}
+	want := []string{"accepted_chars", "by_kind", "by_lang", "comment_only", "edit_similarity", "empty", "exact_match", "latency_ms",
+		"multi_line_where_single", "n", "precision", "shown", "suffix_duplication", "syntax_valid", "tokens_per_second"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("metrics JSON keys %v, want %v", keys, want)
 	}
@@ -132,6 +133,8 @@ func TestRunScoresThroughThePipeline(t *testing.T) {
 	near("empty", rep.Empty, 1.0/3)
 	near("edit_similarity", rep.EditSimilarity, (1+(1-1.0/8)+0)/3)
 	near("suffix_duplication", rep.SuffixDuplication, 0)
+	near("accepted_chars", rep.AcceptedChars, (1+6.0/8+0)/3) // "return" of "return y"
+	near("multi_line_where_single", rep.MultiLineWhereSingle, 0)
 	if rep.SyntaxValid == nil {
 		t.Error("syntax_valid is null, want 1 (both non-empty suggestions parse)")
 	} else {
@@ -200,5 +203,35 @@ func TestMeterKeepsOptionalInterfaces(t *testing.T) {
 	}
 	if _, ok := metered(newScripted()).(engine.TokenCounter); ok {
 		t.Error("metered engine claims TokenCounter its engine lacks")
+	}
+}
+
+// holeSizes is a test Denoiser that records each request's hole sizes.
+type holeSizes struct {
+	scripted
+	maxTok, maxLines []int
+}
+
+func (h *holeSizes) Infill(ctx context.Context, req engine.Request) (engine.Result, error) {
+	for _, seg := range req.Segments {
+		if seg.Hole {
+			h.maxTok, h.maxLines = append(h.maxTok, seg.MaxTok), append(h.maxLines, seg.MaxLines)
+		}
+	}
+	return h.scripted.Infill(ctx, req)
+}
+
+// TestOracleLength: --oracle-length sizes each hole to the expected
+// answer, one line for a one-line answer and a block for several.
+func TestOracleLength(t *testing.T) {
+	d := &holeSizes{scripted: *newScripted()}
+	r := NewRunner(d)
+	r.OracleLength = true
+	if _, err := r.Run(context.Background(), []Task{runTasks[0], runTasks[2]}); err != nil {
+		t.Fatal(err)
+	}
+	// "return x": 8 bytes → 3 tokens; "println(2)\n\tprintln(3)": 22 bytes → 7.
+	if !reflect.DeepEqual(d.maxTok[:2], []int{3, 7}) || !reflect.DeepEqual(d.maxLines[:2], []int{1, 0}) {
+		t.Errorf("holes of %v tokens, %v lines; want [3 7] and [1 0]", d.maxTok, d.maxLines)
 	}
 }

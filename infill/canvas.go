@@ -64,6 +64,11 @@ func newSizer(d engine.Denoiser, capTokens int) sizer {
 	return s
 }
 
+// holeLimit is the most tokens a hole may take in a canvas of this size:
+// three quarters of it, the rest kept for the cursor's lines and the text
+// around them (buildCanvas's windows).
+func (s sizer) holeLimit() int { return max(s.context*3/4, 1) }
+
 // prefixWindow returns where the prefix window starts: the cursor's own
 // line always, then whole lines backward while they fit budget.
 func prefixWindow(text string, pos, budget int, count func(string) int) (start, used int) {

@@ -56,19 +56,17 @@ type docState struct {
 	indent  indentStyle
 	crlf    bool
 	observe func(engine.Step)
+	checks  checkMemo // verdicts so far (large.go)
 }
 
 func (d *docState) close() { d.tree.Close() }
 
 // check judges replacing [start, end) of the document with text: tree-sitter
 // must find no new error, and the language's own judge must agree
-// (LanguageAccepts).
+// (LanguageAccepts). Each distinct check is done once, on the part of the
+// document the edit touches (large.go).
 func (d *docState) check(ctx context.Context, start, end int, text string) (syntax.Check, error) {
-	chk, err := d.tree.Check(ctx, start, end, text)
-	if err == nil && chk.Valid && !LanguageAccepts(d.lang, d.text, start, end, text) {
-		chk.Valid = false
-	}
-	return chk, err
+	return d.checkOnce(ctx, start, end, text)
 }
 
 // prepare detects the document's language and parses it, incrementally
@@ -121,7 +119,45 @@ func (c *Completer) prepare(ctx context.Context, doc Document, text string, cach
 // best first. Every suggestion is syntax-valid (or unvalidated, for a
 // language without a grammar); none is empty. It returns no suggestions
 // and no error when no candidate survived.
+//
+// Every entry point (batch, dfim fill, the LSP, the HTTP APIs) comes
+// through here or FillHoles: the model sees "\n" line endings only, and
+// suggestions come back in the document's own endings and offsets.
 func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Options) ([]Suggestion, error) {
+	if pos < 0 || pos > len(doc.Text) {
+		return nil, fmt.Errorf("infill: position %d is outside %s (%d bytes)", pos, doc.Path, len(doc.Text))
+	}
+	m := newEOLMap(doc.Text)
+	if m.identity() {
+		sugs, err := c.complete(ctx, doc, pos, opts)
+		return dropNoOps(doc.Text, sugs, opts.Dropped), err
+	}
+	text, dropped := doc.Text, opts.Dropped
+	doc.Text, opts.Observe = m.lf, m.observe(opts.Observe)
+	if dropped != nil {
+		opts.Dropped = func(why DropReason, s Suggestion) { dropped(why, m.suggestions([]Suggestion{s})[0]) }
+	}
+	sugs, err := c.complete(ctx, doc, m.toLF(pos), opts)
+	return dropNoOps(text, m.suggestions(sugs), dropped), err
+}
+
+// dropNoOps drops the suggestions that change nothing: their text is what
+// they replace (a ")" over the ")" after the cursor). An editor would
+// show them, and accepting one would do nothing.
+func dropNoOps(text string, sugs []Suggestion, dropped func(DropReason, Suggestion)) []Suggestion {
+	out := sugs[:0]
+	for _, s := range sugs {
+		if s.Text != text[s.Start:s.End] {
+			out = append(out, s)
+		} else if dropped != nil {
+			dropped(DropNoOp, s)
+		}
+	}
+	return out
+}
+
+// complete is Complete on a document with "\n" line endings.
+func (c *Completer) complete(ctx context.Context, doc Document, pos int, opts Options) ([]Suggestion, error) {
 	start := time.Now()
 	d, end, p, err := c.planAt(ctx, doc, pos, opts, true)
 	if err != nil {
@@ -130,9 +166,11 @@ func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Op
 	defer d.close()
 	c.stats.completions.Add(1)
 	d.observe = observer(opts.Observe)
-	sugs, err := c.newRequest(d, opts, crossFileContext(doc, pos, opts)).fillOne(ctx, pos, end, p)
+	r := c.newRequest(d, opts, crossFileContext(doc, pos, opts))
+	p.maxTok = min(p.maxTok, r.sz.holeLimit())
+	sugs, err := r.fillOne(ctx, pos, end, p)
 	for i := range sugs {
-		sugs[i].Elapsed = time.Since(start)
+		sugs[i].Elapsed, sugs[i].MaxTokens = time.Since(start), p.maxTok
 	}
 	return sugs, err
 }
@@ -142,14 +180,26 @@ func (c *Completer) Complete(ctx context.Context, doc Document, pos int, opts Op
 // is, and the suffix window, cut to the engine's context as Complete cuts
 // them. It fills nothing (`dfim context` prints it).
 func (c *Completer) Preview(ctx context.Context, doc Document, pos int, opts Options, marker string) (string, error) {
+	if pos >= 0 && pos <= len(doc.Text) { // the model's view: "\n" endings
+		m := newEOLMap(doc.Text)
+		doc.Text, pos = m.lf, m.toLF(pos)
+	}
 	d, end, p, err := c.planAt(ctx, doc, pos, opts, false)
 	if err != nil {
 		return "", err
 	}
 	defer d.close()
 	r := c.newRequest(d, opts, crossFileContext(doc, pos, opts))
-	cv := buildCanvas(d.text, pos, end, p.maxTok, r.extra, r.sz)
+	cv := buildCanvas(d.text, pos, end, min(p.maxTok, r.sz.holeLimit()), r.extra, r.sz)
 	return cv.Extra + cv.Prefix + marker + cv.Suffix, nil
+}
+
+// HoleTokenLimit is the most tokens one hole may take with opts: what
+// fits in the engine's context (or opts.ContextTokens) with room left for
+// the text around the hole. A larger Options.MaxTokens is capped to it:
+// the engine would refuse the canvas ("the canvas needs N tokens").
+func (c *Completer) HoleTokenLimit(opts Options) int {
+	return newSizer(c.engine, opts.ContextTokens).holeLimit()
 }
 
 // planAt prepares doc and plans the hole of a cursor at pos: it ends at
@@ -207,6 +257,9 @@ func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Sugges
 	var out []Suggestion
 	seen := map[string]bool{}
 	for _, f := range res.Candidates {
+		if ctx.Err() != nil { // the request has ended: check no more
+			return nil, ctx.Err()
+		}
 		if len(f.Holes) == 0 {
 			continue
 		}
@@ -229,20 +282,34 @@ func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Sugges
 			conf = suggestionConfidence(f.Spans[0], lines, conf)
 		}
 		s, ok := r.finish(ctx, cv, p, raw)
-		if !ok || seen[s.Text+fmt.Sprint(s.End)] {
+		drop := func(why DropReason) {
+			if opts.Dropped != nil {
+				s.Confidence, s.Tokens, s.Steps = conf, tokens, s.Steps+res.Steps
+				opts.Dropped(why, s)
+			}
+		}
+		if !ok {
+			drop(DropInvalid)
+			continue
+		}
+		if seen[s.Text+fmt.Sprint(s.End)] {
+			drop(DropDuplicate)
 			continue
 		}
 		seen[s.Text+fmt.Sprint(s.End)] = true
 		if retypesNextLine(s.Text, d.text[s.End:]) {
 			c.stats.retyped.Add(1)
+			drop(DropRetyped)
 			continue
 		}
 		if CommentOnly(d.lang, s.Text) && d.codeDue(start) {
 			c.stats.commentOnly.Add(1)
+			drop(DropComment)
 			continue
 		}
 		if conf < opts.MinConfidence && !math.IsNaN(f.LogProb) { // NaN: a backend that cannot say
 			c.stats.unsure.Add(1)
+			drop(DropGate)
 			continue
 		}
 		s.Confidence, s.Tokens, s.ContextBytes = conf, tokens, len(cv.Extra)
@@ -256,6 +323,10 @@ func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Sugges
 		}
 		return !out[i].Repaired && out[j].Repaired
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out = r.gate(out, p) // shape rules and the compile check (filter.go)
 	return out, ctx.Err()
 }
 
@@ -425,8 +496,11 @@ func remaskRegion(text string, es, ee, round int) (good, tail string) {
 // each seeing the fills before it. A hole left without a syntax-valid fill
 // gets a Suggestion with empty Text and a Reason. Holes must be in order
 // and must not overlap.
+//
+// Like Complete, it fills a document with "\r\n" or "\r" line endings as
+// the same document with "\n" ones, and gives the fills the document's
+// own endings.
 func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, opts Options) ([]Suggestion, error) {
-	start := time.Now()
 	for i, h := range holes {
 		if h.Start < 0 || h.End < h.Start || h.End > len(doc.Text) {
 			return nil, fmt.Errorf("infill: hole %d (bytes %d-%d) is outside %s (%d bytes)", i, h.Start, h.End, doc.Path, len(doc.Text))
@@ -435,6 +509,26 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 			return nil, fmt.Errorf("infill: holes %d and %d of %s overlap or are out of order", i-1, i, doc.Path)
 		}
 	}
+	m := newEOLMap(doc.Text)
+	if m.identity() {
+		return c.fillHoles(ctx, doc, holes, opts)
+	}
+	lfHoles := make([]Hole, len(holes))
+	for i, h := range holes {
+		lfHoles[i] = Hole{Start: m.toLF(h.Start), End: m.toLF(h.End), MaxLines: h.MaxLines}
+	}
+	doc.Text, opts.Observe = m.lf, m.observe(opts.Observe)
+	out, err := c.fillHoles(ctx, doc, lfHoles, opts)
+	for i := range out { // the holes' own ranges, exactly as given
+		out[i].Text = m.text(out[i].Text)
+		out[i].Start, out[i].End = holes[i].Start, holes[i].End
+	}
+	return out, err
+}
+
+// fillHoles is FillHoles on a document with "\n" line endings.
+func (c *Completer) fillHoles(ctx context.Context, doc Document, holes []Hole, opts Options) ([]Suggestion, error) {
+	start := time.Now()
 	if len(holes) == 0 {
 		return nil, nil
 	}
@@ -455,12 +549,14 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 	}
 	defer d.close()
 	plans := make([]plan, len(holes))
+	limit := newSizer(c.engine, opts.ContextTokens).holeLimit()
 	for i, h := range holes {
 		var node syntax.Node
 		if d.tree != nil {
 			node = d.tree.NodeAt(at[i])
 		}
 		plans[i] = planHole(d.text, Hole{Start: at[i], End: at[i], MaxLines: h.MaxLines}, node, opts)
+		plans[i].maxTok = min(plans[i].maxTok, limit)
 	}
 	extra := crossFileContext(doc, holes[0].Start, opts)
 	out := make([]Suggestion, len(holes))
@@ -502,7 +598,7 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 			return nil, err
 		}
 		if len(sugs) == 0 {
-			out[i].Reason = "no candidate was syntax-valid, even after repair"
+			out[i].Reason = "no candidate was syntax-valid (and compiled, where checked), even after repair"
 		} else {
 			out[i] = sugs[0]
 		}
@@ -510,7 +606,7 @@ func (c *Completer) FillHoles(ctx context.Context, doc Document, holes []Hole, o
 	}
 	for i, h := range holes {
 		out[i].Start, out[i].End = h.Start, h.End
-		out[i].Elapsed = time.Since(start)
+		out[i].Elapsed, out[i].MaxTokens = time.Since(start), plans[i].maxTok
 	}
 	return out, nil
 }
@@ -559,6 +655,9 @@ func (r *request) fillJointly(ctx context.Context, at []int, plans []plan) (out 
 			text, _ := postProcess(firstLines(f.Holes[i], plans[i].maxLines), d.surround(at[i], at[i], plans[i]))
 			if text == "" {
 				c.stats.empty.Add(1)
+				continue
+			}
+			if !r.keepHole(plans[i], at[i], text) { // shape rules and the compile check (filter.go)
 				continue
 			}
 			status := SyntaxUnvalidated

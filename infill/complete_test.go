@@ -3,6 +3,7 @@ package infill
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,5 +49,33 @@ func TestCompleteBadInput(t *testing.T) {
 	if _, err := c.FillHoles(context.Background(), Document{Path: "a.go", Text: "package a\n"}, []Hole{{Start: 5, End: 7}, {Start: 6, End: 6}}, Options{}); err == nil ||
 		!strings.Contains(err.Error(), "overlap") {
 		t.Errorf("overlapping holes: err = %v", err)
+	}
+}
+
+// A fill that changes nothing (the ")" over the ")" after the cursor, or
+// the text it replaces) is never a suggestion (issue 27, item 13).
+func TestNoOpFillsDropped(t *testing.T) {
+	text := "package a\n\nimport \"fmt\"\n\nfunc f() {\n\tfmt.Println()\n}\n"
+	pos := strings.Index(text, "Println(") + len("Println(")
+	var reasons []DropReason
+	for _, fill := range []string{")", "\"hi\")"} {
+		c := New(fixedEngine{fill})
+		sugs, err := c.Complete(context.Background(), Document{Path: "a.go", Text: text}, pos,
+			Options{Dropped: func(why DropReason, _ Suggestion) { reasons = append(reasons, why) }})
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range sugs {
+			if s.Text == text[s.Start:s.End] {
+				t.Errorf("fill %q: suggestion %q over %q changes nothing", fill, s.Text, text[s.Start:s.End])
+			}
+		}
+		if fill != ")" && len(sugs) == 0 {
+			t.Errorf("fill %q: no suggestion, want one", fill)
+		}
+	}
+	if !slices.Contains(reasons, DropNoOp) {
+		t.Errorf("drop reasons %v, want %q", reasons, DropNoOp)
 	}
 }

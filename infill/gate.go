@@ -182,3 +182,35 @@ func firstLines(text string, n int) string {
 	}
 	return strings.TrimRight(text[:cut], "\n")
 }
+
+// repeatsItself reports whether a line of text holds a repetition loop: a
+// piece of at least 3 characters, three times in a row (`i < i0; i < i0;
+// i < i0;`, `:= := :=`), what a decoder stuck on its own output writes.
+// Pieces of only digits, commas, closers and the like (`0, 0, 0`, `---`)
+// are data, not a loop. Such a fill is never shown: cut, it would still
+// be wrong.
+func repeatsItself(text string) bool {
+	for line := range strings.Lines(text) {
+		n := min(len(line), 400)
+		for l := 3; 3*l <= n; l++ {
+			for i := 0; i+3*l <= n; i++ {
+				piece := line[i : i+l]
+				if line[i+l:i+2*l] == piece && line[i+2*l:i+3*l] == piece && loopPiece(piece) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// loopPiece: a piece with a letter (or an operator such as := or ==) in
+// it, and two characters that are not space.
+func loopPiece(s string) bool {
+	if len(strings.TrimSpace(s)) < 2 || !strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_=:<>!&|") {
+		return false
+	}
+	// `a, a, a` and `x, x, x` are short data too; a loop of a name alone
+	// needs a longer piece.
+	return len(s) >= 5 || strings.ContainsAny(s, "=:<>!&|")
+}

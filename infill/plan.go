@@ -29,6 +29,9 @@ type plan struct {
 	// maxLines is a hole's line limit (Hole.MaxLines); 0 = none. The token
 	// budget only sizes the canvas: the fill is cut to this many lines.
 	maxLines int
+	// strict: a hole of FillHoles, whose fill is applied unseen (batch,
+	// the editor's Fill Holes): one that would not compile is dropped.
+	strict bool
 }
 
 // Planned span lengths: a line inside an expression is short, the rest of
@@ -46,6 +49,12 @@ const (
 // its line, means one line; an empty line inside a block means a block,
 // unless the cursor is in a comment or a string. Options override.
 func planSpan(text string, start, end int, node syntax.Node, opts Options) plan {
+	return planShape(text, start, end, node, opts, true)
+}
+
+// planShape is planSpan; a hole of FillHoles (cursor false) gets a block
+// on any blank line: the user marked it, a block is plausible anywhere.
+func planShape(text string, start, end int, node syntax.Node, opts Options, cursor bool) plan {
 	ls := strings.LastIndexByte(text[:start], '\n') + 1
 	le := len(text)
 	if i := strings.IndexByte(text[end:], '\n'); i >= 0 {
@@ -59,6 +68,7 @@ func planSpan(text string, start, end int, node syntax.Node, opts Options) plan 
 	case strings.TrimSpace(before) != "":
 	case node.Has("comment", "line_comment", "block_comment", "string", "string_literal",
 		"interpreted_string_literal", "raw_string_literal", "string_content", "heredoc_body"):
+	case cursor && !blockPlausible(text, ls, le):
 	default:
 		p = plan{shape: shapeBlock, maxTok: blockTokens}
 	}
@@ -81,10 +91,31 @@ func planSpan(text string, start, end int, node syntax.Node, opts Options) plan 
 	return p
 }
 
+// blockPlausible reports whether a block may go on the blank line [ls,
+// le) of text: where a body ends, the next non-blank line closes it
+// (starts with a closer or `return`, or indents less than the cursor's
+// line) or there is none. Before a line of the same depth (between two
+// statements, or before a body's first statement) one line is due, and
+// before a deeper one (a body with no head yet) the one line that opens it.
+func blockPlausible(text string, ls, le int) bool {
+	cursor := indentWidth(text[ls:le])
+	for l := range strings.Lines(text[min(le+1, len(text)):]) {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		w := indentWidth(l)
+		closes := strings.ContainsAny(t[:1], ")]}") || strings.HasPrefix(t, "return") || strings.HasPrefix(t, "end")
+		return w < cursor || w == cursor && closes
+	}
+	return true // the end of the file
+}
+
 // planHole plans a hole of FillHoles: its line hint wins over the cursor.
 func planHole(text string, h Hole, node syntax.Node, opts Options) plan {
-	p := planSpan(text, h.Start, h.Start, node, opts)
+	p := planShape(text, h.Start, h.Start, node, opts, false)
 	p.maxLines = max(h.MaxLines, 0)
+	p.strict = true
 	switch {
 	case h.MaxLines == 1 && opts.Shape == "":
 		p.shape, p.block = shapeLine, lineBlock

@@ -66,6 +66,9 @@ func postProcess(text string, s surround) (string, bool) {
 	}
 	text = cutRepeats(text)
 	text = matchIndent(text, s.indent)
+	if !s.singleLine {
+		text = cutAtDedent(text, s.linePrefix)
+	}
 	suffix := strings.ReplaceAll(s.suffix, "\r\n", "\n")
 	text, trimmed := trimSuffixRepeat(text, suffix, strings.TrimSpace(s.linePrefix) == "")
 	text = stripTrailingSpace(text, suffix)
@@ -93,6 +96,25 @@ func cutRepeats(text string) string {
 			return strings.TrimRight(strings.Join(lines[:i], "\n"), " \t\n")
 		}
 		seen[t] = true
+	}
+	return text
+}
+
+// cutAtDedent cuts a fill that starts a line before its first line that
+// indents less than the fill's first line and closes no bracket the fill
+// opened (indentation a model got wrong aside): there the body the cursor is
+// in ends, and the fill was going on to close it (the suffix already
+// does) and start the next declaration (`}` `func (s *Stack) Pop() …`).
+func cutAtDedent(text, linePrefix string) string {
+	if strings.TrimSpace(linePrefix) != "" || !strings.Contains(text, "\n") {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	base := indentWidth(linePrefix + lines[0])
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "" && indentWidth(lines[i]) < base && balance(strings.Join(lines[:i], "\n")) <= 0 {
+			return strings.TrimRight(strings.Join(lines[:i], "\n"), " \t\n")
+		}
 	}
 	return text
 }

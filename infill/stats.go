@@ -19,6 +19,19 @@ type Stats struct {
 	CommentOnly   int64 // dropped: only a comment where code was due
 	Unsure        int64 // dropped: confidence below Options.MinConfidence
 	Retyped       int64 // dropped: ends by retyping the line after the hole
+	// The compile check (compile.go): how each kept candidate was checked,
+	// how many would not compile and were dropped (unasked, or a hole of
+	// FillHoles) or ranked last (asked), and the shape rules' drops.
+	TypeChecked, ScopeChecked, Unchecked int64
+	Uncompiled, RankedLast               int64
+	Misshapen                            int64 // dropped: a repetition loop or several lines where one was due
+	// UncompiledWhy is the last refused fill and the error it added, for
+	// --explain: `"return len(s.items)": too many return values`.
+	UncompiledWhy string
+	// Hidden counts suggestions the show/hide filter hid (ShowThreshold);
+	// ShowFilter is what it saw and decided last, for --explain.
+	Hidden     int64
+	ShowFilter string
 }
 
 // stats holds the live counters.
@@ -26,6 +39,10 @@ type stats struct {
 	completions, candidates, valid, invalid, truncated atomic.Int64
 	repairTried, repairRescued, suffixTrimmed, empty   atomic.Int64
 	linesCut, commentOnly, unsure, retyped             atomic.Int64
+	typeChecked, scopeChecked, unchecked               atomic.Int64
+	uncompiled, rankedLast, misshapen                  atomic.Int64
+	uncompiledWhy, showFilter                          atomic.Pointer[string]
+	hidden                                             atomic.Int64
 }
 
 func (s *stats) snapshot() Stats {
@@ -35,8 +52,19 @@ func (s *stats) snapshot() Stats {
 		RepairTried: s.repairTried.Load(), RepairRescued: s.repairRescued.Load(),
 		SuffixTrimmed: s.suffixTrimmed.Load(), Empty: s.empty.Load(),
 		LinesCut: s.linesCut.Load(), CommentOnly: s.commentOnly.Load(), Unsure: s.unsure.Load(), Retyped: s.retyped.Load(),
+		TypeChecked: s.typeChecked.Load(), ScopeChecked: s.scopeChecked.Load(), Unchecked: s.unchecked.Load(),
+		Uncompiled: s.uncompiled.Load(), RankedLast: s.rankedLast.Load(), Misshapen: s.misshapen.Load(),
+		UncompiledWhy: deref(s.uncompiledWhy.Load()),
+		Hidden:        s.hidden.Load(), ShowFilter: deref(s.showFilter.Load()),
 	}
 }
 
 // Stats returns the counters so far.
 func (c *Completer) Stats() Stats { return c.stats.snapshot() }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -32,7 +32,7 @@ type Document struct {
 
 // Options steer one completion. Zero values mean defaults.
 type Options struct {
-	MaxTokens    int    // most tokens one hole may take; 0 = planned from the cursor
+	MaxTokens    int    // most tokens one hole may take; 0 = planned from the cursor; capped to Completer.HoleTokenLimit
 	Shape        string // "auto" (default), "line" (rest of a line) or "block" (several lines)
 	Steps        int
 	Algorithm    engine.Algorithm
@@ -65,8 +65,35 @@ type Options struct {
 	// client's own chunks, as llama.cpp's input_extra), formatted as
 	// comments of the document's language; when set, Context is not asked.
 	ExtraContext string
-	Observe      func(Step) // optional: stream denoising steps
+	// ShowThreshold turns on the learned show/hide filter (showfilter.go)
+	// for suggestions shown unasked: one whose score (0–1, the filter's
+	// probability that it is right) is below it is not shown; 0 = off.
+	// DefaultShowThreshold is the threshold chosen on dev. It works with
+	// MinConfidence, which still applies.
+	ShowThreshold float64
+	// ReadPackage lets the compile check read the other files of a Go
+	// document's directory from disk (fill, batch); an editor leaves it
+	// off: it must not read files the user did not open to it.
+	ReadPackage bool
+	Observe     func(Step) // optional: stream denoising steps
+	// Dropped, when set, hears of each candidate Complete drops and why
+	// (one of the Drop reasons), with what the engine spent on it (Steps,
+	// Tokens, Confidence): for a server that says why a completion came
+	// back empty or with fewer suggestions than candidates.
+	Dropped func(reason DropReason, s Suggestion)
 }
+
+// A DropReason says why Complete dropped a candidate.
+type DropReason string
+
+const (
+	DropInvalid   DropReason = "invalid"    // empty, or not syntax-valid even after repair
+	DropDuplicate DropReason = "duplicate"  // the same fill as a better candidate
+	DropRetyped   DropReason = "retyped"    // ends by retyping the line after the hole
+	DropComment   DropReason = "comment"    // only a comment where code was due
+	DropGate      DropReason = "confidence" // below Options.MinConfidence
+	DropNoOp      DropReason = "no-op"      // its text is what it replaces: it changes nothing
+)
 
 // A Step is one denoising step of a completion, for a client that shows
 // the fill as it forms: each hole's text so far, still-masked positions
@@ -115,6 +142,10 @@ type Suggestion struct {
 	ContextBytes int
 	Syntax       SyntaxStatus
 	Repaired     bool // syntax repair changed it
+	// MaxTokens is the hole's token budget it was filled with: the
+	// planned or asked Options.MaxTokens, capped to what the engine's
+	// context holds (Completer.HoleTokenLimit).
+	MaxTokens int
 	// Reason says why a hole of FillHoles got no text (Text is then "");
 	// "" when it was filled.
 	Reason string

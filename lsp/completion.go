@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.lsp.dev/protocol"
 	"go.uber.org/zap"
@@ -42,29 +45,87 @@ func (s *Server) completion(r *request) {
 		if err != nil {
 			return nil, err
 		}
-		return completionList(snap, sugg), nil
+		return completionList(snap, off, sugg, cappedTokens(set, sugg)), nil
 	})
 }
 
-func completionList(snap *snapshot, sugg []infill.Suggestion) *protocol.CompletionList {
+func completionList(snap *snapshot, pos int, sugg []infill.Suggestion, capped int) *protocol.CompletionList {
 	// Incomplete: the next keystroke changes what the model would say, so
 	// the client must ask again rather than filter these items.
 	list := &protocol.CompletionList{IsIncomplete: true, Items: make([]protocol.CompletionItem, 0, len(sugg))}
 	for i, sg := range sugg {
-		rng := snap.mapper.Range(sg.Start, sg.End)
+		// The edit covers the word being typed (the identifier that ends
+		// at the cursor pos), as gopls's do: clients (Helix, VS Code)
+		// filter items by the text from the range's start to the cursor,
+		// which an item starting at the cursor never holds.
+		start := sg.Start
+		if sg.Start <= pos {
+			start = min(sg.Start, wordStart(snap.doc.Text, pos))
+		}
+		text := snap.doc.Text[start:sg.Start] + sg.Text
+		rng := snap.mapper.Range(start, sg.End)
+		detail := fmt.Sprintf("dfim · %d tokens · %d steps", sg.Tokens, sg.Steps)
+		if capped > 0 {
+			detail += fmt.Sprintf(" · maxTokens capped to %d", capped)
+		}
 		list.Items = append(list.Items, protocol.CompletionItem{
-			Label:            label(sg.Text),
+			Label:            label(text),
 			Kind:             protocol.CompletionItemKindSnippet,
-			Detail:           fmt.Sprintf("dfim · %d tokens · %d steps", sg.Tokens, sg.Steps),
-			Documentation:    &protocol.MarkupContent{Kind: protocol.PlainText, Value: sg.Text},
-			FilterText:       sg.Text,
+			Detail:           detail,
+			Documentation:    &protocol.MarkupContent{Kind: protocol.PlainText, Value: text},
+			FilterText:       text,
 			SortText:         fmt.Sprintf("%04d", i),
 			Preselect:        i == 0,
 			InsertTextFormat: protocol.InsertTextFormatPlainText,
-			TextEdit:         &protocol.TextEdit{Range: rng, NewText: sg.Text},
+			TextEdit:         &protocol.TextEdit{Range: rng, NewText: text},
 		})
 	}
 	return list
+}
+
+// wordStart is where the identifier that ends at off begins (off when
+// none does): letters, digits and '_', as most languages spell names.
+func wordStart(text string, off int) int {
+	for off > 0 {
+		r, size := utf8.DecodeLastRuneInString(text[:off])
+		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		off -= size
+	}
+	return off
+}
+
+// noOp reports whether a suggestion changes nothing: its text is what it
+// replaces (the ")" offered over the ")" after the cursor). Accepting one
+// does nothing, so it is never offered.
+func noOp(text string, sg infill.Suggestion) bool {
+	return sg.Text == text[sg.Start:sg.End]
+}
+
+// cappedTokens is the maxTokens a completion was capped to because the
+// setting exceeds what the model's context holds; 0 when it was not.
+func cappedTokens(set Settings, sugg []infill.Suggestion) int {
+	for _, sg := range sugg {
+		if set.MaxTokens > 0 && sg.MaxTokens > 0 && sg.MaxTokens < set.MaxTokens {
+			return sg.MaxTokens
+		}
+	}
+	return 0
+}
+
+// A tokenLimiter says how many tokens one hole may take (*infill.Completer).
+type tokenLimiter interface {
+	HoleTokenLimit(infill.Options) int
+}
+
+// capLogged remembers the maxTokens caps already logged at info, per
+// server: once per setting and limit is enough.
+var capLogged sync.Map // capKey → struct{}
+
+type capKey struct {
+	s          *Server
+	set, limit int
 }
 
 // label is the first line of a suggestion, shortened for a menu.
@@ -110,6 +171,18 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 	if set.DenoiseSteps {
 		opts.Observe = s.denoiseObserver(snap, pos)
 	}
+	if tl, ok := c.(tokenLimiter); ok && opts.MaxTokens > 0 {
+		if limit := tl.HoleTokenLimit(opts); opts.MaxTokens > limit {
+			msg, fields := "maxTokens capped to what the model's context holds", []zap.Field{
+				zap.Int("maxTokens", opts.MaxTokens), zap.Int("capped", limit)}
+			if _, seen := capLogged.LoadOrStore(capKey{s, opts.MaxTokens, limit}, struct{}{}); !seen {
+				s.log.Info(msg, fields...)
+			} else {
+				s.log.Debug(msg, fields...)
+			}
+			opts.MaxTokens = limit
+		}
+	}
 	start := time.Now()
 	sugg, err := c.Complete(ctx, snap.doc, pos, opts)
 	if err != nil {
@@ -122,6 +195,12 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 			s.log.Warn("suggestion with a range outside the document dropped", zap.String("document", snap.doc.Path),
 				zap.Int("start", sg.Start), zap.Int("end", sg.End), zap.Int("size", n))
 			continue
+		}
+		if noOp(snap.doc.Text, sg) {
+			continue
+		}
+		if opts.MaxTokens > 0 && opts.MaxTokens < set.MaxTokens && sg.MaxTokens == 0 {
+			sg.MaxTokens = opts.MaxTokens // a Filler that does not say
 		}
 		out = append(out, sg)
 	}

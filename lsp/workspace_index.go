@@ -274,6 +274,19 @@ func (src indexSource) Context(path, text string, offset, budget int) string {
 	return extra
 }
 
+// Lookup gives infill's compile check the workspace's definitions of
+// name: a package-level name from a file of the package the user has not
+// opened is defined, though infill may not read that file.
+func (src indexSource) Lookup(name string) []index.Symbol {
+	src.s.ixMu.Lock()
+	ix := src.s.ix
+	src.s.ixMu.Unlock()
+	if ix == nil {
+		return nil
+	}
+	return ix.Lookup(name)
+}
+
 // documentPath is what infill.Document.Path holds for uri: the file's path,
 // or for a buffer with no file (untitled:) the URI itself, as a name.
 func documentPath(uri protocol.DocumentURI) string {

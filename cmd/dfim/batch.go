@@ -108,7 +108,7 @@ func runBatch(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		Marker: *marker, DryRun: *dryRun, Diff: *diff, Jobs: *jobs, Check: *check,
 		Include: include, Exclude: exclude, Anywhere: *anywhere,
 		Query: *query, Lang: *lang, MaxFileSize: *maxSize, Out: os.Stdout, Log: os.Stderr,
-		Options: infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), MaxTokens: settings.MaxTokens},
+		Options: infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), MaxTokens: settings.MaxTokens, ReadPackage: true},
 	}
 	if *marker == "" {
 		return usagef("--marker must not be empty")

@@ -112,6 +112,7 @@ func TestBatchCheckPerFileCLI(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.go"), []byte("package a\nvar v = <<fill>>\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "b.go"), []byte("package a\nvar w = <<fill>>\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.go"), []byte("package a\n\nvar x = 1\n"), 0o644) // the fill x + 1 compiles
 	code, _, stderr := runCLI(t, "batch", "--engine", "filltest", "--check", "case {} in *b.go) exit 3;; esac", dir)
 	if code != exitFailed || !strings.Contains(stderr, "b.go: --check failed on this file") || !strings.Contains(stderr, "kept the fills of 1 file, restored 1 file") {
 		t.Errorf("exit %d, stderr %s", code, stderr)

@@ -20,14 +20,14 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "run fill-in-the-middle tasks through the completion pipeline and print metrics JSON",
-		usage:   "--tasks FILE.jsonl [--workspace DIR [--no-context] [--context-bytes N]] [--limit N] [--jobs N] [--repair N] [--out FILE] [--results FILE] [--exec]",
+		usage:   "--tasks FILE.jsonl [--workspace DIR [--no-context] [--context-bytes N]] [--limit N] [--jobs N] [--repair N] [--oracle-length] [--show-threshold P] [--out FILE] [--results FILE] [--exec]",
 		run:     runEval,
 		common:  true,
 	})
 	register(&command{
 		name:    "eval gen",
 		summary: "make fill-in-the-middle tasks (JSONL) from a source tree",
-		usage:   "--root DIR --lang go|python --kind single-line|multi-line|random-span --n N [--seed S] [--exclude DIR]... [--root-paths] [--cross-file]",
+		usage:   "--root DIR --lang go|python --kind single-line|multi-line|random-span --n N [--seed S] [--exclude DIR]... [--root-paths] [--cross-file], or --nes --repo DIR [--lang go|python] [--n N]",
 		run:     runEvalGen,
 	})
 }
@@ -50,6 +50,8 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	experts := fs.String("experts", "", "decoding experts: copy, ident (comma-separated) or none (default: all the engine has)")
 	minConf := fs.Float64("min-confidence", infill.DefaultMinConfidence, "show only suggestions whose least sure token is at least this probable, as the editor does (0: show every fill)")
 	lineConf := fs.Float64("line-confidence", 0, "confidence the second and later lines of a block need (0: default, -1: keep all)")
+	showThreshold := fs.Float64("show-threshold", 0, fmt.Sprintf("hide suggestions the learned show/hide filter scores below this (0: off; %g: chosen on dev)", infill.DefaultShowThreshold))
+	oracleLength := fs.Bool("oracle-length", false, "size every hole to the expected answer (its token count, one line or a block): the upper bound of length planning")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -99,8 +101,9 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 
 	r := eval.NewRunner(d)
 	r.Jobs = *jobs
+	r.OracleLength = *oracleLength
 	r.Options = infill.Options{Steps: common.steps, Algorithm: engine.Algorithm(common.algorithm), Seed: *seed, MaxTokens: *maxTokens,
-		RepairRounds: *repair, Block: *block, Experts: *experts, MinConfidence: *minConf, LineConfidence: *lineConf}
+		RepairRounds: *repair, Block: *block, Experts: *experts, MinConfidence: *minConf, LineConfidence: *lineConf, ShowThreshold: *showThreshold}
 	if err := engine.ValidExperts(*experts); err != nil {
 		return usagef("--experts: %v", err)
 	}
@@ -199,6 +202,8 @@ type resultLine struct {
 	Expected       string  `json:"expected"`
 	Confidence     float64 `json:"confidence"`
 	CommentOnly    bool    `json:"comment_only,omitempty"`
+	AcceptedChars  float64 `json:"accepted_chars"`
+	MultiLine      bool    `json:"multi_line_where_single,omitempty"`
 	Exact          bool    `json:"exact_match"`
 	EditSimilarity float64 `json:"edit_similarity"`
 	SyntaxValid    *bool   `json:"syntax_valid"`
@@ -220,7 +225,7 @@ func writeResults(path string, results []eval.Result) error {
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	for _, r := range results {
-		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Expected: r.Middle, Confidence: r.Confidence, CommentOnly: r.CommentOnly, Exact: r.Exact,
+		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Expected: r.Middle, Confidence: r.Confidence, CommentOnly: r.CommentOnly, AcceptedChars: r.AcceptedChars, MultiLine: r.MultiLine, Exact: r.Exact,
 			EditSimilarity: r.EditSimilarity, SyntaxValid: r.SyntaxValid, SuffixDup: r.SuffixDup, Empty: r.Empty,
 			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Tokens: r.Tokens, ContextBytes: r.ContextBytes,
 			Passed: r.Passed, ExecDetail: r.ExecDetail}
@@ -246,6 +251,9 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
+	if wantsNESGen(args) { // next-edit tasks: eval_nes.go
+		return runEvalGenNES(fs, args)
+	}
 	var cfg eval.GenConfig
 	fs.StringVar(&cfg.Root, "root", "", "source tree to draw tasks from")
 	fs.StringVar(&cfg.Lang, "lang", "", "language: go or python")

@@ -100,13 +100,16 @@ func (r *recorder) explain(w io.Writer, st infill.Stats, kept []infill.Suggestio
 		{st.Unsure, "confidence below the gate"},
 		{st.Retyped, "retyped the line after the hole"},
 		{st.Invalid - st.Truncated - st.RepairRescued, "still broke the syntax"},
+		{st.Misshapen, "a repetition loop or several lines where one was due"},
+		{st.Uncompiled, "would not compile here (an undefined name or a new type error)"},
+		{st.Hidden, "hidden by the show/hide filter"},
 	} {
 		if d.n > 0 {
 			dropped = append(dropped, fmt.Sprintf("%d %s", d.n, d.why))
 		}
 	}
 	accounted := int64(len(kept))
-	for _, n := range []int64{st.Empty, st.CommentOnly, st.Unsure, st.Retyped, st.Invalid - st.Truncated - st.RepairRescued} {
+	for _, n := range []int64{st.Empty, st.CommentOnly, st.Unsure, st.Retyped, st.Invalid - st.Truncated - st.RepairRescued, st.Misshapen, st.Uncompiled, st.Hidden} {
 		accounted += n
 	}
 	if n := st.Candidates - accounted; n > 0 {
@@ -118,6 +121,20 @@ func (r *recorder) explain(w io.Writer, st infill.Stats, kept []infill.Suggestio
 	p("dropped: %s", strings.Join(dropped, "; "))
 	if st.SuffixTrimmed > 0 || st.LinesCut > 0 {
 		p("trimmed: %d repeated the text after the cursor (cut there), %d block fill(s) cut to the lines the model was sure of", st.SuffixTrimmed, st.LinesCut)
+	}
+	switch {
+	case st.TypeChecked+st.ScopeChecked+st.Unchecked == 0:
+	case st.Unchecked > 0:
+		p("compile check: not run for this language (%d); the syntax judge alone decided", st.Unchecked)
+	default:
+		p("compile check: %d by go/types, %d by the scope check (the file does not parse as a whole, or is not Go); %d ranked last for not compiling",
+			st.TypeChecked, st.ScopeChecked, st.RankedLast)
+	}
+	if st.ShowFilter != "" {
+		p("show/hide filter: %s", st.ShowFilter)
+	}
+	if st.UncompiledWhy != "" && st.Uncompiled+st.RankedLast > 0 {
+		p("would not compile: %s", st.UncompiledWhy)
 	}
 	if len(kept) == 0 {
 		p("kept: none")
@@ -143,5 +160,8 @@ func statsDelta(a, b infill.Stats) infill.Stats {
 		RepairTried: b.RepairTried - a.RepairTried, RepairRescued: b.RepairRescued - a.RepairRescued,
 		SuffixTrimmed: b.SuffixTrimmed - a.SuffixTrimmed, Empty: b.Empty - a.Empty, LinesCut: b.LinesCut - a.LinesCut,
 		CommentOnly: b.CommentOnly - a.CommentOnly, Unsure: b.Unsure - a.Unsure, Retyped: b.Retyped - a.Retyped,
+		TypeChecked: b.TypeChecked - a.TypeChecked, ScopeChecked: b.ScopeChecked - a.ScopeChecked, Unchecked: b.Unchecked - a.Unchecked,
+		Uncompiled: b.Uncompiled - a.Uncompiled, RankedLast: b.RankedLast - a.RankedLast, Misshapen: b.Misshapen - a.Misshapen,
+		UncompiledWhy: b.UncompiledWhy, Hidden: b.Hidden - a.Hidden, ShowFilter: b.ShowFilter,
 	}
 }

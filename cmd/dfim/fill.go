@@ -103,7 +103,7 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		rounds = -1
 	}
 	opts := infill.Options{Shape: *shape, MaxTokens: *maxTokens, Steps: common.steps,
-		Algorithm: engine.Algorithm(common.algorithm), Candidates: *candidates, RepairRounds: rounds, Seed: *seed}
+		Algorithm: engine.Algorithm(common.algorithm), Candidates: *candidates, RepairRounds: rounds, Seed: *seed, ReadPackage: true}
 	var drawer *stepDrawer
 	if *watch && isTerminal(os.Stdout) {
 		drawer = &stepDrawer{out: os.Stdout}
@@ -120,6 +120,10 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	c := infill.New(d)
 	defer c.Close()
+	if limit := c.HoleTokenLimit(opts); opts.MaxTokens > limit {
+		fmt.Fprintf(fs.Output(), "dfim fill: --max-tokens %d capped to %d, what the model's context holds besides the text around the hole\n", opts.MaxTokens, limit)
+		opts.MaxTokens = limit
+	}
 	before := c.Stats()
 	start := time.Now()
 	sugs, err := c.Complete(ctx, infill.Document{Path: path, LanguageID: *lang, Text: text}, pos, opts)
@@ -131,6 +135,10 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if common.engine == "native" && common.model == "" {
+		// On stderr, so scripts reading stdout see the same output.
+		fmt.Fprintln(os.Stderr, builtinHint())
 	}
 	out := fillJSON{Candidates: []string{}, LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	for i, s := range sugs {
@@ -151,7 +159,7 @@ func runFill(fs *flag.FlagSet, common *commonFlags, args []string) error {
 		if *explain {
 			hint = ""
 		}
-		return fmt.Errorf("no suggestion: every candidate was empty or broke the syntax; try --shape, --max-tokens or --candidates%s", hint)
+		return fmt.Errorf("no suggestion worth showing: every candidate was empty, broke the syntax or would not compile here; try --shape, --max-tokens or --candidates%s", hint)
 	}
 	if *asJSON {
 		return nil
@@ -190,18 +198,14 @@ func parsePosition(arg string) (path string, line, col int, err error) {
 func byteOffset(text string, line, col int) (int, error) {
 	off := 0
 	for l := 1; l < line; l++ {
-		i := strings.IndexByte(text[off:], '\n')
-		if i < 0 {
+		_, next := lineBreak(text, off)
+		if next < 0 {
 			return 0, fmt.Errorf("line %d is past the end of the file (%d lines)", line, l)
 		}
-		off += i + 1
+		off = next
 	}
-	end := len(text)
-	if i := strings.IndexByte(text[off:], '\n'); i >= 0 {
-		end = off + i
-	}
-	lineText := strings.TrimSuffix(text[off:end], "\r")
-	n := utf8.RuneCountInString(lineText)
+	end, _ := lineBreak(text, off)
+	n := utf8.RuneCountInString(text[off:end])
 	if col > n+1 {
 		return 0, fmt.Errorf("column %d is past the end of line %d (%d characters)", col, line, n)
 	}
@@ -210,6 +214,21 @@ func byteOffset(text string, line, col int) (int, error) {
 		off += size
 	}
 	return off, nil
+}
+
+// lineBreak finds the end of the line that starts at off: where its text
+// ends and where the next line starts (-1 on the last line). "\r\n",
+// "\n" and a lone "\r" (old Mac files) all end a line, as editors count.
+func lineBreak(text string, off int) (end, next int) {
+	i := strings.IndexAny(text[off:], "\r\n")
+	if i < 0 {
+		return len(text), -1
+	}
+	end = off + i
+	if text[end] == '\r' && end+1 < len(text) && text[end+1] == '\n' {
+		return end, end + 2
+	}
+	return end, end + 1
 }
 
 // maxSourceBytes bounds the file fill and context read: far more than any

@@ -22,12 +22,15 @@ import (
 
 // httpFlags are `dfim serve`'s flags for the FIM HTTP APIs (--http).
 type httpFlags struct {
-	addr       string
-	apiKeyFile string
-	maxBody    int64
-	maxCanvas  int
-	maxQueue   int
-	parallel   int
+	addr        string
+	apiKeyFile  string
+	maxBody     int64
+	maxCanvas   int
+	maxQueue    int
+	clientQueue int
+	parallel    int
+	cors        []string
+	allowRemote bool // --allow-remote, as listen was told
 }
 
 func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
@@ -38,6 +41,19 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 	fs.Int64Var(&h.maxBody, "http-max-body", httpapi.DefaultMaxBodyBytes, "with --http, the largest request body in `BYTES` (413 beyond)")
 	fs.IntVar(&h.maxCanvas, "http-max-canvas", httpapi.DefaultMaxCanvasTokens, "with --http, the most `TOKENS` of prompt, suffix and extra context a request may send (413 beyond)")
 	fs.IntVar(&h.maxQueue, "http-queue", httpapi.DefaultMaxQueue, "with --http, how many requests may wait for the engine (429 beyond)")
+	fs.IntVar(&h.clientQueue, "http-client-queue", 0, "with --http, how many requests one client (address and bearer key) may have waiting (429 beyond, "+
+		"so that a client flooding the server is refused before the others); 0: a quarter of --http-queue")
+	fs.Func("cors", "with --http, let web pages from `ORIGIN` (scheme://host[:port], or * for any) call the APIs: repeat it or separate origins by commas "+
+		"(without it, requests a browser sends for a page are refused)", func(v string) error {
+		for _, o := range strings.Split(v, ",") {
+			o = strings.TrimSpace(o)
+			if !httpapi.ValidOrigin(o) {
+				return fmt.Errorf("%q is not a web origin: want scheme://host[:port] as a browser's Origin header names it (such as http://localhost:3000), or *", o)
+			}
+			h.cors = append(h.cors, o)
+		}
+		return nil
+	})
 	fs.IntVar(&h.parallel, "http-parallel", native.DefaultBatch, "with --http, requests filled at once: the native engine steps them together, sharing each forward pass (1: one request at a time, each to its end)")
 	return h
 }
@@ -46,15 +62,15 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 // API key.
 func (h *httpFlags) check(fs *flag.FlagSet) (key string, err error) {
 	if h.addr == "" {
-		for _, name := range []string{"api-key-file", "http-max-body", "http-max-canvas", "http-queue", "http-parallel"} {
+		for _, name := range []string{"api-key-file", "http-max-body", "http-max-canvas", "http-queue", "http-client-queue", "http-parallel", "cors"} {
 			if flagGiven(fs, name) {
 				return "", usagef("--%s goes with --http", name)
 			}
 		}
 		return "", nil
 	}
-	if h.maxBody < 1 || h.maxCanvas < 1 || h.maxQueue < 0 || h.parallel < 1 {
-		return "", usagef("--http-max-body, --http-max-canvas and --http-parallel take numbers from 1, --http-queue from 0")
+	if h.maxBody < 1 || h.maxCanvas < 1 || h.maxQueue < 0 || h.clientQueue < 0 || h.parallel < 1 {
+		return "", usagef("--http-max-body, --http-max-canvas and --http-parallel take numbers from 1, --http-queue and --http-client-queue from 0")
 	}
 	if h.apiKeyFile == "" {
 		return "", nil
@@ -70,20 +86,29 @@ func (h *httpFlags) check(fs *flag.FlagSet) (key string, err error) {
 }
 
 // listen binds --http's address: loopback unless allowRemote, and a
-// reachable address only with an API key.
+// reachable address only with an API key. It refuses what it can before
+// binding: a refused address must not be bound, even for a moment.
 func (h *httpFlags) listen(allowRemote bool, key string) (net.Listener, error) {
+	h.allowRemote = allowRemote
+	if host, _, err := net.SplitHostPort(h.addr); err == nil && host != "" && !loopback(host) && allowRemote && key == "" {
+		return nil, h.needKey()
+	}
 	ln, public, err := listenFlag("--http", h.addr, allowRemote, "--api-key-file")
 	if err != nil {
 		return nil, err
 	}
-	if public && key == "" {
+	if public && key == "" { // a name that resolved to a reachable address
 		ln.Close()
-		return nil, usagef("--http %s can be reached from other machines: add --api-key-file FILE, whose key every request must send as \"Authorization: Bearer KEY\"", h.addr)
+		return nil, h.needKey()
 	}
 	if public {
 		fmt.Fprintln(os.Stderr, "dfim serve: WARNING: the HTTP APIs listen on "+ln.Addr().String()+", which other machines can reach (with the API key)")
 	}
 	return ln, nil
+}
+
+func (h *httpFlags) needKey() error {
+	return usagef("--http %s can be reached from other machines: add --api-key-file FILE, whose key every request must send as \"Authorization: Bearer KEY\"", h.addr)
 }
 
 // server is the FIM HTTP APIs over the completer the loader opens for
@@ -97,7 +122,8 @@ func (h *httpFlags) server(loader *engineLoader, settings lsp.Settings, common *
 		Defaults: infill.Options{Steps: settings.Steps, Algorithm: engine.Algorithm(common.algorithm),
 			MinConfidence: settings.MinConfidence},
 		MaxBodyBytes: h.maxBody, MaxCanvasTokens: h.maxCanvas, MaxQueue: queueOption(h.maxQueue),
-		Parallel: h.parallel, Logger: log.Named("http"), Version: version,
+		MaxClientQueue: h.clientQueue, Parallel: h.parallel, AllowAnyHost: h.allowRemote, CORSOrigins: h.cors,
+		Logger: log.Named("http"), Version: version,
 	})
 }
 
@@ -110,12 +136,24 @@ func queueOption(n int) int {
 	return n
 }
 
+// Timeouts of the HTTP server: for a request's headers, for the whole
+// request with its body (the handler also bounds the body by
+// httpapi.Options.BodyTimeout, and lifts the deadline once it has read it,
+// so that a long fill is not cut), and for an idle keep-alive connection.
+// A slow or idle client must not hold a connection and its buffers.
+const (
+	httpHeaderTimeout = 10 * time.Second
+	httpReadTimeout   = 60 * time.Second
+	httpIdleTimeout   = 90 * time.Second
+)
+
 // serveHTTP serves srv on ln until ctx ends, then lets requests in flight
 // finish for a few seconds.
 func serveHTTP(ctx context.Context, ln net.Listener, srv http.Handler, log *zap.Logger) error {
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    zap.NewStdLog(log.Named("http"))}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: httpHeaderTimeout, ReadTimeout: httpReadTimeout, IdleTimeout: httpIdleTimeout,
+		MaxHeaderBytes: 64 << 10,
+		BaseContext:    func(net.Listener) context.Context { return ctx },
+		ErrorLog:       zap.NewStdLog(log.Named("http"))}
 	log.Info("serving the FIM HTTP APIs", zap.String("addr", "http://"+ln.Addr().String()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -17,9 +17,21 @@ type Tree struct {
 	t    *sitter.Tree
 	errs []Error // computed on first use
 	done bool    // errs computed
-	// unmatched is unmatchedBrackets(text)+1, computed on the first Check
-	// of a document with errors (0: not yet); every candidate compares with it.
-	unmatched int
+	// brackets holds, per edited line range, the bracket count's state
+	// before those lines and the summary of the text after them, so each
+	// candidate's count scans only its own lines (bracketsAround).
+	brackets map[[2]int]*bracketCut
+}
+
+// A bracketCut splits the text around the lines [ws, we) of an edit for
+// counting unmatched brackets: the scan of text[:ws], the summary of
+// text[we:], and the whole text's count. ok is false when the cut falls
+// inside a string or comment; then candidates are counted whole.
+type bracketCut struct {
+	prefix *bracketScan
+	tail   bracketTail
+	before int
+	ok     bool
 }
 
 // An Error is an ERROR or MISSING node of a tree: bytes [Start, End) of the text.
@@ -67,31 +79,16 @@ func (t *Tree) Language() *Language { return t.lang }
 func (t *Tree) HasErrors() bool { return t.t.RootNode().HasError() }
 
 // Errors lists the tree's ERROR and MISSING nodes in document order. An
-// ERROR node's own children are not listed.
+// ERROR node's own children are not listed. The walk enters only subtrees
+// that hold an error, in C (treeErrors): walking by Node.Child(i), which
+// starts from the first child each time, made a document with an error
+// and thousands of top-level declarations cost their square.
 func (t *Tree) Errors() []Error {
 	if !t.done {
-		t.errs = collectErrors(t.t.RootNode(), nil)
+		t.errs = treeErrors(t.t)
 		t.done = true
 	}
 	return t.errs
-}
-
-// collectErrors walks only into subtrees that hold an error, so a clean
-// 2,000-line file costs one call.
-func collectErrors(n *sitter.Node, out []Error) []Error {
-	if n == nil || !n.HasError() {
-		return out
-	}
-	if n.IsMissing() {
-		return append(out, Error{Start: int(n.StartByte()), End: int(n.EndByte()), Missing: true, Node: n.Type()})
-	}
-	if n.IsError() {
-		return append(out, Error{Start: int(n.StartByte()), End: int(n.EndByte())})
-	}
-	for i := 0; i < int(n.ChildCount()); i++ {
-		out = collectErrors(n.Child(i), out)
-	}
-	return out
 }
 
 // Replace returns the tree of the text with bytes [start, end) replaced by
@@ -173,6 +170,9 @@ type Check struct {
 // from the edit must stay as it was, or, when it vanished, may be replaced
 // by no more new errors within its enclosing node.
 func (t *Tree) Check(ctx context.Context, start, end int, repl string) (Check, error) {
+	if err := ctx.Err(); err != nil { // a request that has ended checks nothing more
+		return Check{}, err
+	}
 	nt, err := t.Replace(ctx, start, end, repl)
 	if err != nil {
 		return Check{}, err
@@ -180,17 +180,56 @@ func (t *Tree) Check(ctx context.Context, start, end int, repl string) (Check, e
 	defer nt.Close()
 	c := t.compare(nt, start, end, len(repl))
 	if c.Valid && c.Before > 0 {
-		lang := t.lang.Name
-		if t.unmatched == 0 {
-			t.unmatched = unmatchedBrackets(t.text, lang) + 1
-		}
-		before := t.unmatched - 1
-		if after := unmatchedBrackets(nt.text, lang); after > before {
+		if before, after := t.bracketsAround(start, end, repl, nt); after > before {
 			c.Valid = false
 			c.Added = append(c.Added, Error{Start: start, End: start + len(repl), Node: "unbalanced brackets"})
 		}
 	}
 	return c, nil
+}
+
+// bracketsAround counts the unmatched brackets of the text before and
+// after replacing [start, end) with repl (nt's text), scanning only the
+// lines the edit touches: the rest was summed up once per edited range,
+// so a large document costs each candidate its own lines.
+func (t *Tree) bracketsAround(start, end int, repl string, nt *Tree) (before, after int) {
+	lang := t.lang.Name
+	ws := strings.LastIndexByte(t.text[:start], '\n') + 1
+	we := len(t.text)
+	if i := strings.IndexByte(t.text[end:], '\n'); i >= 0 {
+		we = end + i + 1
+	}
+	key := [2]int{ws, we}
+	cut := t.brackets[key]
+	if cut == nil {
+		cut = &bracketCut{prefix: newBracketScan(lang)}
+		cut.prefix.scan(t.text[:ws])
+		var tailOK bool
+		cut.tail, tailOK = tailOf(t.text[we:], lang)
+		if cut.ok = !cut.prefix.overran && tailOK; cut.ok {
+			w := *cut.prefix
+			w.stack = append([]byte(nil), w.stack...)
+			w.scan(t.text[ws:we])
+			cut.ok = !w.overran
+			cut.before = w.total(cut.tail)
+		}
+		if !cut.ok {
+			cut.before = unmatchedBrackets(t.text, lang)
+		}
+		if t.brackets == nil {
+			t.brackets = map[[2]int]*bracketCut{}
+		}
+		t.brackets[key] = cut
+	}
+	if cut.ok {
+		w := *cut.prefix
+		w.stack = append([]byte(nil), w.stack...)
+		w.scan(t.text[ws:start] + repl + t.text[end:we])
+		if !w.overran { // else the candidate opened a string or comment: count whole
+			return cut.before, w.total(cut.tail)
+		}
+	}
+	return cut.before, unmatchedBrackets(nt.text, lang)
 }
 
 // compare maps the old errors through the edit and matches them with nt's.
@@ -282,6 +321,51 @@ func (t *Tree) enclosing(start, end int) (int, int) {
 		n = p
 	}
 	return int(n.StartByte()), int(n.EndByte())
+}
+
+// TopLevel returns the byte range [ws, we) of the top-level nodes (a
+// declaration, a statement, an error) that the range [start, end] touches,
+// and head, where the file's head ends: its package clause, imports and
+// the comments up to the first other node. Where [start, end] touches none, [ws, we) is
+// [start, end). A checker can judge an edit on head and [ws, we) alone,
+// at a cost independent of the document's size: the cursor finds the
+// first node by descending the tree, not by walking all its siblings.
+func (t *Tree) TopLevel(start, end int) (ws, we, head int) {
+	root := t.t.RootNode()
+	c := sitter.NewTreeCursor(root)
+	defer c.Close()
+	if c.GoToFirstChild() {
+		for {
+			if n := c.CurrentNode(); n.IsNamed() { // not a terminator
+				if ty := n.Type(); ty != "package_clause" && ty != "import_declaration" && ty != "comment" {
+					break
+				}
+				head = int(n.EndByte())
+			}
+			if !c.GoToNextSibling() {
+				break
+			}
+		}
+	}
+	ws, we = start, end
+	c.Reset(root)
+	if c.GoToFirstChildForByte(uint32(max(start-1, 0))) < 0 {
+		return ws, we, head
+	}
+	for {
+		n := c.CurrentNode()
+		ns, ne := int(n.StartByte()), int(n.EndByte())
+		if ns > end {
+			break
+		}
+		if ne >= start {
+			ws, we = min(ws, ns), max(we, ne)
+		}
+		if !c.GoToNextSibling() {
+			break
+		}
+	}
+	return ws, we, head
 }
 
 // A Node describes the syntax at a cursor for span planning.

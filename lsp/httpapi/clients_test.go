@@ -67,13 +67,25 @@ func TestDfimFillThroughServer(t *testing.T) {
 	}
 	bin := buildDfim(t)
 	base := startServe(t, bin)
+	// examples/stack.go with Push turned into Size() int: the built-in
+	// model's `return len(s.items)` compiles there (in Push it would not,
+	// and dfim fill rightly shows nothing).
+	src, err := os.ReadFile("../../examples/stack.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "stack.go")
+	sized := strings.Replace(string(src), "func (s *Stack) Push(v int) {", "func (s *Stack) Size() int {", 1)
+	if err := os.WriteFile(file, []byte(sized), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ engine, endpoint string }{
 		{"inception", base},
 		{"openai", base},
 		{"openai", base + "/v1"},
 		{"openai", base + "/infill"},
 	} {
-		cmd := exec.Command(bin, "fill", "--json", "--engine", tc.engine, "--endpoint", tc.endpoint, "--timeout", "60s", "../../examples/stack.go:11:1")
+		cmd := exec.Command(bin, "fill", "--json", "--engine", tc.engine, "--endpoint", tc.endpoint, "--timeout", "60s", file+":11:1")
 		cmd.Env = withoutKeys(os.Environ())
 		out, err := cmd.Output()
 		var stderr string

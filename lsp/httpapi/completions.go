@@ -1,9 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/dfim/dfim/infill"
 )
@@ -22,12 +22,12 @@ var (
 
 // completionsBody is the request of both APIs, dfim's own fields last.
 type completionsBody struct {
-	Model         string          `json:"model"`
-	Prompt        json.RawMessage `json:"prompt"`
-	Suffix        *string         `json:"suffix"`
-	MaxTokens     *int            `json:"max_tokens"`
-	Stop          stringList      `json:"stop"`
-	Stream        bool            `json:"stream"`
+	Model         string      `json:"model"`
+	Prompt        promptField `json:"prompt"`
+	Suffix        *string     `json:"suffix"`
+	MaxTokens     *int        `json:"max_tokens"`
+	Stop          stringList  `json:"stop"`
+	Stream        bool        `json:"stream"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -49,6 +49,39 @@ type completionsBody struct {
 	Steps         *int     `json:"steps"`          // denoising steps
 }
 
+// promptField is "prompt": a string, or a list of one string. It is
+// decoded in place, not kept as raw JSON: a prompt may be megabytes.
+type promptField struct {
+	set  bool
+	text string
+	err  *apiError // what is wrong with it
+}
+
+func (p *promptField) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		return nil
+	case b[0] == '"':
+		p.set = true
+		return json.Unmarshal(b, &p.text)
+	case b[0] == '[':
+		p.set = true
+		var list []string
+		if json.Unmarshal(b, &list) != nil {
+			p.err = invalidf("prompt", "\"prompt\" as a list must be a list of strings (token ids are not taken)")
+		} else if len(list) != 1 {
+			p.err = invalidf("prompt", "\"prompt\" is a list of %d strings; dfim fills one prompt a request", len(list))
+		} else {
+			p.text = list[0]
+		}
+		return nil
+	}
+	p.set = true
+	p.err = invalidf("prompt", "\"prompt\" must be a string")
+	return nil
+}
+
 // endOfText is what Continue sends as the suffix when there is none.
 const endOfText = "<|endoftext|>"
 
@@ -59,23 +92,13 @@ func parseCompletions(body []byte) (*fillRequest, *apiError) {
 	}
 	req := &fillRequest{stop: b.Stop, stream: b.Stream, diffusing: b.Diffusing, temperature: b.Temperature, topP: b.TopP,
 		user: b.User, language: b.Language, filename: b.Filename, minConfidence: b.MinConfidence, holes: b.Holes}
-	switch p := strings.TrimSpace(string(b.Prompt)); {
-	case p == "" || p == "null":
+	switch {
+	case b.Prompt.err != nil:
+		return nil, b.Prompt.err
+	case !b.Prompt.set:
 		return nil, invalidf("prompt", "missing \"prompt\": the text before the cursor (\"suffix\" is the text after it)")
-	case p[0] == '"':
-		json.Unmarshal(b.Prompt, &req.prompt)
-	case p[0] == '[':
-		var list []string
-		if json.Unmarshal(b.Prompt, &list) != nil {
-			return nil, invalidf("prompt", "\"prompt\" as a list must be a list of strings (token ids are not taken)")
-		}
-		if len(list) != 1 {
-			return nil, invalidf("prompt", "\"prompt\" is a list of %d strings; dfim fills one prompt a request", len(list))
-		}
-		req.prompt = list[0]
-	default:
-		return nil, invalidf("prompt", "\"prompt\" must be a string")
 	}
+	req.prompt = b.Prompt.text
 	if b.Suffix != nil && *b.Suffix != endOfText {
 		req.suffix = *b.Suffix
 	}
@@ -144,8 +167,12 @@ func usage(out *outcome) *usageJSON {
 }
 
 func outcomeDfim(out *outcome) map[string]any {
-	return map[string]any{"steps": out.steps, "latency_ms": float64(out.latency.Microseconds()) / 1000,
+	m := map[string]any{"steps": out.steps, "latency_ms": float64(out.latency.Microseconds()) / 1000,
 		"fill_ms": float64(out.fill.Microseconds()) / 1000}
+	if out.fewer != "" {
+		m["fewer_choices"] = out.fewer
+	}
+	return m
 }
 
 func writeCompletion(s *Server, w http.ResponseWriter, req *fillRequest, out *outcome) {

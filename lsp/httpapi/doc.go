@@ -31,23 +31,45 @@
 // the minConfidence setting); "holes": true, which fills every <<fill>>
 // marker (<<fill:N>> for at most N lines) of prompt and suffix jointly
 // with the cursor, reported per hole under choices[].dfim.holes; "steps".
-// Answers carry a "dfim" object (confidence, syntax, repaired, tokens;
-// steps and latency) beside the documented fields.
+// Answers carry a "dfim" object beside the documented fields: per choice
+// confidence, syntax, repaired and tokens (the engine's, also for a fill
+// the gate hid: then "gated": true), and for an empty one "reason"; per
+// answer steps (the engine's, dropped candidates' included) and latency.
+// usage.completion_tokens counts the tokens written; finish_reason is
+// "stop" when the fill ended by itself or at a stop string, "length" when
+// the text written reached max_tokens. n asks for n choices (at most 8):
+// the distinct fills best first, then candidates that repeat one
+// ("duplicate_of"), then empty ones saying why infill dropped them, and
+// "fewer_choices" says why when fewer came back.
+//
+// Who may call (guard.go): only requests addressed to a loopback name
+// (localhost, 127.0.0.0/8, [::1]) unless AllowAnyHost, so that a web page
+// rebinding its name to 127.0.0.1 is refused; and no request a browser
+// sends for a page (Origin, or Sec-Fetch-Site cross-site) unless its
+// origin is in CORSOrigins, which also get CORS preflights answered.
 //
 // Errors are OpenAI's {"error": {"message", "type", "param", "code"}}:
 // 400 for a malformed or invalid body (the server keeps serving), 401
-// without the API key, 404 and 405, 413 for a body over MaxBodyBytes or a
+// without the API key, 403 for a Host or Origin refused, 404 and 405,
+// 408 for a body that does not arrive within BodyTimeout, 413 for a body
+// over MaxBodyBytes (refused unread when Content-Length says so) or a
 // canvas over MaxCanvasTokens, 429 with Retry-After when MaxQueue
-// requests wait already, 503 while the engine cannot load. A request
-// whose client disconnects is cancelled: its context ends the fill (the
-// engine checks it every denoising step) or its place in the queue.
+// requests wait already, the client has MaxClientQueue waiting, or
+// MaxBodiesBytes of bodies are held, 503 while the engine cannot load. A
+// request whose client disconnects is cancelled: its context ends the
+// fill (the engine checks it every denoising step) or its place in the
+// queue. Every request gets a log line (client, endpoint, status, tokens
+// written, ms, and why a fill came back empty): fills and refusals at
+// info, answered GETs at debug.
 //
-// Concurrency (queue.go): Parallel requests fill at once (1 for the
-// native engine, which runs one forward pass at a time and batches only
-// the candidates of one canvas); the rest wait in a fair queue, one line
-// per client (the "user" field, else the address), served round robin.
-// Forward passes are not shared across requests: the engine offers no
-// batched step over different canvases.
+// Concurrency (queue.go): a request takes its place in the queue before
+// its body is read, so a refused one costs nothing. Parallel requests
+// fill at once; the rest wait in a fair queue, one line per client (its
+// address and bearer key: clientKey), each freed slot going to the ready
+// client holding the fewest; a client may have MaxClientQueue requests
+// waiting and hold MaxClientParallel slots, so a flooding client is
+// refused before it locks out the others. The native engine steps the
+// requests filling at once together, sharing forward passes.
 //
 // It must not hold completion logic of its own (planning, validation,
 // post-processing and the gate are infill's), call an engine directly

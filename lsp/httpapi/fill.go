@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -71,12 +73,16 @@ type extraChunk struct {
 // A choice is one answer to a fill request.
 type choice struct {
 	text       string
-	finish     string // "stop" or "length"
+	finish     string // "stop" (the fill ended by itself, or at a stop string) or "length" (at the token cap)
 	stopWord   string // the stop string that cut it, if one did
-	tokens     int
+	tokens     int    // tokens written: of text
+	filled     int    // tokens the engine filled for it (before post-processing cut it, or the gate hid it)
 	confidence float64
 	syntax     string
 	repaired   bool
+	gated      bool       // the confidence gate hid the fill
+	reason     string     // why text is empty
+	duplicate  *int       // the choice whose text this candidate repeats
 	holes      []holeJSON // holes mode: every hole's fill
 }
 
@@ -92,21 +98,35 @@ type holeJSON struct {
 type outcome struct {
 	choices          []choice // at least one
 	promptTokens     int
-	completionTokens int
-	steps            int
+	completionTokens int // tokens written, over all choices
+	filledTokens     int // tokens the engine filled for them
+	steps            int // denoising steps the engine took, dropped candidates' included
+	asked            int // choices asked for (n)
+	fewer            string
 	fill             time.Duration // on the engine
 	latency          time.Duration // since the request came, queueing included
 }
 
 // dfimChoice is the "dfim" member of an answer's choice: what only dfim
-// says about a fill.
+// says about a fill. tokens are the tokens the engine filled for it, also
+// when post-processing cut them or the gate hid the fill (the answer's
+// usage counts the tokens written).
 func (c choice) dfim() map[string]any {
-	m := map[string]any{"confidence": c.confidence, "tokens": c.tokens}
+	m := map[string]any{"confidence": c.confidence, "tokens": max(c.filled, c.tokens)}
 	if c.syntax != "" {
 		m["syntax"] = c.syntax
 	}
 	if c.repaired {
 		m["repaired"] = true
+	}
+	if c.gated {
+		m["gated"] = true
+	}
+	if c.reason != "" && c.text == "" {
+		m["reason"] = c.reason
+	}
+	if c.duplicate != nil {
+		m["duplicate_of"] = *c.duplicate
 	}
 	if c.holes != nil {
 		m["holes"] = c.holes
@@ -117,7 +137,13 @@ func (c choice) dfim() map[string]any {
 // fill serves one of the fill endpoints.
 func (s *Server) fill(ep *endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		status := s.serveFill(w, r, ep)
+		lw, _ := w.(*logWriter)
+		if lw == nil { // called without ServeHTTP (tests)
+			lw = &logWriter{ResponseWriter: w, start: time.Now()}
+		}
+		lw.endpoint = ep.path
+		status := s.serveFill(lw, r, ep)
+		lw.recorded = status
 		s.metrics.answered(ep.path, status)
 	}
 }
@@ -126,33 +152,84 @@ func (s *Server) fill(ep *endpoint) http.HandlerFunc {
 // disconnected first (nginx's 499).
 const statusClientGone = 499
 
-func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint) int {
+// serveFill answers one fill request. What a request costs the server
+// comes after what refuses it cheaply: a declared body over the limit is
+// refused unread, then the request takes its place in the queue (or is
+// refused with 429, unread), and only then is its body read (within
+// BodyTimeout), parsed and counted.
+func (s *Server) serveFill(w *logWriter, r *http.Request, ep *endpoint) int {
 	start := time.Now()
 	fail := func(e *apiError, reason string) int {
 		if reason != "" {
 			s.metrics.reject(reason)
 		}
+		w.note = e.Message
 		writeError(w, e)
 		return e.Status
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return fail(tooLarge("request_too_large", "the request body is larger than the %d bytes this server takes (--http-max-body)", s.opts.MaxBodyBytes), "body_too_large")
+	// A request refused before its body is read closes the connection:
+	// the server would otherwise read the body to reuse it.
+	unread := func() {
+		if r.ContentLength != 0 {
+			w.Header().Set("Connection", "close")
 		}
-		return fail(invalidf("", "reading the request body: %v", err), "malformed")
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	bodyTooLarge := func() int {
+		unread()
+		return fail(tooLarge("request_too_large", "the request body is larger than the %d bytes this server takes (--http-max-body); send less context",
+			s.opts.MaxBodyBytes), "body_too_large")
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return bodyTooLarge()
+	}
+	charge := r.ContentLength
+	if charge < 0 {
+		charge = s.opts.MaxBodyBytes
+	}
+	if !s.bodies.take(charge) {
+		unread()
+		w.Header().Set("Retry-After", "1")
+		return fail(&apiError{Status: http.StatusTooManyRequests, Type: typeRateLimit, Code: "bodies_full",
+			Message: fmt.Sprintf("the server holds %d MiB of request bodies already, the most it takes; retry in a moment, or send less context", s.opts.MaxBodiesBytes>>20)}, "bodies_full")
+	}
+	defer s.bodies.give(charge)
+	client := clientKey(r)
+	t, err := s.queue.admit(client)
+	if err != nil {
+		unread()
+		w.Header().Set("Retry-After", "1")
+		if errors.Is(err, errClientBusy) {
+			return fail(&apiError{Status: http.StatusTooManyRequests, Type: typeRateLimit, Code: "client_busy",
+				Message: fmt.Sprintf("you have %d requests waiting for the engine already, the most one client may (--http-client-queue); wait for their answers, or cancel ones you no longer need, before sending more",
+					s.opts.MaxClientQueue)}, "client_busy")
+		}
+		return fail(&apiError{Status: http.StatusTooManyRequests, Type: typeRateLimit, Code: "queue_full",
+			Message: fmt.Sprintf("the server is busy: %d requests wait for the engine already (--http-queue); retry in a moment", s.opts.MaxQueue)}, "queue_full")
+	}
+	defer t.leave() // unless it went on to wait for a slot, which leaves itself
+
+	body, aerr := s.readBody(w, r)
+	if aerr != nil {
+		unread() // what is left of it must not be read as the next request
+		if aerr.Status == http.StatusRequestEntityTooLarge {
+			return bodyTooLarge()
+		}
+		return fail(aerr, "malformed")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
 		return fail(invalidf("", "empty request body: send a JSON object such as {\"prompt\": \"def f(\", \"suffix\": \"):\\n\"}"), "malformed")
 	}
 	req, aerr := ep.parse(body)
+	body = nil // the parsed request holds what is needed
 	if aerr != nil {
 		return fail(aerr, "malformed")
 	}
 	req.id, req.created = newID(), start.Unix()
 	if strings.ContainsRune(req.prompt, 0) || strings.ContainsRune(req.suffix, 0) {
 		return fail(invalidf("prompt", "the prompt or suffix holds a NUL character; dfim fills source code (UTF-8 text)"), "malformed")
+	}
+	if e := s.checkCanvasBytes(req); e != nil {
+		return fail(e, "canvas_too_large")
 	}
 	ctx := r.Context()
 	c, err := s.completer(ctx)
@@ -174,18 +251,15 @@ func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint)
 			canvas, s.opts.MaxCanvasTokens), "canvas_too_large")
 	}
 	if req.zeroTokens {
-		out := &outcome{choices: []choice{{finish: "length"}}, promptTokens: canvas, latency: time.Since(start)}
+		t.leave()
+		out := &outcome{choices: []choice{{finish: "length", reason: "max_tokens 0: nothing to fill"}}, promptTokens: canvas, latency: time.Since(start)}
+		w.note = out.choices[0].reason
 		s.answer(w, ep, req, out)
 		return http.StatusOK
 	}
 
-	release, err := s.queue.acquire(ctx, clientKey(r, req.user))
+	release, err := t.wait(ctx)
 	if err != nil {
-		if errors.Is(err, errQueueFull) {
-			w.Header().Set("Retry-After", "1")
-			return fail(&apiError{Status: http.StatusTooManyRequests, Type: typeRateLimit, Code: "queue_full",
-				Message: fmt.Sprintf("the server is busy: %d requests wait for the engine already (--http-queue); retry in a moment", s.opts.MaxQueue)}, "queue_full")
-		}
 		return statusClientGone
 	}
 	defer release()
@@ -205,7 +279,7 @@ func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint)
 	relay.close()
 	if err != nil {
 		if ctx.Err() != nil {
-			s.log.Debug("client left; fill cancelled", zap.String("endpoint", ep.path), zap.Duration("after", time.Since(start)))
+			w.note = "the client left; fill cancelled"
 			return statusClientGone
 		}
 		e, ok := err.(*apiError)
@@ -213,6 +287,7 @@ func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint)
 			e = &apiError{Status: http.StatusInternalServerError, Type: typeServer, Message: err.Error()}
 		}
 		s.log.Warn("fill failed", zap.String("endpoint", ep.path), zap.Error(err))
+		w.note = e.Message
 		if sse != nil {
 			ep.streamError(sse, e)
 			return e.Status
@@ -223,7 +298,11 @@ func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint)
 	out.promptTokens = canvas
 	out.fill = time.Since(fillStart)
 	out.latency = time.Since(start)
-	s.metrics.filled(ep.path, out.latency, out.fill, out.completionTokens)
+	w.tokens = out.completionTokens
+	if out.choices[0].text == "" {
+		w.note = out.choices[0].reason
+	}
+	s.metrics.filled(ep.path, out.latency, out.fill, out.filledTokens)
 	if sse != nil {
 		ep.stream(s, sse, req, out)
 		if sse.err != nil {
@@ -233,6 +312,57 @@ func (s *Server) serveFill(w http.ResponseWriter, r *http.Request, ep *endpoint)
 	}
 	s.answer(w, ep, req, out)
 	return http.StatusOK
+}
+
+// readBody reads r's body, at most MaxBodyBytes, within BodyTimeout (408
+// beyond: a slow client must not hold its place in the queue); then the
+// connection may stay idle for as long as the fill takes. A body of known
+// length is read into a buffer of its size, not grown by doubling.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
+	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	var b []byte
+	var err error
+	if n := r.ContentLength; n >= 0 {
+		b = make([]byte, n)
+		_, err = io.ReadFull(body, b)
+	} else {
+		b, err = io.ReadAll(body)
+	}
+	if err == nil {
+		rc.SetReadDeadline(time.Time{}) // the server's ReadTimeout must not end a long fill
+		return b, nil
+	}
+	var mb *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mb):
+		return nil, tooLarge("request_too_large", "body too large")
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil, &apiError{Status: http.StatusRequestTimeout, Type: typeInvalid, Code: "body_timeout",
+			Message: fmt.Sprintf("the request body did not arrive within %s; send it at once after the headers", s.opts.BodyTimeout)}
+	}
+	return nil, invalidf("", "reading the request body: %v", err)
+}
+
+// maxBytesPerToken bounds the bytes of one token on average over a canvas
+// (source code averages 3 to 4): a canvas of more bytes than
+// MaxCanvasTokens times this is refused before it is tokenized.
+const maxBytesPerToken = 32
+
+// checkCanvasBytes refuses a canvas too long in bytes to fit
+// MaxCanvasTokens, without counting its tokens.
+func (s *Server) checkCanvasBytes(req *fillRequest) *apiError {
+	n := len(req.prompt) + len(req.suffix)
+	for _, x := range req.extra {
+		n += len(x.Filename) + len(x.Text)
+	}
+	if n > s.opts.MaxCanvasTokens*maxBytesPerToken {
+		return tooLarge("context_length_exceeded", "the prompt, suffix and extra context hold %d bytes, far more than the %d tokens this server takes (--http-max-canvas); send less context (the model sees at most its window nearest the cursor)",
+			n, s.opts.MaxCanvasTokens)
+	}
+	return nil
 }
 
 // answer writes out whole or, for a streamed request, as events.
@@ -272,10 +402,18 @@ func (s *Server) run(ctx context.Context, c infill.Filler, req *fillRequest, cou
 	doc := infill.Document{Path: req.filename, LanguageID: req.language, Text: req.prompt + req.suffix}
 	opts.ExtraContext = formatExtra(syntax.Detect(req.language, req.filename), req.extra)
 	opts.Observe = observe
+	var mu sync.Mutex
+	var drops []drop
+	opts.Dropped = func(why infill.DropReason, sg infill.Suggestion) {
+		mu.Lock()
+		drops = append(drops, drop{why, sg})
+		mu.Unlock()
+	}
 	pos := len(req.prompt)
-	out := &outcome{}
+	want := max(req.n, 1)
+	out := &outcome{asked: want}
 	if req.holes {
-		ch, err := s.fillHoles(ctx, c, doc, pos, opts)
+		ch, err := s.fillHoles(ctx, c, doc, pos, opts, count)
 		if err != nil {
 			return nil, err
 		}
@@ -285,41 +423,115 @@ func (s *Server) run(ctx context.Context, c infill.Filler, req *fillRequest, cou
 		if err != nil {
 			return nil, err
 		}
-		want := max(req.n, 1)
+		mu.Lock()
+		defer mu.Unlock()
+		var empty []choice // answered after the filled ones
 		for _, sg := range sugs {
-			text, ok := insertion(doc.Text, pos, sg)
-			if !ok {
-				continue
-			}
-			ch := choice{text: text, finish: "stop", tokens: sg.Tokens, confidence: sg.Confidence,
-				syntax: string(sg.Syntax), repaired: sg.Repaired}
-			if cut, word := cutStop(text, req.stop); word != "" {
-				ch.text, ch.stopWord, ch.tokens = cut, word, count(cut)
-			} else if req.maxTokens > 0 && sg.Tokens >= req.maxTokens {
-				ch.finish = "length"
-			}
-			if ch.text == "" {
-				continue
-			}
 			out.steps = max(out.steps, sg.Steps)
-			out.choices = append(out.choices, ch)
-			if len(out.choices) == want {
-				break
+			ch := keptChoice(doc.Text, pos, sg, req, count)
+			if ch.text == "" {
+				empty = append(empty, ch)
+				continue
 			}
+			out.choices = append(out.choices, ch)
+		}
+		kept := len(out.choices)
+		for _, d := range drops {
+			out.steps = max(out.steps, d.sg.Steps)
+			ch := droppedChoice(d, opts.MinConfidence)
+			if d.why == infill.DropDuplicate {
+				if i := sameFill(out.choices[:kept], doc.Text, pos, d.sg, req, count); i >= 0 {
+					ch = out.choices[i]
+					ch.duplicate = &i
+					out.choices = append(out.choices, ch)
+					continue
+				}
+			}
+			empty = append(empty, ch)
+		}
+		out.choices = append(out.choices, empty...)
+		if len(out.choices) > want {
+			out.choices = out.choices[:want]
+		}
+		if len(out.choices) < want {
+			out.fewer = fmt.Sprintf("%d choices asked; %d candidates came back from the engine and infill's checks (a remote engine may give fewer than asked, and infill drops fills that would not compile or break the shape)",
+				want, len(out.choices))
 		}
 	}
 	if len(out.choices) == 0 {
-		// No fill survived validation or the confidence gate: an empty
-		// answer, which every plugin takes as "no suggestion".
-		out.choices = []choice{{finish: "stop"}}
+		// An empty answer, which every plugin takes as "no suggestion".
+		out.choices = []choice{{finish: "stop", reason: "no fill passed infill's checks (syntax, shape, compile check)"}}
 	}
-	for i := range out.choices {
-		if out.choices[i].tokens == 0 && out.choices[i].text != "" {
-			out.choices[i].tokens = count(out.choices[i].text)
-		}
-		out.completionTokens += out.choices[i].tokens
+	for _, ch := range out.choices {
+		out.completionTokens += ch.tokens
+		out.filledTokens += max(ch.filled, ch.tokens)
 	}
 	return out, nil
+}
+
+// A drop is a candidate infill dropped, and why.
+type drop struct {
+	why infill.DropReason
+	sg  infill.Suggestion
+}
+
+// keptChoice is a suggestion infill kept, as an answer: cut at the first
+// stop string, said as an insertion, and finished "length" only when the
+// text written reached the token cap.
+func keptChoice(doc string, pos int, sg infill.Suggestion, req *fillRequest, count func(string) int) choice {
+	ch := choice{finish: "stop", filled: sg.Tokens, confidence: sg.Confidence, syntax: string(sg.Syntax), repaired: sg.Repaired}
+	text, ok := insertion(doc, pos, sg)
+	if !ok {
+		ch.reason = "the fill rewrites text after the cursor, which an insertion cannot say"
+		return ch
+	}
+	if cut, word := cutStop(text, req.stop); word != "" {
+		text, ch.stopWord = cut, word
+		if text == "" {
+			ch.reason = fmt.Sprintf("the stop string %q cut the fill to nothing", word)
+		}
+	}
+	ch.text, ch.tokens = text, count(text)
+	// The engine filled up to the cap, and nothing cut the text short
+	// (token counts of a text alone and in its canvas may differ by one).
+	if ch.stopWord == "" && req.maxTokens > 0 && sg.Tokens >= req.maxTokens && ch.tokens >= req.maxTokens-1 {
+		ch.finish = "length"
+	}
+	return ch
+}
+
+// droppedChoice is an empty answer saying why infill dropped the
+// candidate, with what the engine spent on it.
+func droppedChoice(d drop, minConfidence float64) choice {
+	ch := choice{finish: "stop", filled: d.sg.Tokens, confidence: d.sg.Confidence}
+	switch d.why {
+	case infill.DropGate:
+		ch.gated = true
+		ch.reason = fmt.Sprintf("the confidence gate hid the fill: its least sure token's probability %.3g is below min_confidence %.3g", d.sg.Confidence, minConfidence)
+	case infill.DropInvalid:
+		ch.reason = "the engine's fill was empty, or not syntax-valid even after repair"
+	case infill.DropRetyped:
+		ch.reason = "the fill only retyped the line after the cursor"
+	case infill.DropComment:
+		ch.reason = "the fill was only a comment where code was due"
+	case infill.DropDuplicate:
+		ch.reason = "the fill repeats another choice's"
+	default:
+		ch.reason = "infill dropped the fill (" + string(d.why) + ")"
+	}
+	return ch
+}
+
+// sameFill is the index of the choice among kept whose text a duplicate
+// candidate's is, or -1.
+func sameFill(kept []choice, doc string, pos int, sg infill.Suggestion, req *fillRequest, count func(string) int) int {
+	dup := keptChoice(doc, pos, sg, req, count)
+	for i, ch := range kept {
+		if ch.text == dup.text {
+			return i
+		}
+	}
+	return -1
 }
 
 // markers finds dfim batch's hole markers (<<fill>>, <<fill:N>>).
@@ -334,7 +546,7 @@ var markers = func() *infill.MarkerSyntax {
 // fillHoles fills the cursor and every marker of doc jointly (engines
 // that cannot fill them one at a time). The choice's text is the
 // cursor's fill.
-func (s *Server) fillHoles(ctx context.Context, c infill.Filler, doc infill.Document, pos int, opts infill.Options) (choice, error) {
+func (s *Server) fillHoles(ctx context.Context, c infill.Filler, doc infill.Document, pos int, opts infill.Options, count func(string) int) (choice, error) {
 	found := markers.Holes(doc.Text)
 	var holes []infill.Hole
 	cursor := -1
@@ -361,13 +573,14 @@ func (s *Server) fillHoles(ctx context.Context, c infill.Filler, doc infill.Docu
 		hj := holeJSON{Offset: h.Start, Length: h.End - h.Start}
 		if i < len(sugs) {
 			hj.Text, hj.Reason = sugs[i].Text, sugs[i].Reason
-			ch.tokens += sugs[i].Tokens
+			ch.tokens += count(hj.Text)
+			ch.filled += sugs[i].Tokens
 			if i == cursor {
 				ch.confidence, ch.syntax, ch.repaired = sugs[i].Confidence, string(sugs[i].Syntax), sugs[i].Repaired
 			}
 		}
 		if i == cursor {
-			ch.text = hj.Text
+			ch.text, ch.reason = hj.Text, hj.Reason
 		}
 		ch.holes = append(ch.holes, hj)
 	}

@@ -56,6 +56,7 @@ func newBuiltinServer(t testing.TB, opts Options) *httptest.Server {
 // set), or until its context ends.
 type fakeCompleter struct {
 	text    string
+	tokens  int           // the engine's tokens of the fill (0: 3)
 	release chan struct{} // nil: answer at once
 	started chan struct{} // receives one value a fill that starts (nil: none)
 
@@ -77,7 +78,11 @@ func (f *fakeCompleter) Complete(ctx context.Context, doc infill.Document, pos i
 			return nil, ctx.Err()
 		}
 	}
-	return []infill.Suggestion{{Text: f.text, Start: pos, End: pos, Tokens: 3, Confidence: 0.9, Syntax: infill.SyntaxUnvalidated}}, nil
+	tokens := f.tokens
+	if tokens == 0 {
+		tokens = 3
+	}
+	return []infill.Suggestion{{Text: f.text, Start: pos, End: pos, Tokens: tokens, Confidence: 0.9, Syntax: infill.SyntaxUnvalidated}}, nil
 }
 
 func (f *fakeCompleter) FillHoles(ctx context.Context, doc infill.Document, holes []infill.Hole, opts infill.Options) ([]infill.Suggestion, error) {

@@ -96,7 +96,9 @@ func (s *Server) infillAnswer(req *fillRequest, out *outcome, c choice, final bo
 		"prompt_n": out.promptTokens, "prompt_ms": 0.0, "prompt_per_token_ms": 0.0, "prompt_per_second": 0.0,
 		"predicted_n": c.tokens, "predicted_ms": ms, "predicted_per_token_ms": perToken, "predicted_per_second": perSecond,
 	}
-	v["dfim"] = c.dfim()
+	d := c.dfim()
+	d["steps"] = out.steps
+	v["dfim"] = d
 	return v
 }
 

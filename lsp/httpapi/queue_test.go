@@ -9,7 +9,7 @@ import (
 // TestQueueFair: a client with many waiting requests does not hold back
 // another's: freed slots go round the clients in turn.
 func TestQueueFair(t *testing.T) {
-	q := newQueue(1, 10)
+	q := newQueue(1, 10, 10, 0)
 	release, err := q.acquire(context.Background(), "first")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestQueueFair(t *testing.T) {
 // TestQueueLimitAndCancel: beyond max waiters acquire fails at once; a
 // waiter whose context ends leaves the line.
 func TestQueueLimitAndCancel(t *testing.T) {
-	q := newQueue(1, 1)
+	q := newQueue(1, 1, 1, 0)
 	release, _ := q.acquire(context.Background(), "a")
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -78,7 +78,8 @@ func TestQueueLimitAndCancel(t *testing.T) {
 func (q *queue) has(client string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.lines[client]) > 0
+	c := q.clients[client]
+	return c != nil && len(c.line) > 0
 }
 
 func waitFor(t testing.TB, cond func() bool) {

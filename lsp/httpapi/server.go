@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net"
@@ -23,6 +25,8 @@ const (
 	DefaultMaxCanvasTokens = 16384
 	DefaultMaxFillTokens   = 512
 	DefaultMaxQueue        = 32
+	DefaultBodyTimeout     = 30 * time.Second
+	DefaultMaxBodiesBytes  = 32 << 20
 )
 
 // Options configure a Server.
@@ -43,6 +47,12 @@ type Options struct {
 	Defaults infill.Options
 	// MaxBodyBytes bounds a request body (413 beyond); 0: the default.
 	MaxBodyBytes int64
+	// MaxBodiesBytes bounds the bytes of request bodies the server holds
+	// at once, from admission to answer, counted by Content-Length (a body
+	// of unknown length as MaxBodyBytes): 429 beyond, so that many large
+	// bodies cannot exhaust memory; 0: DefaultMaxBodiesBytes, or four
+	// largest bodies if more.
+	MaxBodiesBytes int64
 	// MaxCanvasTokens bounds the tokens of prompt, suffix and extra
 	// context of one request (413 beyond); 0: the default. The engine
 	// sees at most its context window of them, nearest the cursor.
@@ -56,6 +66,29 @@ type Options struct {
 	// MaxQueue is how many requests may wait for a slot (429 beyond);
 	// 0: the default, negative: none may wait.
 	MaxQueue int
+	// MaxClientQueue is how many requests one client (clientKey) may have
+	// waiting (429 beyond), so that one client flooding the server is
+	// refused before the others are; 0: a quarter of MaxQueue (at least
+	// 1), negative: none.
+	MaxClientQueue int
+	// MaxClientParallel is how many slots one client may hold at once;
+	// 0: all (a lone client uses the whole engine; when others wait, a
+	// freed slot goes to the client holding the fewest).
+	MaxClientParallel int
+	// BodyTimeout bounds the time to receive a request body (408
+	// beyond): a slow client must not hold its place in the queue; 0:
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// AllowAnyHost accepts requests whatever their Host header names
+	// (dfim serve's --allow-remote). Otherwise only loopback names are
+	// answered (localhost, 127.0.0.0/8, [::1]): a web page that rebinds
+	// its own name to 127.0.0.1 (DNS rebinding) is refused.
+	AllowAnyHost bool
+	// CORSOrigins are the web origins ("https://example.com", or "*" for
+	// any) whose pages may call the APIs (dfim serve's --cors). A request
+	// a browser sends for any other page (an Origin header, or
+	// Sec-Fetch-Site cross-site or same-site) is refused with 403.
+	CORSOrigins []string
 	// Logger receives the server's logs; nil: none.
 	Logger *zap.Logger
 	// Version is reported by /health.
@@ -70,6 +103,8 @@ type Server struct {
 	metrics *metrics
 	log     *zap.Logger
 	started time.Time
+	origins origins
+	bodies  budget // bytes of bodies held (MaxBodiesBytes)
 
 	// mu guards the fields below: the completer once loaded, or the load's
 	// error.
@@ -99,9 +134,22 @@ func New(opts Options) *Server {
 	case opts.MaxQueue < 0:
 		opts.MaxQueue = 0
 	}
+	switch {
+	case opts.MaxClientQueue == 0:
+		opts.MaxClientQueue = max1(opts.MaxQueue / 4)
+	case opts.MaxClientQueue < 0:
+		opts.MaxClientQueue = 0
+	}
+	if opts.MaxBodiesBytes <= 0 {
+		opts.MaxBodiesBytes = max(DefaultMaxBodiesBytes, 4*opts.MaxBodyBytes)
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
 	opts.Parallel = max1(opts.Parallel)
-	s := &Server{opts: opts, queue: newQueue(opts.Parallel, opts.MaxQueue), metrics: newMetrics(),
-		log: opts.Logger, started: time.Now()}
+	s := &Server{opts: opts, queue: newQueue(opts.Parallel, opts.MaxQueue, opts.MaxClientQueue, opts.MaxClientParallel),
+		metrics: newMetrics(), log: opts.Logger, started: time.Now(), origins: newOrigins(opts.CORSOrigins),
+		bodies: budget{max: opts.MaxBodiesBytes}}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -118,16 +166,35 @@ func New(opts Options) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler: authentication, then the endpoint.
-// Unknown paths get 404 and known paths with another method 405, both in
+// ServeHTTP implements http.Handler: the Host and Origin checks (and
+// CORS), authentication, then the endpoint, and one log line. Unknown
+// paths get 404 and known paths with another method 405, all errors in
 // OpenAI's error shape.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	lw := &logWriter{ResponseWriter: w, start: time.Now()}
+	defer s.logRequest(lw, r)
+	if e, answered := s.guard(lw, r); e != nil {
+		s.metrics.answered(endpointName(r.URL.Path), e.Status)
+		s.metrics.reject(e.Code.(string))
+		lw.note = e.Code.(string)
+		writeError(lw, e)
+		return
+	} else if answered { // a CORS preflight
+		s.metrics.answered(endpointName(r.URL.Path), lw.status)
+		return
+	}
 	if s.opts.APIKey != "" && r.URL.Path != "/health" && !s.authorized(r) {
 		s.metrics.answered(endpointName(r.URL.Path), http.StatusUnauthorized)
-		writeError(w, &apiError{Status: http.StatusUnauthorized, Type: typeAuth, Code: "invalid_api_key",
+		lw.note = "invalid_api_key"
+		writeError(lw, &apiError{Status: http.StatusUnauthorized, Type: typeAuth, Code: "invalid_api_key",
 			Message: "missing or wrong API key: send the key of the server's --api-key-file as \"Authorization: Bearer KEY\""})
 		return
 	}
+	s.route(lw, r)
+}
+
+// route hands r to its endpoint.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		status, msg := http.StatusNotFound, "no endpoint "+r.URL.Path+"; dfim serves POST /v1/fim/completions, POST /v1/completions, POST /infill, GET /v1/models, GET /health and GET /metrics"
@@ -316,15 +383,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// clientKey names the client a request comes from, for fair queueing:
-// its "user" field, else its IP address.
-func clientKey(r *http.Request, user string) string {
-	if user != "" {
-		return "user:" + user
-	}
+// clientKey names the client a request comes from, for the queue's
+// per-client lines and caps and for the log: its IP address, the bearer
+// key it sends, if any (hashed: the log must not show it), and its
+// User-Agent, which tells apart the tools of one machine (an editor's
+// plugin and a script) when they send no key. It reads only headers: a
+// request is admitted before its body is read.
+func clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return "addr:" + host
+	key := host
+	if k, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(k) != "" {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(k)))
+		key += " key:" + hex.EncodeToString(sum[:4])
+	}
+	if ua := r.Header.Get("User-Agent"); ua != "" {
+		key += " " + quoteHeader(ua[:min(len(ua), 48)])
+	}
+	return key
 }

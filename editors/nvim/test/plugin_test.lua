@@ -342,6 +342,9 @@ test('older Neovim: a pause in insert mode draws the first suggestion as virtual
   end
   eq(#marks, 1, 'preview extmarks')
   local got, d = mark_text(marks[1])
+  -- Never a preview that changes nothing: the ")" over the ")" after the
+  -- cursor, which <Tab> would "accept" leaving the line as it was.
+  assert(got ~= ')', 'a preview that changes nothing was drawn: ' .. vim.inspect(got))
   eq(marks[1][2] .. ':' .. marks[1][3], '6:13', 'extmark position (row:col, 0-based)')
   eq(d.virt_text_pos, 'overlay', 'virt_text_pos')
   eq(d.virt_text[1][2], 'Comment', 'highlight of the fill')
@@ -437,6 +440,9 @@ test('a multi-line preview: virt_lines with tabs drawn as spaces, <Tab> inserts 
   local marks = preview_marks(preview_buf)
   eq(#marks, 1, 'preview extmarks')
   local got, d = mark_text(marks[1])
+  -- Never a preview that changes nothing: the ")" over the ")" after the
+  -- cursor, which <Tab> would "accept" leaving the line as it was.
+  assert(got ~= ')', 'a preview that changes nothing was drawn: ' .. vim.inspect(got))
   eq(got, ' == "" {\n                return\n        }', 'overlay and virt_lines (tabstop 8)')
   eq(d.virt_lines[1][1][2], 'Comment', 'highlight of the virt_lines')
   feed('<Tab>')
@@ -458,6 +464,46 @@ test('a multi-line preview: virt_lines with tabs drawn as spaces, <Tab> inserts 
     return vim.api.nvim_get_mode().mode == 'n'
   end), 'still in insert mode')
   dfim.config.preview_delay_ms = delay
+end)
+
+test(':DfimPull reports a failed pull (the real dfim, offline, empty cache) and keeps the model', function()
+  local env = { HF_HUB_OFFLINE = vim.env.HF_HUB_OFFLINE, XDG_CACHE_HOME = vim.env.XDG_CACHE_HOME }
+  vim.env.HF_HUB_OFFLINE, vim.env.XDG_CACHE_HOME = '1', workdir .. '/cache'
+  local result
+  dfim.pull('open-dcoder-0.5b', function(ok, msg)
+    result = { ok = ok, msg = msg }
+  end)
+  await(30000, function()
+    return result ~= nil
+  end)
+  vim.env.HF_HUB_OFFLINE, vim.env.XDG_CACHE_HOME = env.HF_HUB_OFFLINE, env.XDG_CACHE_HOME
+  assert(result, 'the pull never ended')
+  eq(result.ok, false, 'ok')
+  assert(result.msg:find('HF_HUB_OFFLINE', 1, true), 'message: ' .. result.msg)
+  eq(dfim.config.settings.model, settings.model, 'settings.model after a failed pull')
+end)
+
+test(':DfimPull switches settings.model to the pulled name', function()
+  -- A stand-in for dfim that only knows `model pull NAME`.
+  local fake = write('fake-dfim', '#!/bin/sh\n[ "$1 $2" = "model pull" ] || exit 2\n' ..
+    'echo "model.gguf ok (1 kB) in 1ms, 1 MB/s" >&2\nprintf "%s\\t/tmp/x.gguf\\n" "$3"\n')
+  vim.fn.setfperm(fake, 'rwxr-xr-x')
+  local cmd, old = dfim.config.cmd, vim.deepcopy(dfim.config.settings)
+  dfim.config.cmd = { fake, 'serve' }
+  local result
+  dfim.pull('tiny-test', function(ok, msg)
+    result = { ok = ok, msg = msg }
+  end)
+  await(30000, function()
+    return result ~= nil
+  end)
+  dfim.config.cmd = cmd
+  local got = dfim.config.settings.model
+  dfim.config.settings = old
+  assert(result and result.ok, 'pull failed: ' .. vim.inspect(result))
+  eq(got, 'tiny-test', 'settings.model')
+  assert(vim.tbl_contains(messages, 'dfim: pull tiny-test: model.gguf ok (1 kB) in 1ms, 1 MB/s'),
+    'no progress line among ' .. vim.inspect(messages))
 end)
 
 test('the server shuts down cleanly when the client stops', function()

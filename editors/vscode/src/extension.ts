@@ -18,6 +18,8 @@ import {
 
 import { DenoiseTracker, decorationText, stepSummary, type DenoiseFrame } from './denoise';
 import { discoverServer } from './discover';
+import { listAvailable, pickItems, pullModel } from './pull';
+import { dropNoOps } from './noop';
 import { DenoiseStepNotification, FillHolesCommand, FillSelectionCommand, fillHolesArgs, fillSelectionArgs, isCancellation, runDfimCommand } from './protocol';
 import { documentSelector, engineName, needsRestart, readSettings, serverCommand, serverSettings, type ExtensionSettings } from './settings';
 import { statusView, type Status } from './status';
@@ -84,6 +86,7 @@ class Dfim {
       vscode.commands.registerCommand('dfim.editor.fillHoles', () => this.fillHoles()),
       vscode.commands.registerCommand('dfim.editor.showDenoising', () => this.toggleDenoising()),
       vscode.commands.registerCommand('dfim.editor.restart', () => this.restart()),
+      vscode.commands.registerCommand('dfim.editor.downloadModel', () => this.downloadModel()),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('dfim') && this.configurationChanged()),
       vscode.workspace.onDidCloseTextDocument((d) => this.tracker.clear(d.uri.toString())),
     );
@@ -101,15 +104,71 @@ class Dfim {
     return settings;
   }
 
-  async start(): Promise<void> {
-    const s = this.settings;
-    const found = discoverServer(s.path, {
+  private findServer() {
+    return discoverServer(this.settings.path, {
       env: process.env,
       home: os.homedir(),
       platform: process.platform,
       extensionDir: this.context.extensionPath ?? '',
       isExecutable,
     });
+  }
+
+  /**
+   * dfim: Download a Model…: a quick pick of the models dfim knows, then
+   * `dfim model pull NAME` under a cancellable progress notification, then
+   * dfim.model switched to the name (the server reloads its engine).
+   */
+  private async downloadModel(): Promise<void> {
+    const found = this.findServer();
+    if (!found.found) {
+      void vscode.window.showErrorMessage(found.message);
+      return;
+    }
+    let models;
+    try {
+      models = await listAvailable(found.path);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`dfim: ${(e as Error).message}`);
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(pickItems(models), {
+      title: 'dfim: Download a Model',
+      placeHolder: 'A diffusion coder to download from Hugging Face and use for completions',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    if (!pick) return;
+    this.output.info(`running ${found.path} model pull ${pick.name}`);
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `dfim: downloading ${pick.name}`, cancellable: true },
+      (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        return pullModel(found.path, pick.name, {
+          signal: abort.signal,
+          onLine: (line) => {
+            this.output.info(line);
+            progress.report({ message: line });
+          },
+        });
+      },
+    );
+    if (outcome.cancelled) {
+      void vscode.window.showInformationMessage(`dfim: download of ${pick.name} cancelled; run Download a Model again to resume it.`);
+      return;
+    }
+    if (!outcome.ok) {
+      void vscode.window.showErrorMessage(`dfim: ${outcome.message}`);
+      return;
+    }
+    await vscode.workspace.getConfiguration('dfim').update('model', pick.name, vscode.ConfigurationTarget.Global);
+    void vscode.window.showInformationMessage(`dfim: ${pick.name} is downloaded, and dfim.model now names it.`);
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    const found = this.findServer();
     if (!found.found) {
       // Not started at all: one notification that says what to set,
       // instead of the language client's own failures.
@@ -135,7 +194,14 @@ class Dfim {
         provideInlineCompletionItems: async (document, position, context, token, next) => {
           if (this.status.paused) return null;
           const start = performance.now();
-          const result = await next(document, position, context, token);
+          let result = await next(document, position, context, token);
+          // A suggestion that changes nothing is no suggestion (the ")"
+          // over the ")" after the cursor), whatever the server sent.
+          if (Array.isArray(result)) {
+            result = dropNoOps(result, (r: vscode.Range) => document.getText(r));
+          } else if (result) {
+            result = new vscode.InlineCompletionList(dropNoOps(result.items, (r: vscode.Range) => document.getText(r)));
+          }
           if (!token.isCancellationRequested) {
             this.status.lastLatencyMs = performance.now() - start;
             this.status.lastItems = Array.isArray(result) ? result.length : (result?.items.length ?? 0);

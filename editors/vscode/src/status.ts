@@ -8,7 +8,7 @@ export interface Status {
   state: ServerState;
   paused: boolean;
   engine: string;
-  /** dfim.model: a GGUF path, or "" for the built-in model. */
+  /** dfim.model: a GGUF path or a pulled name, or "" for the built-in model. */
   model: string;
   /** The server's name and version from initialize, e.g. "dfim 0.3.0". */
   server?: string;
@@ -66,5 +66,10 @@ export function statusView(s: Status): StatusView {
   let text = `$(sparkle) dfim ${what}`;
   if (s.denoising) text += ` · ${s.denoising}`;
   else if (s.lastLatencyMs !== undefined) text += ` · ${formatLatency(s.lastLatencyMs)}`;
-  return { text, tooltip: [...lines, 'Click to pause completions.'].join('\n'), level: 'normal' };
+  const tip = [...lines, 'Click to pause completions.'];
+  if (s.model === '' && s.engine === 'native') {
+    // The built-in model is small; say once, in the tooltip, how to get a real one.
+    tip.push('The built-in model is small: "dfim: Download a Model…" fetches a stronger one (open-dcoder-0.5b, about 1.0 GB).');
+  }
+  return { text, tooltip: tip.join('\n'), level: 'normal' };
 }

@@ -45,3 +45,11 @@ test('latencies read in ms below a second, in seconds above', () => {
   assert.equal(formatLatency(-1), '');
   assert.equal(formatLatency(Number.NaN), '');
 });
+
+test('with the built-in model the tooltip says how to download a stronger one', () => {
+  const v = statusView({ state: 'ready', paused: false, engine: 'native', model: '' });
+  assert.match(v.tooltip, /"dfim: Download a Model…" fetches a stronger one \(open-dcoder-0.5b/);
+  const pulled = statusView({ state: 'ready', paused: false, engine: 'native', model: 'open-dcoder-0.5b' });
+  assert.doesNotMatch(pulled.tooltip, /Download a Model/);
+  assert.equal(pulled.text, '$(sparkle) dfim native · open-dcoder-0.5b');
+});

@@ -10,6 +10,8 @@
 --                    range (:'<,'>DfimFill) regenerate the selection
 --   :DfimFillHoles   fill every <<fill>> marker of the buffer
 --   :DfimStatus      server, engine, model and the last latency
+--   :DfimPull NAME   download a model (dfim model pull NAME, e.g.
+--                    open-dcoder-0.5b) and switch the servers to it
 -- Works on Neovim 0.7 (vim.lsp.start_client) and later (vim.lsp.start).
 -- The server does the work: this file only wires Neovim to it.
 
@@ -231,12 +233,14 @@ function M.completefunc(findstart, base)
     local row, cursor = unpack(vim.api.nvim_win_get_cursor(0))
     row = row - 1
     local start = cursor
+    local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
     for _, it in ipairs(items) do
       local edit = it.textEdit
       if edit and edit.range.start.line == row and edit.range['end'].line == row then
         local s = byte_col(bufnr, edit.range.start, client.offset_encoding)
         local e = byte_col(bufnr, edit.range['end'], client.offset_encoding)
-        if s <= cursor and e >= cursor then
+        -- An edit that changes nothing is no suggestion.
+        if s <= cursor and e >= cursor and line:sub(s + 1, e) ~= edit.newText then
           table.insert(pending.items, { text = edit.newText, start = s, stop = e })
           start = math.min(start, s)
         end
@@ -384,6 +388,9 @@ local function draw(bufnr, client, item, row, col)
   local typed = line:sub(start + 1, col)
   if start > col or stop < col or text:sub(1, #typed) ~= typed then
     return
+  end
+  if line:sub(start + 1, stop) == text then
+    return -- changes nothing (the ")" over the ")" after the cursor): accepting it would do nothing
   end
   local lines = vim.split(text, '\n', { plain = true })
   local shown_lines = vim.split(text:sub(#typed + 1), '\n', { plain = true })
@@ -587,8 +594,19 @@ function M.fill()
     notify(client, vim.log.levels.WARN)
     return false
   end
-  local it = items[1]
-  if not it or not it.textEdit then
+  -- The first suggestion that changes something.
+  local it
+  for _, item in ipairs(items) do
+    local edit = item.textEdit
+    if edit and not (edit.range.start.line == edit.range['end'].line
+        and edit.newText == (vim.api.nvim_buf_get_text(bufnr, edit.range.start.line,
+          byte_col(bufnr, edit.range.start, client.offset_encoding), edit.range['end'].line,
+          byte_col(bufnr, edit.range['end'], client.offset_encoding), {})[1] or '')) then
+      it = item
+      break
+    end
+  end
+  if not it then
     notify('no suggestion here')
     return false
   end
@@ -703,6 +721,64 @@ function M.status_lines(bufnr)
   return out
 end
 
+--- :DfimPull NAME: runs `dfim model pull NAME` (a short name such as
+--- open-dcoder-0.5b, or hf:ORG/NAME) in the background, shows its progress
+--- lines, and on success switches settings.model to NAME in the running
+--- servers (workspace/didChangeConfiguration) and for servers started later.
+--- on_done(ok, message) is called at the end. Returns the job id.
+function M.pull(name, on_done)
+  local lines, last = {}, nil
+  local function collect(_, data)
+    for _, l in ipairs(data or {}) do
+      -- A terminal progress bar redraws with \r; keep the last frame.
+      l = l:gsub('.*\r', '')
+      if l ~= '' then
+        table.insert(lines, l)
+        last = l
+        notify('pull ' .. name .. ': ' .. l)
+      end
+    end
+  end
+  notify(('pulling %s (dfim model pull; this can take a while)'):format(name))
+  local job = vim.fn.jobstart({ M.config.cmd[1], 'model', 'pull', name }, {
+    stdout_buffered = true,
+    on_stderr = collect,
+    on_exit = function(_, code)
+      vim.schedule(function()
+        if code ~= 0 then
+          local msg = last or ('dfim model pull exited with ' .. code)
+          state.last_error = msg
+          notify(msg, vim.log.levels.ERROR)
+          if on_done then
+            on_done(false, msg)
+          end
+          return
+        end
+        local settings = vim.deepcopy(M.config.settings or {})
+        settings.model = name
+        M.config.settings = settings
+        local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+        for _, client in ipairs(get()) do
+          if client.name == 'dfim' then
+            call(client, 'notify', 'workspace/didChangeConfiguration', { settings = { dfim = settings } })
+          end
+        end
+        notify(('pulled %s; completions now use it (settings.model = %q)'):format(name, name))
+        if on_done then
+          on_done(true, name)
+        end
+      end)
+    end,
+  })
+  if job <= 0 then
+    notify(('cannot run %q: install dfim on PATH or pass cmd to setup()'):format(M.config.cmd[1]), vim.log.levels.ERROR)
+    if on_done then
+      on_done(false, 'cannot run ' .. M.config.cmd[1])
+    end
+  end
+  return job
+end
+
 local function define_commands()
   local cmd = vim.api.nvim_create_user_command
   cmd('DfimFill', function(o)
@@ -715,6 +791,9 @@ local function define_commands()
   cmd('DfimFillHoles', function()
     M.fill_holes()
   end, { desc = 'dfim: fill every <<fill>> marker of the buffer' })
+  cmd('DfimPull', function(o)
+    M.pull(o.args)
+  end, { nargs = 1, desc = 'dfim: download a model (dfim model pull NAME) and switch to it' })
   cmd('DfimStatus', function()
     print(table.concat(M.status_lines(), '\n'))
   end, { desc = 'dfim: server, engine, model, last latency' })
