@@ -522,8 +522,10 @@ func matchShape(tag string, got []uint64, dims map[string]int) ([]int, error) {
 	return out, nil
 }
 
-// computedTypes names the tensor types the engine computes with, for errors.
-const computedTypes = "f32, f16, bf16, q8_0, q4_0, q4_K, q5_K and q6_K"
+// computedTypes names the tensor types the engine computes with, for errors:
+// every type of llama-quantize's legacy, K-quant and IQ4 recipes, and the
+// per-tensor fallbacks it writes for rows that are not whole 256-blocks.
+const computedTypes = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q2_K, q3_K, q4_K, q5_K, q6_K and iq4_xs"
 
 // newLinear wraps a weight matrix of out rows of in values (GGUF layout)
 // in the kernel for its type.
@@ -550,8 +552,10 @@ func newLinear(name string, t *gguf.TensorInfo, out, in int) (kernels.Linear, er
 		l, err = kernels.NewLinearQ5_K(t.Data, out, in)
 	case gguf.TypeQ6_K:
 		l, err = kernels.NewLinearQ6_K(t.Data, out, in)
+	case gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1, gguf.TypeIQ4_NL, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeIQ4_XS:
+		l, err = kernels.NewLinearBlocks(t.Type.String(), t.Data, out, in)
 	default:
-		return nil, fmt.Errorf("%s: tensor %s has type %v; the native engine computes with %s (requantize the file, e.g. llama-quantize ... Q4_K_M)", name, t.Name, t.Type, computedTypes)
+		return nil, unsupportedType(name, t)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: tensor %s: %v", name, t.Name, err)

@@ -240,13 +240,11 @@ func encode(t testing.TB, w *gguf.Writer, name string, typ gguf.Type, dims []uin
 			out[i] = float64(gguf.Float16ToFloat32(h))
 		}
 		err = w.AddTensor(name, typ, dims, raw)
-	case gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K:
+	case gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K,
+		gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1, gguf.TypeIQ4_NL, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeIQ4_XS:
 		raw := randomBlocks(typ, name, v)
 		deq := make([]float32, len(v))
-		if err := map[gguf.Type]func([]float32, []byte) error{
-			gguf.TypeQ4_0: kernels.DequantizeQ4_0, gguf.TypeQ4_K: kernels.DequantizeQ4_K,
-			gguf.TypeQ5_K: kernels.DequantizeQ5_K, gguf.TypeQ6_K: kernels.DequantizeQ6_K,
-		}[typ](deq, raw); err != nil {
+		if err := kernels.DequantizeBlocks(typ.String(), deq, raw); err != nil {
 			t.Fatalf("decoding %s: %v", name, err)
 		}
 		for i, x := range deq {
@@ -262,7 +260,12 @@ func encode(t testing.TB, w *gguf.Writer, name string, typ gguf.Type, dims []uin
 		}
 		err = w.AddTensor(name, typ, dims, raw)
 	default:
-		t.Fatalf("encode: type %v", typ)
+		if !typ.Known() || typ.BlockLen() == 1 {
+			t.Fatalf("encode: type %v", typ)
+		}
+		// A block type the engine does not compute with: random bytes,
+		// for tests of the refusal (the reference stays zero).
+		err = w.AddTensor(name, typ, dims, randomBlocks(typ, name, v))
 	}
 	if err != nil {
 		t.Fatalf("adding %s: %v", name, err)
@@ -307,6 +310,23 @@ func randomBlocks(typ gguf.Type, name string, v []float32) []byte {
 			put(blk[2:], 15.5*s/440)
 		case gguf.TypeQ6_K:
 			put(blk[208:], s/1370)
+		case gguf.TypeQ4_1: // d·q + m, centred when m = −7.5·d
+			put(blk, s/4.6)
+			put(blk[2:], -7.5*s/4.6)
+		case gguf.TypeQ5_0:
+			put(blk, s/9.2)
+		case gguf.TypeQ5_1:
+			put(blk, s/9.2)
+			put(blk[2:], -15.5*s/9.2)
+		case gguf.TypeIQ4_NL:
+			put(blk, s/70)
+		case gguf.TypeQ2_K: // d·sc·q − dmin·m, centred when dmin = 1.5·d
+			put(blk[80:], s/10)
+			put(blk[82:], 1.5*s/10)
+		case gguf.TypeQ3_K:
+			put(blk[108:], s/42)
+		case gguf.TypeIQ4_XS:
+			put(blk, s/1300)
 		}
 	}
 	return raw
@@ -363,17 +383,20 @@ func (m *refModel) forward(tokens []int32) [][]float64 {
 			for i, v := range x {
 				x[i] = float64(gguf.Float16ToFloat32(gguf.Float32ToFloat16(float32(v))))
 			}
-		case gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K:
-			// As llama.cpp does on a CPU, q8_0 and q4_0 weights meet
-			// activations quantized to q8_0 blocks, K-quants activations
-			// quantized to q8_K.
+		case gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K,
+			gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1, gguf.TypeIQ4_NL, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeIQ4_XS:
+			// As llama.cpp does on a CPU, q8_0, q4_0, q5_0 and iq4_nl
+			// weights meet activations quantized to q8_0 blocks (q4_1 and
+			// q5_1 to q8_1: the same quants), the K-quants and iq4_xs
+			// activations quantized to q8_K.
 			x32 := make([]float32, in)
 			for i, v := range x {
 				x32[i] = float32(v)
 			}
-			if cfg.typ == gguf.TypeQ8_0 || cfg.typ == gguf.TypeQ4_0 {
+			switch cfg.typ {
+			case gguf.TypeQ8_0, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1, gguf.TypeIQ4_NL:
 				gguf.DequantizeQ8_0(x32, gguf.QuantizeQ8_0(x32))
-			} else {
+			default:
 				roundQ8K(x32)
 			}
 			x = make([]float64, in)

@@ -5,9 +5,12 @@ import "fmt"
 // Type is a ggml tensor type, numbered as in ggml.h.
 type Type uint32
 
-// The ggml tensor types. dfim computes with F32, F16, BF16, Q8_0, Q4_0,
-// Q4_K, Q5_K and Q6_K (engine/native/kernels decodes the last four); the
-// others are known by size only, so files using them can still be listed.
+// The ggml tensor types. dfim computes with F32, F16, BF16 and Q8_0, and
+// with the block types engine/native/kernels decodes: Q4_0, Q4_1, Q5_0,
+// Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS (every type of
+// llama-quantize's legacy, K-quant and IQ4 recipes, and its fallbacks for
+// rows that are not whole 256-blocks); the others are known by size only,
+// so files using them can still be listed.
 const (
 	TypeF32     Type = 0
 	TypeF16     Type = 1
@@ -41,6 +44,9 @@ const (
 	TypeTQ1_0   Type = 34
 	TypeTQ2_0   Type = 35
 	TypeMXFP4   Type = 39
+	TypeNVFP4   Type = 40
+	TypeQ1_0    Type = 41
+	TypeQ2_0    Type = 42
 )
 
 // QK8_0 is the number of values in one q8_0 block; a block is an fp16 scale
@@ -89,6 +95,9 @@ var traits = map[Type]typeTraits{
 	TypeTQ1_0:   {"tq1_0", 256, 54},
 	TypeTQ2_0:   {"tq2_0", 256, 66},
 	TypeMXFP4:   {"mxfp4", 32, 17},
+	TypeNVFP4:   {"nvfp4", 64, 36},
+	TypeQ1_0:    {"q1_0", 128, 18},
+	TypeQ2_0:    {"q2_0", 64, 18},
 }
 
 // String is ggml's name for the type ("f32", "q8_0", "q4_K"), or

@@ -17,12 +17,17 @@
 // activations quantized to q8_0 blocks once per product, in exact int8 dot
 // products (q8dot.go: VPDPBUSD with AVX-512 VNNI, VPMADDUBSW with AVX2,
 // the same integers and float32 operations in plain Go), as llama.cpp
-// computes them. q4_0, q4_K, q5_K and q6_K weights (quants.go) are not even copied:
-// they are read in place from the file's mapping and decoded one panel at
-// a time into a per-worker scratch buffer: the K-quants to int8 for the
-// same int8 tiles, with activations quantized to q8_K as llama.cpp does
-// (q8kquants.go), q4_0 to float32, exactly as ggml's dequantize_row_*
-// does, for the float tile kernel.
+// computes them. The other block types of ggml that llama-quantize writes
+// (quants.go: q4_0 and the K-quants; legacyquants.go: q4_1, q5_0, q5_1 and
+// iq4_nl, its fallbacks for rows that are not whole 256-blocks;
+// kquants23.go: q2_K, q3_K and iq4_xs) are not even copied: they are read
+// in place from the file's mapping and decoded one panel at a time into a
+// per-worker scratch buffer, to int8 for the same int8 tiles, with the
+// activations quantized as llama.cpp quantizes them for each type (q8_0,
+// q8_1 or q8_K; q8kquants.go). q2_K, whose minimums per 16 values the
+// tiles do not take, is decoded to float32 for the float tile kernel, its
+// activations rounded through q8_K. Every decoder computes what ggml's
+// dequantize_row_* does, float operation for float operation.
 //
 // Fast paths use Go's experimental simd/archsimd package and are built only
 // with GOEXPERIMENT=simd on amd64 (files *_simd.go, and *_amd64.s for
@@ -41,7 +46,7 @@
 // worker runs on the caller's goroutine rather than waiting for the pool.
 //
 // The package must not know about models, tokens or GGUF files beyond the
-// byte layouts of f16, bf16, q8_0, q4_0 and the K-quant weights. Slices that are too short for
+// byte layouts of f16, bf16 and ggml's block types. Slices that are too short for
 // the shapes given are programming errors and panic, as copy and index
 // expressions do; data read from files is checked by the constructors,
 // which return errors.

@@ -74,8 +74,12 @@ type actQuant int
 
 const (
 	actQ8_0   actQuant = iota
-	actQ8_K            // meta per 32 values (q4_K, q5_K)
-	actQ8_K16          // meta per 16 values (q6_K, whose scales are per 16)
+	actQ8_K            // meta per 32 values (q4_K, q5_K, iq4_xs)
+	actQ8_K16          // meta per 16 values (q6_K and q3_K, whose scales are per 16)
+	// actQ8_1 is q8_0's quants with q8_1's s as dsum: Σq times the
+	// unrounded scale amax/127, rounded to a half float, as ggml's
+	// quantize_row_q8_1 stores it (q4_1, q5_1).
+	actQ8_1
 )
 
 // blockLen is the number of values each meta describes.
@@ -107,11 +111,7 @@ func quantizeActs(x []float32, rows, k int, kind actQuant) *q8Acts {
 	nt := (rows + chunk - 1) / chunk
 	run := func(t int) {
 		for r := t * chunk; r < min(rows, (t+1)*chunk); r++ {
-			if kind != actQ8_0 {
-				quantizeRowQ8K(a.q[r*k:(r+1)*k], a.meta[r*nb:(r+1)*nb], x[r*k:(r+1)*k])
-			} else {
-				quantizeRowQ8(a.q[r*k:(r+1)*k], a.meta[r*nb:(r+1)*nb], x[r*k:(r+1)*k])
-			}
+			quantizeRow(kind, a.q[r*k:(r+1)*k], a.meta[r*nb:(r+1)*nb], x[r*k:(r+1)*k])
 		}
 	}
 	if nt > 1 && rows*k >= 1<<15 && Threads() > 1 {
@@ -122,6 +122,31 @@ func quantizeActs(x []float32, rows, k int, kind actQuant) *q8Acts {
 		}
 	}
 	return a
+}
+
+// quantizeRow quantizes one row of activations as kind says.
+func quantizeRow(kind actQuant, q []int8, meta []q8Meta, x []float32) {
+	switch kind {
+	case actQ8_K, actQ8_K16:
+		quantizeRowQ8K(q, meta, x)
+	case actQ8_1:
+		quantizeRowQ8(q, meta, x)
+		setDsumsQ8_1(meta, x)
+	default:
+		quantizeRowQ8(q, meta, x)
+	}
+}
+
+// setDsumsQ8_1 replaces q8_0's dsums with q8_1's s: half(Σq · amax/127).
+func setDsumsQ8_1(meta []q8Meta, x []float32) {
+	for b := range meta {
+		var amax float32
+		for _, v := range x[b*q8BlockLen : (b+1)*q8BlockLen] {
+			amax = max(amax, math.Float32frombits(math.Float32bits(v)&^(1<<31)))
+		}
+		sum := float32(meta[b].corr / -128)
+		meta[b].dsum = roundHalf(sum * (amax / 127))
+	}
 }
 
 // q8BlockScale returns, for a block whose largest magnitude is amax, the

@@ -292,7 +292,7 @@ func dequantizedActs(x []float32, rows, k int, kind actQuant) []float32 {
 	q := make([]int8, k)
 	meta := make([]q8Meta, k/32)
 	for r := 0; r < rows; r++ {
-		if kind != actQ8_0 {
+		if kind == actQ8_K || kind == actQ8_K16 {
 			quantizeRowQ8KPortable(q, meta, x[r*k:(r+1)*k])
 		} else {
 			quantizeRowQ8Portable(q, meta, x[r*k:(r+1)*k])
@@ -357,7 +357,10 @@ func TestKQuantInt8BitExact(t *testing.T) {
 	defer useLevel(bestLevel())
 	defer func(v bool) { blocksInt8 = v }(blocksInt8)
 	blocksInt8 = true
-	for _, f := range []blockFormat{formatQ4_0, formatQ4_K, formatQ5_K, formatQ6_K} {
+	for _, f := range allFormats {
+		if f.kind == kindQ2_K { // the float path
+			continue
+		}
 		for _, s := range []struct{ rows, in, out int }{{1, 256, 1}, {6, 512, 33}, {37, 256, 100}} {
 			raw := randomBlocks(r, f, s.out*s.in/f.values)
 			lin, err := newLinearBlocks(f, raw, s.out, s.in)

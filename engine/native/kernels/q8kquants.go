@@ -48,9 +48,10 @@ func getKQ8Panel(in int) *kq8Panel {
 // benchmarks turn it off to compare with the float path).
 var blocksInt8 = true
 
-// int8Path reports whether Forward uses int8 dot products for l's format.
+// int8Path reports whether Forward uses int8 dot products for l's format:
+// all but q2_K, whose minimums per 16 values the int8 tiles do not take.
 func (l *linearBlocks) int8Path() bool {
-	return blocksInt8
+	return blocksInt8 && l.f.kind != kindQ2_K
 }
 
 // panelRows returns the first row of panel p and how many rows it has. A
@@ -69,19 +70,27 @@ func (l *linearBlocks) panelRows(dst *kq8Panel, p int) (o0, nc int) {
 	return o0, nc
 }
 
-// decodePanelQ8 decodes panel p of a q4_0, q4_K, q5_K or q6_K matrix
-// into dst.
+// decodePanelQ8 decodes panel p of l's matrix into dst.
 func (l *linearBlocks) decodePanelQ8(dst *kq8Panel, p int) {
-	switch l.f.bytes {
-	case q6KBytes:
+	switch l.f.kind {
+	case kindQ6_K:
 		l.decodePanelQ6(dst, p)
 		return
-	case q4_0Bytes:
+	case kindQ4_0:
 		l.decodePanelQ4_0(dst, p)
+		return
+	case kindQ4_1, kindQ5_0, kindQ5_1, kindIQ4_NL:
+		l.decodePanelLegacy(dst, p)
+		return
+	case kindQ3_K:
+		l.decodePanelQ3(dst, p)
+		return
+	case kindIQ4_XS:
+		l.decodePanelIQ4XS(dst, p)
 		return
 	}
 	o0, nc := l.panelRows(dst, p)
-	five := l.f.bytes == q5KBytes
+	five := l.f.kind == kindQ5_K
 	nsb := l.in / qkK
 	for j := range nc {
 		row := l.raw[(o0+j)*l.rowBytes : (o0+j+1)*l.rowBytes]
@@ -173,17 +182,11 @@ func (l *linearBlocks) decodePanelQ4_0(dst *kq8Panel, p int) {
 	}
 }
 
-// forwardQ8 is Forward for q4_0 and the K-quants: activations quantized
-// as llama.cpp does for them (q8_0 for q4_0, q8_K for the K-quants), int8
-// tiles over panels decoded per task.
+// forwardQ8 is Forward on the int8 path: activations quantized as
+// llama.cpp does for l's format (its vec_dot_type), int8 tiles over panels
+// decoded per task.
 func (l *linearBlocks) forwardQ8(dst, x []float32, rows int) {
-	kind, mins := actQ8_K, true
-	switch l.f.bytes {
-	case q6KBytes:
-		kind, mins = actQ8_K16, false
-	case q4_0Bytes:
-		kind, mins = actQ8_0, false
-	}
+	kind, mins := l.f.actQuant()
 	q8Gemm(dst, x, rows, l.in, l.out, kind, func(p int, pn *kq8Panel) ([]uint8, []float32, []float32) {
 		l.decodePanelQ8(pn, p)
 		if !mins {
@@ -191,4 +194,20 @@ func (l *linearBlocks) forwardQ8(dst, x []float32, rows int) {
 		}
 		return pn.wq, pn.ws, pn.wm
 	}, true)
+}
+
+// actQuant returns how llama.cpp quantizes the activations that meet f
+// (ggml's vec_dot_type) and whether f's blocks have minimums.
+func (f blockFormat) actQuant() (kind actQuant, mins bool) {
+	switch f.kind {
+	case kindQ4_0, kindQ5_0, kindIQ4_NL:
+		return actQ8_0, false
+	case kindQ4_1, kindQ5_1:
+		return actQ8_1, true
+	case kindQ6_K, kindQ3_K:
+		return actQ8_K16, false
+	case kindIQ4_XS:
+		return actQ8_K, false
+	}
+	return actQ8_K, true // q4_K, q5_K
 }

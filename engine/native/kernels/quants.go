@@ -27,34 +27,83 @@ const (
 	q6KBytes = qkK/2 + qkK/4 + qkK/16 + 2
 )
 
+// A blockKind names one of ggml's block types.
+type blockKind uint8
+
+const (
+	kindQ4_0 blockKind = iota
+	kindQ4_1
+	kindQ5_0
+	kindQ5_1
+	kindIQ4_NL
+	kindQ2_K
+	kindQ3_K
+	kindQ4_K
+	kindQ5_K
+	kindQ6_K
+	kindIQ4_XS
+)
+
 // A blockFormat is one of ggml's block types: how many values a block
 // holds, its size and its decoder.
 type blockFormat struct {
 	name   string
+	kind   blockKind
 	values int
 	bytes  int
 }
 
 var (
-	formatQ4_0 = blockFormat{"q4_0", q4_0Values, q4_0Bytes}
-	formatQ4_K = blockFormat{"q4_K", qkK, q4KBytes}
-	formatQ5_K = blockFormat{"q5_K", qkK, q5KBytes}
-	formatQ6_K = blockFormat{"q6_K", qkK, q6KBytes}
+	formatQ4_0   = blockFormat{"q4_0", kindQ4_0, q4_0Values, q4_0Bytes}
+	formatQ4_1   = blockFormat{"q4_1", kindQ4_1, 32, q4_1Bytes}
+	formatQ5_0   = blockFormat{"q5_0", kindQ5_0, 32, q5_0Bytes}
+	formatQ5_1   = blockFormat{"q5_1", kindQ5_1, 32, q5_1Bytes}
+	formatIQ4_NL = blockFormat{"iq4_nl", kindIQ4_NL, 32, iq4NLBytes}
+	formatQ2_K   = blockFormat{"q2_K", kindQ2_K, qkK, q2KBytes}
+	formatQ3_K   = blockFormat{"q3_K", kindQ3_K, qkK, q3KBytes}
+	formatQ4_K   = blockFormat{"q4_K", kindQ4_K, qkK, q4KBytes}
+	formatQ5_K   = blockFormat{"q5_K", kindQ5_K, qkK, q5KBytes}
+	formatQ6_K   = blockFormat{"q6_K", kindQ6_K, qkK, q6KBytes}
+	formatIQ4_XS = blockFormat{"iq4_xs", kindIQ4_XS, qkK, iq4XSBytes}
+
+	// blockFormats are the formats by ggml's type name.
+	blockFormats = map[string]blockFormat{}
 )
+
+func init() {
+	for _, f := range []blockFormat{formatQ4_0, formatQ4_1, formatQ5_0, formatQ5_1, formatIQ4_NL,
+		formatQ2_K, formatQ3_K, formatQ4_K, formatQ5_K, formatQ6_K, formatIQ4_XS} {
+		blockFormats[f.name] = f
+	}
+}
 
 // decode decodes one block (len(dst) == f.values, len(blk) >= f.bytes).
 // A switch, not a function value: the calls stay static, so a caller's
 // stack buffer does not escape to the heap.
 func (f *blockFormat) decode(dst []float32, blk []byte) {
-	switch f.bytes {
-	case q4_0Bytes:
+	switch f.kind {
+	case kindQ4_0:
 		decodeQ4_0(dst, blk)
-	case q4KBytes:
+	case kindQ4_1:
+		decodeQ4_1(dst, blk)
+	case kindQ5_0:
+		decodeQ5_0(dst, blk)
+	case kindQ5_1:
+		decodeQ5_1(dst, blk)
+	case kindIQ4_NL:
+		decodeIQ4_NL(dst, blk)
+	case kindQ2_K:
+		decodeQ2_K(dst, blk)
+	case kindQ3_K:
+		decodeQ3_K(dst, blk)
+	case kindQ4_K:
 		decodeQ4_K(dst, blk)
-	case q5KBytes:
+	case kindQ5_K:
 		decodeQ5_K(dst, blk)
-	case q6KBytes:
+	case kindQ6_K:
 		decodeQ6_K(dst, blk)
+	case kindIQ4_XS:
+		decodeIQ4_XS(dst, blk)
 	}
 }
 
@@ -167,6 +216,37 @@ func (f blockFormat) dequantize(dst []float32, raw []byte) error {
 	return nil
 }
 
+// BlockFormat reports whether the kernels read ggml's block type of this
+// name ("q5_0", "iq4_nl", "q3_K": ggml's spelling) with NewLinearBlocks and
+// DequantizeBlocks.
+func BlockFormat(name string) bool {
+	_, ok := blockFormats[name]
+	return ok
+}
+
+// DequantizeBlocks decodes len(dst) values (whole blocks) of the ggml
+// block type named name, as ggml's dequantize_row_* does.
+func DequantizeBlocks(name string, dst []float32, raw []byte) error {
+	f, ok := blockFormats[name]
+	if !ok {
+		return fmt.Errorf("kernels: no decoder for ggml type %q", name)
+	}
+	return f.dequantize(dst, raw)
+}
+
+// NewLinearBlocks computes with a matrix of the ggml block type named
+// name (out rows of in/values blocks) read in place: raw must stay valid
+// (e.g. mapped) while the Linear is used. Activations meet it as they do
+// in llama.cpp: quantized to q8_0 (q5_0, iq4_nl), q8_1 (q4_1, q5_1) or
+// q8_K (the K-quants and iq4_xs; q2_K on the float path).
+func NewLinearBlocks(name string, raw []byte, out, in int) (Linear, error) {
+	f, ok := blockFormats[name]
+	if !ok {
+		return nil, fmt.Errorf("kernels: no kernel for ggml type %q", name)
+	}
+	return newLinearBlocks(f, raw, out, in)
+}
+
 // DequantizeQ4_0 decodes len(dst) values (a multiple of 32) of ggml q4_0 data.
 func DequantizeQ4_0(dst []float32, raw []byte) error { return formatQ4_0.dequantize(dst, raw) }
 
@@ -197,6 +277,14 @@ func (l *linearBlocks) Forward(dst, x []float32, rows int) {
 	if l.int8Path() {
 		l.forwardQ8(dst, x, rows)
 		return
+	}
+	if blocksInt8 && l.f.kind == kindQ2_K {
+		// q2_K takes the float path, but its activations are what
+		// llama.cpp's int8 products see: rounded through q8_K.
+		buf := getScratch(rows * l.in)
+		defer scratch.Put(buf)
+		roundQ8K(*buf, x, rows, l.in)
+		x = *buf
 	}
 	gemm(dst, x, rows, l.in, l.out, func(p int, buf []float32) ([]float32, int) {
 		l.decodePanel(buf, p)

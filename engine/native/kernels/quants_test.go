@@ -14,7 +14,8 @@ import (
 // block layouts (not loop by loop like the real one), which must agree to
 // the bit on random blocks; and round trips through a test-only quantizer.
 
-var allFormats = []blockFormat{formatQ4_0, formatQ4_K, formatQ5_K, formatQ6_K}
+var allFormats = []blockFormat{formatQ4_0, formatQ4_1, formatQ5_0, formatQ5_1, formatIQ4_NL,
+	formatQ2_K, formatQ3_K, formatQ4_K, formatQ5_K, formatQ6_K, formatIQ4_XS}
 
 func u16(b []byte, v uint16) { binary.LittleEndian.PutUint16(b, v) }
 
@@ -129,7 +130,7 @@ func refValue(f blockFormat, blk []byte, i int) float32 {
 		sc := int8(blk[192+i/16])
 		return half(208) * float32(sc) * float32(q)
 	}
-	panic(f.name)
+	return refValueMore(f, blk, i)
 }
 
 func randomBlocks(r *rand.Rand, f blockFormat, n int) []byte {
@@ -145,6 +146,13 @@ func randomBlocks(r *rand.Rand, f blockFormat, n int) []byte {
 		switch f.name {
 		case "q6_K":
 			u16(blk[208:], d)
+		case "q2_K":
+			u16(blk[80:], d)
+			u16(blk[82:], encodeF16(float32(r.Float64()*0.01)))
+		case "q3_K":
+			u16(blk[108:], d)
+		case "q5_0", "iq4_nl", "iq4_xs":
+			u16(blk, d)
 		default:
 			u16(blk, d)
 			if f.name != "q4_0" {
@@ -193,6 +201,8 @@ func quantizeBlocks(f blockFormat, w []float32) []byte {
 			quantQ45K(blk, x, f.name == "q5_K")
 		case "q6_K":
 			quantQ6K(blk, x)
+		default:
+			quantMore(f, blk, x)
 		}
 		raw = append(raw, blk...)
 	}
@@ -321,7 +331,8 @@ func quantQ6K(blk []byte, x []float32) {
 // within each format's expected error (RMS relative to the weights' RMS).
 func TestQuantizeRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	tol := map[string]float64{"q4_0": 0.15, "q4_K": 0.15, "q5_K": 0.075, "q6_K": 0.04}
+	tol := map[string]float64{"q4_0": 0.15, "q4_K": 0.15, "q5_K": 0.075, "q6_K": 0.04,
+		"q4_1": 0.15, "q5_0": 0.075, "q5_1": 0.075, "iq4_nl": 0.15, "q2_K": 0.4, "q3_K": 0.2, "iq4_xs": 0.15}
 	for _, f := range allFormats {
 		w := randSlice(r, 64*256)
 		got := make([]float32, len(w))
@@ -357,11 +368,20 @@ func testLinearBlocks(t *testing.T) {
 	ctor := map[string]func([]byte, int, int) (Linear, error){
 		"q4_0": NewLinearQ4_0, "q4_K": NewLinearQ4_K, "q5_K": NewLinearQ5_K, "q6_K": NewLinearQ6_K,
 	}
+	for _, f := range allFormats {
+		if ctor[f.name] == nil {
+			ctor[f.name] = func(raw []byte, out, in int) (Linear, error) { return NewLinearBlocks(f.name, raw, out, in) }
+		}
+	}
 	forEachLevel(t, func(t *testing.T) {
 		withThreads(t, func(t *testing.T) {
 			for _, f := range allFormats {
 				for _, rows := range []int{1, 5, 33} {
-					for _, in := range []int{256, 512} {
+					ins := []int{256, 512}
+					if f.values == 32 {
+						ins = append(ins, 96) // not whole super-blocks: why these formats exist
+					}
+					for _, in := range ins {
 						for _, out := range []int{1, 33, 70} {
 							w, x := randSlice(r, out*in), randSlice(r, rows*in)
 							raw := quantizeBlocks(f, w)
@@ -374,16 +394,18 @@ func testLinearBlocks(t *testing.T) {
 								t.Fatal(err)
 							}
 							xr := x
-							if lin.(*linearBlocks).int8Path() {
-								// The activations meet q4_0 quantized to q8_0, the
-								// K-quants to q8_K (q8kquants.go).
-								kind := actQ8_K
-								if f.bytes == q4_0Bytes {
-									kind = actQ8_0
-								}
+							kind, _ := f.actQuant()
+							int8 := lin.(*linearBlocks).int8Path()
+							if int8 || blocksInt8 && f.kind == kindQ2_K {
+								// The activations meet each format quantized
+								// as llama.cpp quantizes them (q8kquants.go;
+								// q2_K's float path rounds them through q8_K).
 								xr = dequantizedActs(x, rows, in, kind)
 							}
 							want, scale := refLinear(dw, xr, rows, out, in)
+							if int8 && kind == actQ8_1 {
+								addQ8_1Minimums(want, raw, x, rows, out, in)
+							}
 							if lin.In() != in || lin.Out() != out {
 								t.Fatalf("%s: %d×%d Linear reports %d×%d", f.name, out, in, lin.Out(), lin.In())
 							}

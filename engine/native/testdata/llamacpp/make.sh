@@ -16,6 +16,7 @@
 #    which llama.cpp commit).
 #
 #   engine/native/testdata/llamacpp/make.sh
+#   MODELS=dream-896 engine/native/testdata/llamacpp/make.sh   # only these masters
 #
 # Needs: npm, git, cmake, a C++ compiler, python3 with numpy.
 # On Debian: apt-get install -y cmake g++ python3-numpy
@@ -42,6 +43,8 @@ if [ ! -x "$tool" ] || [ "$here/logits.cpp" -nt "$tool" ]; then
 		-L"$bin" -lllama -lggml -lggml-base -Wl,-rpath,"$bin"
 fi
 
-rm -f "$here"/*.gguf "$here"/*.logits "$here"/index.json
-PYTHONPATH="$src/gguf-py" NLC_VERSION="$nlc_version" "$PY" "$here/record.py" "$src" "$bin/llama-quantize" "$tool" "$here" "$threads"
+if [ -z "${MODELS:-}" ]; then # else record.py rewrites only those masters' files
+	rm -f "$here"/*.gguf "$here"/*.logits "$here"/index.json
+fi
+MODELS=${MODELS:-} PYTHONPATH="$src/gguf-py" NLC_VERSION="$nlc_version" "$PY" "$here/record.py" "$src" "$bin/llama-quantize" "$tool" "$here" "$threads"
 du -ch "$here"/*.gguf "$here"/*.logits | tail -1 >&2

@@ -18,7 +18,10 @@ through llama.cpp (the logits tool), and writes what the Go parity test
 
     python3 record.py LLAMA_CPP_SRC QUANTIZE LOGITS_TOOL OUTDIR THREADS
 
-Run by make.sh, which builds the two programs.
+Run by make.sh, which builds the two programs. With MODELS=name,name (masters
+of PLAN, e.g. MODELS=dream-896) only those are recorded, and their entries
+replace or join the others in OUTDIR/index.json, which must come from the
+same llama.cpp commit.
 """
 import json
 import os
@@ -36,18 +39,28 @@ PLAN = {
     "llada-biases": [("Q8_0", True)],
     "llada-noshift": [("Q8_0", True)],
     "dream-nobias": [("Q8_0", True)],
-    "llada-k": [("Q4_K_S", True), ("Q5_K_S", True), ("Q6_K", True), ("Q4_K_M", False)],
+    "llada-k": [("Q4_K_S", True), ("Q5_K_S", True), ("Q6_K", True), ("Q4_K_M", False),
+                ("Q2_K", True), ("Q3_K_S", True), ("IQ4_XS", True)],
     "dream-k": [("Q4_K_S", True), ("Q5_K_S", True), ("Q6_K", True)],
     "llada-moe": [("F32", True), ("F16", True), ("BF16", True), ("Q8_0", True), ("Q4_0", True)],
     "llada-moe-k": [("Q4_K_S", True), ("Q5_K_S", True), ("Q6_K", True)],
     "llada-qknorm": [("F16", True)],
+    # Rows of 896 (Qwen2.5-0.5B's width), not whole 256-blocks: the legacy
+    # types pure, and the mixes people download, in which llama-quantize
+    # falls back per tensor (tensor_type_fallback: q4_K -> q5_0, q5_K -> q5_1,
+    # q6_K -> q8_0, q2_K/q3_K -> q4_0, iq4_xs -> iq4_nl; ffn_down's rows of
+    # 256 stay K-quants).
+    "dream-896": [("Q4_1", True), ("Q5_0", True), ("Q5_1", True), ("IQ4_NL", True),
+                  ("Q4_K_M", False), ("Q5_K_M", False), ("Q3_K_M", False), ("Q2_K", False), ("IQ4_XS", False)],
     "dream-obias": [("F16", True)],
     "dream-qknorm": [("F16", True)],
 }
 
 # The tensor type a pure file holds, for the file name.
 TYPE_NAME = {"F32": "f32", "F16": "f16", "BF16": "bf16", "Q8_0": "q8_0", "Q4_0": "q4_0",
-             "Q4_K_S": "q4_k", "Q5_K_S": "q5_k", "Q6_K": "q6_k", "Q4_K_M": "q4_k_m", "Q5_K_M": "q5_k_m"}
+             "Q4_K_S": "q4_k", "Q5_K_S": "q5_k", "Q6_K": "q6_k", "Q4_K_M": "q4_k_m", "Q5_K_M": "q5_k_m",
+             "Q4_1": "q4_1", "Q5_0": "q5_0", "Q5_1": "q5_1", "IQ4_NL": "iq4_nl", "IQ4_XS": "iq4_xs",
+             "Q3_K_M": "q3_k_m", "Q2_K": "q2_k", "Q3_K_S": "q3_k"}
 
 
 def save(path, r):
@@ -60,6 +73,19 @@ def save(path, r):
 def main():
     src, quantize, tool, out, threads = sys.argv[1:6]
     commit = subprocess.run(["git", "-C", src, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    plan, kept = PLAN, []
+    if os.environ.get("MODELS"):
+        names = os.environ["MODELS"].split(",")
+        unknown = [n for n in names if n not in PLAN]
+        if unknown:
+            raise SystemExit(f"record.py: MODELS names {unknown}, not masters of PLAN ({', '.join(PLAN)})")
+        plan = {n: PLAN[n] for n in names}
+        with open(os.path.join(out, "index.json")) as r:
+            old = json.load(r)
+        if old["llama_cpp"]["commit"] != commit:
+            raise SystemExit(f"record.py: index.json is from llama.cpp {old['llama_cpp']['commit']}, this is {commit}: run make.sh without MODELS")
+        mine = {f"{n}-{TYPE_NAME[q]}.gguf" for n in names for q, _ in PLAN[n]}
+        kept = [m for m in old["models"] if m["file"] not in mine]
     with tempfile.TemporaryDirectory() as tmp:
         masters = {}
         proc = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "write_models.py"), tmp],
@@ -67,8 +93,8 @@ def main():
         for line in proc.stdout.splitlines():
             d = json.loads(line)
             masters[d["name"]] = d
-        models = []
-        for name, outputs in PLAN.items():
+        models = kept
+        for name, outputs in plan.items():
             m = masters[name]
             for qtype, pure in outputs:
                 fname = f"{name}-{TYPE_NAME[qtype]}.gguf"

@@ -17,9 +17,13 @@ Models (dims: embedding, feed-forward, layers, heads / key-value heads):
   dense   32, 64, 2 layers, 2/2 heads (llada) or 4/2 (dream): f32, f16,
           bf16, q8_0, q4_0 (block 32)
   kquant  256, 256, 1 layer, 4/2 heads: q4_K, q5_K, q6_K and the Q4_K_M
-          mix (rows of 256 values); dream-k ties output to token_embd
+          mix (rows of 256 values), llada-k also q2_K, q3_K and iq4_xs;
+          dream-k ties output to token_embd
   moe     llada-moe, 32, 2 layers, 2/2 heads, 4 experts 32 wide, 2 used:
           f32, f16, bf16, q8_0, q4_0
+  wide    dream-896: 896, 256, 1 layer, 14/2 heads: q4_1, q5_0, q5_1,
+          iq4_nl, and the Q4_K_M, Q5_K_M, Q3_K_M, Q2_K and IQ4_XS mixes
+          with llama-quantize's fallbacks for rows of 896
   moe-k   llada-moe, 256, 1 layer, 4/2 heads, 3 experts 256 wide, 2 used:
           q4_K, q5_K, q6_K (the experts' rows of 256 values too; 3 experts
           rather than 4 keep the three files at 1.95 MB, not 2.36)
@@ -82,6 +86,11 @@ DENSE = dict(embd=32, ffn=64, layers=2, heads=2)
 KQUANT = dict(embd=256, ffn=256, layers=1, heads=4)
 MOE = dict(embd=32, ffn=64, layers=2, heads=2)
 MOE_K = dict(embd=256, ffn=256, layers=1, heads=4)
+# Qwen2.5-0.5B's width (896 = 3.5 super-blocks: llama-quantize's per-tensor
+# fallbacks) with heads of 64 and 2 key-value heads as there; feed-forward
+# 256 (not 4864: ffn_down's rows stay whole super-blocks, as 4864's are) and
+# one layer keep the quantized files near 1.5 MB each.
+WIDE = dict(embd=896, ffn=256, layers=1, heads=14)
 
 # bench.sh's speed models: llada of the built-in model's vocabulary (4096),
 # every head its own key/value head, heads of 64, feed-forward 3 × embd.
@@ -255,6 +264,7 @@ def main():
         ("llada-moe", "llada-moe", "", MOE, 2),
         ("llada-moe-k", "llada-moe", "", MOE_K, 2),
         ("llada-qknorm", "llada", "qknorm", small, 2),
+        ("dream-896", "dream", "", WIDE, 2),
         ("dream-obias", "dream", "obias", small, 1),
         ("dream-qknorm", "dream", "qknorm", small, 1),
     ]
