@@ -31,7 +31,15 @@ PY=/usr/bin/python3
 echo "== dfim fill and dfim eval on the built-in model"
 bin="$(mktemp -d)/dfim"
 go build -o "$bin" ./cmd/dfim
-"$bin" fill --json examples/stack.go:11:1
+# The README's quick start: a fill that compiles in Push, or (exit 1) a plain
+# "no suggestion worth showing"; anything else fails.
+fill_rc=0
+"$bin" fill --json examples/stack.go:11:1 2>"$(dirname "$bin")/fill.err" || fill_rc=$?
+cat "$(dirname "$bin")/fill.err" >&2
+if [ "$fill_rc" -ne 0 ] && ! { [ "$fill_rc" -eq 1 ] && grep -q 'no suggestion worth showing' "$(dirname "$bin")/fill.err"; }; then
+	echo "test.sh: dfim fill examples/stack.go:11:1 failed (exit $fill_rc)" >&2
+	exit 1
+fi
 "$bin" eval --tasks testdata/eval/dev.jsonl --limit 24 --out "$(dirname "$bin")/metrics.json" >/dev/null
 if [ -x editors/test.sh ]; then
 	echo "== editors"
