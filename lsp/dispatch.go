@@ -38,6 +38,9 @@ func init() {
 		protocol.MethodCancelRequest:                   (*Server).cancelRequest,
 		"$/setTrace":                                   func(*Server, *request) {},
 		MethodStats:                                    (*Server).stats,
+		MethodCopilotInlineEdit:                        (*Server).copilotInlineEdit,
+		MethodDidFocus:                                 func(*Server, *request) {},
+		MethodDidShowInlineEdit:                        func(*Server, *request) {},
 	}
 }
 

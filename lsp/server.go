@@ -122,6 +122,9 @@ type Server struct {
 	loading      bool
 	progressSeq  int
 	indexRoot    string // the workspace folder to index; "" for none
+	// edits are each open document's recent edits, newest last, for
+	// next-edit suggestions (inline_edit.go).
+	edits map[protocol.DocumentURI][]infill.Edit
 }
 
 // NewServer returns a server; call Serve to run it on a connection.
@@ -141,6 +144,7 @@ func NewServer(opts Options) *Server {
 		enc:      UTF16,
 		settings: opts.Settings,
 		docs:     map[protocol.DocumentURI]*document{},
+		edits:    map[protocol.DocumentURI][]infill.Edit{},
 		inflight: map[jsonrpc2.ID]*work{},
 		reported: map[string]bool{},
 		ready:    make(chan struct{}),
@@ -162,7 +166,17 @@ func NewServer(opts Options) *Server {
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	defer s.cancel()
-	s.conn = jsonrpc2.NewConn(newStream(rwc, s.log))
+	st := newStream(rwc, s.log)
+	// Frames are held to maxFrameBeforeInit until initialize succeeds,
+	// which it signals through OnInitialize before its reply goes out.
+	onInit := s.opts.OnInitialize
+	s.opts.OnInitialize = func() {
+		st.initialized.Store(true)
+		if onInit != nil {
+			onInit()
+		}
+	}
+	s.conn = jsonrpc2.NewConn(st)
 	s.conn.Go(s.ctx, s.handle)
 	select {
 	case <-s.conn.Done():

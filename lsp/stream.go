@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.uber.org/zap"
@@ -20,6 +21,13 @@ import (
 // It is well above the document size limit so that an oversized didOpen is
 // still read, recorded as too large, and answered with empty results.
 const maxFrame = 256 << 20
+
+// maxFrameBeforeInit is the largest message read before initialize has
+// succeeded (with the shared token, when one is needed). An initialize
+// takes a few kilobytes; a client that has not shown the token must not
+// make the session read and hold maxFrame bytes. A larger frame is
+// refused unread and the connection closed.
+const maxFrameBeforeInit = 1 << 20
 
 // stream frames LSP messages (Content-Length headers) like jsonrpc2.NewStream,
 // but a frame that is not a valid JSON-RPC message is answered with a
@@ -42,11 +50,23 @@ type stream struct {
 
 	// writeMu guards writes to rwc: both Conn and Read (for parse errors) write.
 	writeMu sync.Mutex
+
+	// initialized is set once initialize has succeeded: frames up to
+	// maxFrame are read from then on, maxFrameBeforeInit before.
+	initialized atomic.Bool
 }
 
 func newStream(rwc io.ReadWriteCloser, log *zap.Logger) *stream {
 	src := &pushback{r: rwc}
 	return &stream{rwc: rwc, in: bufio.NewReaderSize(src, 64<<10), src: src, log: log}
+}
+
+// frameLimit returns the largest frame the stream reads now.
+func (s *stream) frameLimit() int64 {
+	if s.initialized.Load() {
+		return maxFrame
+	}
+	return maxFrameBeforeInit
 }
 
 // pushback is a reader that first returns buf, then reads r.
@@ -147,6 +167,15 @@ func (s *stream) readFrame() ([]byte, int64, error) {
 	if length < 0 {
 		s.log.Warn("message without Content-Length skipped")
 		return nil, total, nil
+	}
+	if limit := s.frameLimit(); length > limit && limit < maxFrame {
+		// Refused before a byte of it is read: the body could be a
+		// quarter of a gigabyte from a client that has shown no token.
+		s.log.Warn("oversized message before initialize refused; closing the connection",
+			zap.Int64("bytes", length), zap.Int64("limit", limit))
+		s.writeRaw(errorReply(nil, jsonrpc2.InvalidRequest, fmt.Sprintf(
+			"dfim: a message of %d bytes before initialize is over the %d-byte limit that holds until initialize succeeds; closing the connection", length, limit)))
+		return nil, total, fmt.Errorf("message of %d bytes before initialize refused (limit %d until initialize succeeds)", length, limit)
 	}
 	if length > maxFrame {
 		// Skipped up to the next header rather than by its length: a

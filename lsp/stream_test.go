@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFramingErrorsRecover sends one badly framed message and then a good
@@ -89,5 +90,53 @@ func TestNextHeader(t *testing.T) {
 		if got := headerAtEnd([]byte(tc.data)); got != tc.want {
 			t.Errorf("headerAtEnd(%q) = %d, want %d", tc.data, got, tc.want)
 		}
+	}
+}
+
+// bigHover is a hover request (which dfim answers MethodNotFound) padded
+// to size bytes.
+func bigHover(id, size int) string {
+	head := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"textDocument/hover","params":{"pad":"`, id)
+	return head + strings.Repeat("x", size-len(head)-3) + `"}}`
+}
+
+// TestFrameLimitBeforeInitialize: until initialize has succeeded a frame
+// over maxFrameBeforeInit is refused from its header alone, with an
+// error, and the connection closed; the client that has shown no token
+// cannot make the session read (and hold) up to maxFrame bytes. After
+// initialize the same frame is read and answered.
+func TestFrameLimitBeforeInitialize(t *testing.T) {
+	body := bigHover(7, 2<<20)
+
+	c := startServer(t, Options{Completer: &fakeCompleter{}})
+	if _, err := fmt.Fprintf(c.conn, "Content-Length: %d\r\n\r\n", len(body)); err != nil {
+		t.Fatal(err)
+	}
+	// net.Pipe is unbuffered: Write returns what the server read.
+	n, err := io.WriteString(c.conn, body)
+	if err == nil || n >= len(body) {
+		t.Errorf("the server read %d of the %d-byte body before initialize (err %v), want it refused unread", n, len(body), err)
+	}
+	m := c.next()
+	if errCode(m) != -32600 || m["id"] != nil || !strings.Contains(fmt.Sprint(m["error"]), "before initialize") {
+		t.Errorf("reply to an oversized frame before initialize = %v, want an InvalidRequest error naming the limit", m)
+	}
+	select {
+	case m, open := <-c.in:
+		if open {
+			t.Fatalf("the connection stayed open after an oversized frame before initialize: %v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection stayed open 10s after an oversized frame before initialize")
+	}
+	if err := <-c.done; err == nil || !strings.Contains(err.Error(), "before initialize") {
+		t.Errorf("Serve returned %v, want the refused frame", err)
+	}
+
+	c = startServer(t, Options{Completer: &fakeCompleter{}})
+	c.initialize()
+	c.sendRaw(body)
+	if m, _ := c.response(7); errCode(m) != -32601 {
+		t.Errorf("a %d-byte request after initialize: %v, want its MethodNotFound answer", len(body), m)
 	}
 }

@@ -32,6 +32,7 @@ func (s *Server) didOpen(r *request) {
 	s.docs[d.uri] = d
 	s.mu.Unlock()
 	s.cancelDocument(d.uri, -1)
+	s.forgetEdits(d.uri)
 	s.indexDidOpen(d)
 }
 
@@ -57,6 +58,7 @@ func (s *Server) didChange(r *request) {
 	s.ixMu.Lock()
 	wasLarge := d.buf == nil
 	for _, c := range p.ContentChanges {
+		s.recordEdit(d, c.Range, c.Text, enc)
 		switch {
 		case c.Range == nil:
 			d.setText(c.Text, s.opts.MaxDocumentBytes)
@@ -91,6 +93,7 @@ func (s *Server) didClose(r *request) {
 	}
 	s.mu.Lock()
 	delete(s.docs, p.TextDocument.URI)
+	delete(s.edits, p.TextDocument.URI)
 	s.mu.Unlock()
 	s.cancelDocument(p.TextDocument.URI, -1)
 	s.indexDidClose(p.TextDocument.URI)
