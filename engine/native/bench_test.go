@@ -259,3 +259,81 @@ func BenchmarkConcurrentInfill(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKeystroke is the request after each keystroke at one place of
+// a 600-token canvas (a character typed before a 16-slot hole, the text
+// after it unchanged), with the caches of issue 29 (the keys of the text
+// on both sides of the hole reused across requests, refreshes keeping
+// them, cached steps over the current block) and with those before it
+// (prefix only, every refresh over every row, steps over the whole hole).
+// One iteration is one keystroke's request; PrefixReuse bounds the reuse,
+// so every fifth is exact. DFIM_BENCH_MODEL=FILE.gguf adds a model of
+// your own. Compare the ratios within one run: the machines are shared.
+func BenchmarkKeystroke(b *testing.B) {
+	models := []struct {
+		name string
+		open func(s Settings) *Denoiser
+	}{{"q8_0", func(s Settings) *Denoiser { return newTiny(b, benchConfig(gguf.TypeQ8_0), s) }}}
+	if path := os.Getenv("DFIM_BENCH_MODEL"); path != "" {
+		models = append(models, struct {
+			name string
+			open func(s Settings) *Denoiser
+		}{filepath.Base(path), func(s Settings) *Denoiser {
+			d, err := Open(engine.Config{Model: path}, s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { d.Close() })
+			return d
+		}})
+	}
+	prefix := strings.Repeat("\tx := compute(a, b)\n", 20) + "\treturn "
+	suffix := strings.Repeat("\ty := compute(b, a)\n", 10) + "}\n"
+	typed := "total + compute(a, b)"
+	for _, m := range models {
+		for _, c := range []struct {
+			name string
+			s    Settings
+		}{{"dual", DefaultSettings}, {"prefix-only", DefaultSettings}} {
+			if c.name == "prefix-only" {
+				c.s.WholeHole, c.s.PrefixOnly = true, true
+			}
+			b.Run(m.name+"/"+c.name, func(b *testing.B) {
+				d := m.open(c.s)
+				// Page the weights in first (a prefix too short to cache).
+				if _, err := d.Infill(context.Background(), engine.Request{Segments: lineCanvas("x", "", 4)}); err != nil {
+					b.Fatal(err)
+				}
+				steps, i := 0, 0
+				var warm, exact []time.Duration // requests that reused keys, and those that computed all
+				for b.Loop() {
+					req := engine.Request{Segments: lineCanvas(prefix+typed[:i%len(typed)], suffix, 16),
+						Opts: engine.Options{Steps: 8, ExactLength: true}}
+					t0 := time.Now()
+					res, err := d.Infill(context.Background(), req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if took := time.Since(t0); d.prefixes[0].uses > 0 {
+						warm = append(warm, took)
+					} else {
+						exact = append(exact, took)
+					}
+					steps += res.Steps
+					i++
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/keystroke")
+				b.ReportMetric(float64(steps)/float64(b.N), "steps/keystroke")
+				mean := func(ds []time.Duration) float64 {
+					var sum time.Duration
+					for _, d := range ds {
+						sum += d
+					}
+					return float64(sum.Microseconds()) / 1000 / float64(max(len(ds), 1))
+				}
+				b.ReportMetric(mean(warm), "warm-ms")
+				b.ReportMetric(mean(exact), "exact-ms")
+			})
+		}
+	}
+}

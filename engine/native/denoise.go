@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -183,8 +184,13 @@ type denoising struct {
 	want       [][]int      // and those slots
 	shared     bool         // this step's logits are one pass's, read by every candidate
 	steps      int
-	sinceExact int       // steps since the last pass over every row
-	reused     *prefixKV // the prefix cache entry the fixed rows' keys came from (nil: computed)
+	sinceExact int   // steps since the last exact pass
+	reused     reuse // what the first pass took from the cache across requests
+	// fresh are the rows the first pass computed, every row but those
+	// reused: an exact pass recomputes them, the reused ones keep the
+	// keys the cache gave them (the cache's bound, Settings.PrefixReuse,
+	// is what refreshes those).
+	fresh []int
 
 	// A batched request's outcome, set by the round that ends it, which
 	// then closes done.
@@ -265,10 +271,6 @@ func (r *denoising) wanted() int {
 	return n
 }
 
-// fixedPrefix is how many fixed tokens come before the first hole: the
-// rows whose keys may come from an earlier request.
-func (r *denoising) fixedPrefix() int { return r.lay.holes[0].start }
-
 // newCandidates makes the request's candidates: each a copy of the canvas
 // with its hole slots masked, its own random stream and cache.
 func (d *Denoiser) newCandidates(lay *layout, p schedule, seed uint64) []*candidate {
@@ -322,10 +324,12 @@ func (r *denoising) masked(lo, hi int) (active []*candidate, want [][]int) {
 
 // plan lays out the forward passes of one step: the first step one pass
 // for every candidate (shared: they all read its rows, and apply copies
-// its keys and values to the others), then exact passes over every row every refreshEvery steps and cached passes
-// over the holes' rows between. Without a model (CopyOnly) there are none.
+// its keys and values to the others), then every refreshEvery steps an
+// exact pass over the first pass's rows (every row but those reused from
+// an earlier request) and cached passes over the holes' rows between.
+// Without a model (CopyOnly) there are none.
 func (r *denoising) plan() []pass {
-	d, T := r.d, len(r.lay.tokens)
+	d := r.d
 	exact := r.steps == 0 || r.sinceExact >= r.p.refreshEvery
 	r.shared = r.steps == 0
 	var passes []pass
@@ -336,20 +340,21 @@ func (r *denoising) plan() []pass {
 		// Every candidate starts from the same canvas: one pass serves
 		// them all, and its keys and values are copied (firstPass).
 		var first pass
-		first, r.reused = d.firstPass(r.lay, r.cands, r.want[0], r.fixedPrefix())
+		first, r.reused = d.firstPass(r.lay, r.cands, r.want[0])
+		r.fresh = first.rows
 		passes = []pass{first}
 	default:
-		rows := d.holeRows(r.lay)
-		if exact {
-			rows = allRows(T)
+		rows := r.stepRows()
+		switch {
+		case exact && d.settings.PrefixOnly:
+			rows, r.reused = allRows(len(r.lay.tokens)), reuse{}
+		case exact:
+			rows = r.fresh
 		}
 		passes = passesOf(tokensOf(r.active), kvOf(r.active), rows, r.want)
 	}
 	if exact {
 		r.sinceExact = 0
-		if r.steps > 0 {
-			r.reused = nil // the fixed rows are exact again
-		}
 	}
 	r.sinceExact++
 	return passes
@@ -441,7 +446,7 @@ func (r *denoising) result() engine.Result {
 		}
 		res.Candidates = append(res.Candidates, f)
 	}
-	d.savePrefix(r.lay, r.cands[0], r.fixedPrefix(), r.reused)
+	d.savePrefix(r.lay, r.cands[0], r.reused.from)
 	for _, cd := range r.cands {
 		if len(d.spare) < maxSpareKV {
 			d.spare = append(d.spare, cd.kv)
@@ -452,19 +457,16 @@ func (r *denoising) result() engine.Result {
 
 // firstPass lays out the request's first forward pass, for the first
 // candidate, reusing an earlier request's keys and values of an unchanged
-// prefix when the settings allow; from is the cache entry it reused (nil:
-// none).
-func (d *Denoiser) firstPass(lay *layout, cands []*candidate, want []int, fixedPrefix int) (p pass, from *prefixKV) {
+// prefix and suffix when the settings allow (u: what it reused).
+func (d *Denoiser) firstPass(lay *layout, cands []*candidate, want []int) (p pass, u reuse) {
 	T, cd := len(lay.tokens), cands[0]
-	from, n := d.reusablePrefix(lay.tokens[:fixedPrefix])
-	if n > 0 {
-		cd.kv.copyRows(from.kv, 0, n, d.model.HeadDim)
+	u = d.reusable(lay)
+	d.take(u, cd.kv, T)
+	rows := u.fresh(T)
+	if d.model.Shift && u.prefix > 0 {
+		rows = slices.Insert(rows, 0, u.prefix-1) // the first slot's logits read the row before it
 	}
-	rows := allRows(T)[n:]
-	if d.model.Shift && n > 0 {
-		rows = allRows(T)[n-1:] // the first slot's logits read the row before it
-	}
-	return pass{tokens: cd.tokens, kv: cd.kv, rows: rows, want: want}, from
+	return pass{tokens: cd.tokens, kv: cd.kv, rows: rows, want: want}, u
 }
 
 // known marks the positions of a candidate that hold real text for the
@@ -501,17 +503,41 @@ func allRows(n int) []int {
 	return r
 }
 
-// holeRows are the positions an approximate step recomputes: every slot of
-// every hole (committed slots changed since the cache was filled), and
-// with Shift the position before each, whose hidden state gives the logits.
+// stepRows are the positions a cached step recomputes: in every hole the
+// slots of the current block, and at a block's first step those of the
+// block before it too (committed since their keys were computed), as
+// Fast-dLLM's DualCache recomputes only the block being decoded; with
+// Settings.WholeHole every slot of every hole (holeRows).
+func (r *denoising) stepRows() []int {
+	if r.d.settings.WholeHole {
+		return r.d.holeRows(r.lay)
+	}
+	lo, hi := r.block*r.p.block, (r.block+1)*r.p.block
+	if r.sib == 0 && r.block > 0 {
+		lo -= r.p.block
+	}
+	return r.d.slotRows(r.lay, lo, hi)
+}
+
+// holeRows are every slot of every hole, and with Shift the position
+// before each, whose hidden state gives the first slot's logits.
 func (d *Denoiser) holeRows(lay *layout) []int {
+	return d.slotRows(lay, 0, math.MaxInt)
+}
+
+// slotRows are slots [lo, hi) of every hole, and with Shift the position
+// before each run.
+func (d *Denoiser) slotRows(lay *layout, lo, hi int) []int {
 	var rows []int
 	for _, h := range lay.holes {
-		from := h.start
+		from, to := h.start+lo, h.start+min(hi, h.n)
+		if from >= to {
+			continue
+		}
 		if d.model.Shift && from > 0 {
 			from--
 		}
-		for p := from; p < h.start+h.n; p++ {
+		for p := from; p < to; p++ {
 			if len(rows) == 0 || rows[len(rows)-1] < p {
 				rows = append(rows, p)
 			}
@@ -621,104 +647,6 @@ func (d *Denoiser) observe(lay *layout, cd *candidate, c, index int, best map[in
 		st.Holes = append(st.Holes, hs)
 	}
 	return st
-}
-
-// prefixKV is an entry of the cache across requests: the keys and values
-// of the fixed tokens before the first hole of an earlier request. The
-// Denoiser keeps a few (prefixes, most recently used first), so that
-// requests about different files, or from different clients of one
-// server, each find their own.
-//
-// With bidirectional attention these depend on everything after them too,
-// so reusing them when only the text after the prefix changed (the user
-// typing at the cursor) is an approximation, like Fast-dLLM's DualCache.
-// It is bounded: after Settings.PrefixReuse reuses in a row, the next
-// request with that prefix computes every position exactly and its entry
-// starts afresh.
-type prefixKV struct {
-	tokens []int32
-	kv     *kvCache
-	uses   int
-}
-
-// minPrefixReuse is the shortest shared prefix worth copying keys for.
-const minPrefixReuse = 16
-
-// maxPrefixes and prefixBudget bound the cache across requests: entries,
-// and bytes of keys and values (at least one entry is kept whatever its
-// size: a big model's full-context prefix is hundreds of megabytes).
-const (
-	maxPrefixes  = 8
-	prefixBudget = 256 << 20
-)
-
-// reusablePrefix finds the cache entry sharing the longest run of leading
-// tokens with prefix, and how many of the new canvas's positions can take
-// their keys and values from it (0: none: no entry shares enough, or the
-// one that does was reused its Settings.PrefixReuse times already).
-func (d *Denoiser) reusablePrefix(prefix []int32) (*prefixKV, int) {
-	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 {
-		return nil, 0
-	}
-	e, n := d.longestPrefix(prefix)
-	if n < minPrefixReuse || e.uses >= d.settings.PrefixReuse {
-		return nil, 0
-	}
-	return e, n
-}
-
-// longestPrefix is the entry sharing the most leading tokens with prefix.
-func (d *Denoiser) longestPrefix(prefix []int32) (best *prefixKV, n int) {
-	for _, e := range d.prefixes {
-		m := 0
-		for m < len(prefix) && m < len(e.tokens) && prefix[m] == e.tokens[m] {
-			m++
-		}
-		if m > n {
-			best, n = e, m
-		}
-	}
-	return best, n
-}
-
-// savePrefix keeps the keys and values of the fixed tokens before the
-// first hole for later requests. It replaces the entry they were reused
-// from (from, whose reuse count goes on), else the entry of the same text
-// (a long shared prefix: the same file before this edit, which starts
-// afresh), else the least recently used one when the cache is full.
-func (d *Denoiser) savePrefix(lay *layout, cd *candidate, fixedPrefix int, from *prefixKV) {
-	if d.settings.PrefixReuse <= 0 || d.settings.RefreshEvery == 1 || fixedPrefix < minPrefixReuse {
-		return
-	}
-	tokens := lay.tokens[:fixedPrefix]
-	uses, old := 0, from
-	if i := slices.Index(d.prefixes, from); from != nil && i >= 0 {
-		uses = from.uses + 1
-	} else if e, n := d.longestPrefix(tokens); n >= minPrefixReuse {
-		old = e
-	} else if len(d.prefixes) >= maxPrefixes {
-		old = d.prefixes[len(d.prefixes)-1]
-	}
-	var kv *kvCache
-	if i := slices.Index(d.prefixes, old); old != nil && i >= 0 {
-		d.prefixes = slices.Delete(d.prefixes, i, i+1)
-		if old.kv.resize(fixedPrefix, d.model.KVHeads, d.model.HeadDim) {
-			kv = old.kv // reused only after this request copied from it
-		}
-	}
-	if kv == nil {
-		kv = d.model.newKV(fixedPrefix)
-	}
-	kv.copyRows(cd.kv, 0, fixedPrefix, d.model.HeadDim)
-	d.prefixes = slices.Insert(d.prefixes, 0, &prefixKV{tokens: slices.Clone(tokens), kv: kv, uses: uses})
-	size := 0
-	for i, e := range d.prefixes {
-		if size += e.kv.bytes(); i > 0 && size > prefixBudget {
-			clear(d.prefixes[i:])
-			d.prefixes = d.prefixes[:i]
-			break
-		}
-	}
 }
 
 // maxSpareKV bounds the caches kept for the next requests.

@@ -28,11 +28,16 @@
 //     together, every round one forward pass over the next step of each
 //     (Settings.Batch), each request's rows computed as they would be
 //     alone, so batching changes no fill (TestBatchedFillsMatchAlone);
-//   - the caches: within a request the fixed text's keys and values are
-//     reused between exact passes (Settings.RefreshEvery), and across
-//     requests those of an unchanged prefix (Settings.PrefixReuse). Both
-//     are approximations, because attention is bidirectional; see prefixKV
-//     and TestCachedMatchesExact for what they cost.
+//   - the caches (canvascache.go): within a request the fixed text's keys
+//     and values are reused between exact passes (Settings.RefreshEvery),
+//     a cached step recomputing only the current block's slots
+//     (Settings.WholeHole: every slot); across requests those of the
+//     unchanged text before and after the hole (Settings.PrefixReuse), the
+//     suffix's keys rotated to where it moved, so that a keystroke or a
+//     syntax repair recomputes the hole and the edit only, and exact
+//     passes keep what was reused. All are approximations, because
+//     attention is bidirectional; see prefixKV, TestCachedMatchesExact and
+//     TestKeystrokesMatchExact for what they cost.
 //
 // The checkpoint families engine/models/convert turns into these
 // architectures, each checked by a logits parity test there

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/dfim/dfim/engine"
@@ -31,13 +32,24 @@ func init() {
 // Settings are the native engine's own knobs, beyond engine.Options.
 type Settings struct {
 	// RefreshEvery is the number of denoising steps between exact forward
-	// passes over the whole canvas. In between, a step recomputes only the
-	// holes' positions and attends to the keys and values the fixed text had
-	// at the last exact pass (Fast-dLLM's DualCache approximation). 1 makes
-	// every step exact.
+	// passes over the canvas (every position but those whose keys came
+	// from an earlier request, see PrefixReuse). In between, a step
+	// recomputes only hole slots (see WholeHole) and attends to the keys
+	// and values the fixed text had at the last exact pass (Fast-dLLM's
+	// DualCache approximation). 1 makes every step exact.
 	RefreshEvery int
+	// WholeHole makes every cached step recompute every slot of every
+	// hole; by default a step recomputes the current block's slots (and at
+	// a block's first step the block before it), the other slots keeping
+	// their keys until the block reaches them (Fast-dLLM's DualCache).
+	WholeHole bool
+	// PrefixOnly takes only the prefix's keys from an earlier request, not
+	// the suffix's, and makes every exact refresh recompute every row (the
+	// caches before issue 29, kept for comparison).
+	PrefixOnly bool
 	// PrefixReuse is how many requests in a row may take the keys and values
-	// of an unchanged prefix from an earlier request (0: never). See prefixKV.
+	// of the unchanged text before and after the hole from an earlier request
+	// (0: never). See prefixKV.
 	PrefixReuse int
 	// EndBias is added to the logits of the end tokens (pad, EOS) on top of
 	// the model's own calibrated offset, the GGUF key EndBiasKey. A
@@ -192,6 +204,23 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 			return nil, fmt.Errorf("DFIM_END_BIAS=%q is not a number", env)
 		}
 		d.endBias = float32(b)
+	}
+	if env := os.Getenv("DFIM_CACHE"); env != "" {
+		// For measuring the caches on dev tasks against what they were.
+		for _, w := range strings.Split(env, ",") {
+			switch w {
+			case "whole-hole":
+				d.settings.WholeHole = true
+			case "prefix-only":
+				d.settings.PrefixOnly = true
+			default:
+				n, err := strconv.Atoi(strings.TrimPrefix(w, "refresh="))
+				if !strings.HasPrefix(w, "refresh=") || err != nil || n < 1 {
+					return nil, fmt.Errorf("DFIM_CACHE=%q: unknown %q; want a comma-separated list of whole-hole, prefix-only, refresh=N (steps between exact passes, N ≥ 1)", env, w)
+				}
+				d.settings.RefreshEvery = n
+			}
+		}
 	}
 	if env := os.Getenv("DFIM_IDENT"); env != "" {
 		w, err := strconv.ParseFloat(env, 32)
