@@ -368,7 +368,7 @@ func findHoles(ctx context.Context, cfg Config, markers *infill.MarkerSyntax, j 
 	default:
 		holes = markers.Holes(text)
 		if !cfg.Anywhere {
-			holes, res.MarkersLeft, err = codeHoles(ctx, syntax.Detect("", j.path), text, holes)
+			holes, res.MarkersLeft, err = infill.CodeHoles(ctx, syntax.Detect("", j.path), text, holes)
 			if err != nil {
 				res.Problems = append(res.Problems, fmt.Sprintf("parsing to tell code from comments and strings: %v", err))
 				return f

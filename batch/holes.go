@@ -2,7 +2,6 @@ package batch
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,9 +101,4 @@ func crAsLF(text string) string {
 		}
 	}
 	return string(b)
-}
-
-// codeHoles is infill.CodeHoles on text whose lone "\r"s are line breaks.
-func codeHoles(ctx context.Context, lang, text string, holes []infill.Hole) ([]infill.Hole, int, error) {
-	return infill.CodeHoles(ctx, lang, crAsLF(text), holes)
 }

@@ -92,12 +92,20 @@ func inCode(n syntax.Node) bool {
 // left out (in comments or strings). A language without a grammar keeps
 // them all. Each marker is parsed as an identifier
 // of its length, so the tree around it is the code's, not an error's.
+// A lone "\r" (an old-Mac line break) is parsed as "\n": the grammars end
+// a line comment only at "\n", so in a CR-only file every marker after a
+// "//" would look commented out.
 func CodeHoles(ctx context.Context, lang, text string, holes []Hole) ([]Hole, int, error) {
 	g := syntax.Lookup(lang)
 	if g == nil || len(holes) == 0 {
 		return holes, 0, nil
 	}
 	b := []byte(text)
+	for i, c := range b {
+		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			b[i] = '\n' // the same length: offsets stay the same
+		}
+	}
 	for _, h := range holes {
 		b[h.Start] = '_'
 		for i := h.Start + 1; i < h.End; i++ {

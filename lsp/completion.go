@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -167,6 +168,7 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes}
 	if !invoked {
 		opts.MinConfidence = set.MinConfidence // unasked: only what is likely right
+		opts.ShowThreshold = set.ShowThreshold
 	}
 	if set.DenoiseSteps {
 		opts.Observe = s.denoiseObserver(snap, pos)
@@ -184,8 +186,24 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 		}
 	}
 	start := time.Now()
-	sugg, err := c.Complete(ctx, snap.doc, pos, opts)
+	work, stop := ctx, context.CancelFunc(func() {})
+	timeout := set.requestTimeout()
+	if timeout > 0 {
+		// The deadline reaches the engine's steps and infill's checks, so
+		// the work stops rather than running on unanswered.
+		work, stop = context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
+	}
+	defer stop()
+	sugg, err := c.Complete(work, snap.doc, pos, opts)
 	if err != nil {
+		if ctx.Err() == nil && context.Cause(work) == errRequestTimeout {
+			// Empty, not an error: the editor would show a failure on
+			// every keystroke in a document this slow to complete.
+			s.log.Info("completion stopped at the request timeout, answered with no suggestions; raise requestTimeoutMs to wait longer",
+				zap.String("document", snap.doc.Path), zap.Int("pos", pos), zap.Int("size", len(snap.doc.Text)),
+				zap.Duration("timeout", timeout))
+			return nil, nil
+		}
 		return nil, err
 	}
 	n := len(snap.doc.Text)
@@ -207,6 +225,29 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 	s.log.Debug("completed", zap.String("document", snap.doc.Path), zap.Int("pos", pos),
 		zap.Int("suggestions", len(out)), zap.Duration("took", time.Since(start)))
 	return out, nil
+}
+
+// DefaultRequestTimeout bounds a completion's work with a local engine
+// when requestTimeoutMs is 0.
+const DefaultRequestTimeout = 10 * time.Second
+
+// errRequestTimeout is the cause of a completion stopped by its timeout.
+var errRequestTimeout = errors.New("dfim: completion stopped at the request timeout (requestTimeoutMs)")
+
+// requestTimeout is how long one completion may work: requestTimeoutMs,
+// else DefaultRequestTimeout for the local engines, and for a remote
+// engine its own timeoutMs plus DefaultRequestTimeout for the checks
+// (none when timeoutMs is 0: the engine's own default bounds the wait).
+func (s Settings) requestTimeout() time.Duration {
+	switch {
+	case s.RequestTimeoutMs > 0:
+		return time.Duration(s.RequestTimeoutMs) * time.Millisecond
+	case s.Engine == "native" || s.Engine == "copy":
+		return DefaultRequestTimeout
+	case s.TimeoutMs > 0:
+		return time.Duration(s.TimeoutMs)*time.Millisecond + DefaultRequestTimeout
+	}
+	return 0
 }
 
 // denoiseStepParams are the params of the dfim/denoiseStep notification.

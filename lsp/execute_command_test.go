@@ -356,3 +356,35 @@ func TestFillHolesJudgedAsBatch(t *testing.T) {
 		})
 	}
 }
+
+// An old-Mac document (lone "\r" line breaks): the marker after a "//"
+// comment line is code, not the comment's text. Before, the grammar saw the
+// comment run to the end of the document and Fill Holes found no markers.
+func TestFillHolesCROnlyDocument(t *testing.T) {
+	text := "package a\r\r// f does things.\rfunc f() {\r\t<<fill>>\r\t// not this one: <<fill>>\r}\r"
+	var seen []infill.Hole
+	f := &fakeCompleter{fill: func(_ context.Context, _ infill.Document, holes []infill.Hole, _ infill.Options) ([]infill.Suggestion, error) {
+		seen = holes
+		out := make([]infill.Suggestion, len(holes))
+		for i, h := range holes {
+			out[i] = infill.Suggestion{Text: "println(1)", Start: h.Start, End: h.End}
+		}
+		return out, nil
+	}}
+	c := startServer(t, Options{Completer: f})
+	c.initialize()
+	c.open("file:///a.go", "go", text)
+	c.request(1, "workspace/executeCommand", fillHolesParams("file:///a.go"))
+	req, _ := c.serverRequest("workspace/applyEdit")
+	c.reply(req, msg{"applied": true})
+	if m, _ := c.response(1); m["error"] != nil || m["result"] != nil {
+		t.Fatalf("executeCommand reply %v, want a null result", m)
+	}
+	if len(seen) != 1 || text[seen[0].Start:seen[0].End] != "<<fill>>" || text[seen[0].Start-1] != '\t' {
+		t.Fatalf("completer got holes %+v, want the one marker in code", seen)
+	}
+	edits := req["params"].(map[string]any)["edit"].(map[string]any)["changes"].(map[string]any)["file:///a.go"]
+	if got, want := mustJSON(edits), mustJSON([]msg{editMsg(rangeMsg(4, 1, 4, 9), "println(1)")}); got != want {
+		t.Errorf("edits %s, want %s", got, want)
+	}
+}

@@ -39,6 +39,10 @@ type Settings struct {
 	Endpoint    string `json:"endpoint"`
 	RemoteModel string `json:"remoteModel"`
 	TimeoutMs   int    `json:"timeoutMs"`
+	// RequestTimeoutMs bounds one completion's work (the engine's and the
+	// checks'): past it the work stops and the client gets no suggestions.
+	// 0 = the default (Settings.requestTimeout).
+	RequestTimeoutMs int `json:"requestTimeoutMs"`
 	// CrossFileContext puts definitions from other files of the workspace
 	// and recently seen code before the prefix (from the workspace index);
 	// CrossFileContextBytes caps it.
@@ -48,6 +52,12 @@ type Settings struct {
 	// be shown: the probability of its least sure token (0 shows every
 	// fill). Requests the user invoked show the best fill regardless.
 	MinConfidence float64 `json:"minConfidence"`
+	// ShowThreshold is what a suggestion the user did not ask for needs
+	// from the learned show/hide filter (its probability that the
+	// suggestion is right, 0–1; 0 turns the filter off): the successor of
+	// MinConfidence, which still applies beside it. Requests the user
+	// invoked are not filtered.
+	ShowThreshold float64 `json:"showThreshold"`
 	// NextEdit turns on next-edit suggestions (textDocument/copilotInlineEdit);
 	// nil = the default for the engine (NextEditOn).
 	NextEdit *bool `json:"nextEdit"`
@@ -294,6 +304,8 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 		s.RemoteModel = strings.TrimSpace(name)
 	case "timeoutMs":
 		return intIn(&s.TimeoutMs, 0, 600000)
+	case "requestTimeoutMs":
+		return intIn(&s.RequestTimeoutMs, 0, 600000)
 	case "crossFileContext":
 		return boolSetting(&s.CrossFileContext, v)
 	case "crossFileContextBytes":
@@ -304,6 +316,12 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 			return fmt.Errorf("want a probability from 0 (show every suggestion) to 1; default %g", infill.DefaultMinConfidence)
 		}
 		s.MinConfidence = c
+	case "showThreshold":
+		var th float64
+		if err := json.Unmarshal(v, &th); err != nil || th < 0 || th > 1 {
+			return fmt.Errorf("want a probability from 0 (filter off) to 1; default %g", infill.DefaultShowThreshold)
+		}
+		s.ShowThreshold = th
 	}
 	return nil
 }

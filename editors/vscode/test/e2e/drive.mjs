@@ -160,6 +160,23 @@ async function ghostShown(what, ms = answerMs) {
   return until(what, async () => (await ghost()).trim(), ms);
 }
 
+const now = () => page.evaluate(() => Date.now());
+
+// ghostOrAnswered waits for the ghost text of a request made after from.
+// With e2efake one must come; the built-in model may have nothing worth
+// showing (a fill must compile where it lands), and then the request must
+// still be answered (the status bar's latency) and the ghost text stay
+// empty: what a user of the built-in model sees.
+async function ghostOrAnswered(what, from) {
+  if (fake) return ghostShown(what);
+  const answered = () => page.evaluate((t) => window.__dfim.status.some((s) => s.at >= t && / \d+ ms$/.test(s.text)), from);
+  await until(what, async () => (await ghost()).trim() !== '' || (await answered()));
+  await sleep(500);
+  const g = (await ghost()).trim();
+  if (g === '') log(`${what}: answered, nothing worth showing from the built-in model`);
+  return g;
+}
+
 const steps = [];
 async function step(name, fn) {
   const t0 = Date.now();
@@ -195,13 +212,15 @@ await step('an empty line of a function body: Tab, ghost text', async () => {
   await openFile('main.go');
   await goToLine(7);
   await sleep(500);
+  let from = await now();
   await key('Tab');
-  let g = await ghostShown('ghost text after Tab', 15_000).catch(() => '');
-  if (g === '') {
+  let g = await (fake ? ghostShown('ghost text after Tab', 15_000) : ghostOrAnswered('ghost text or an answer after Tab', from)).catch(() => '');
+  if (g === '' && fake) {
     // Seen once on a loaded machine: the first request of a freshly opened
     // editor was dropped by VS Code. Once more, then it counts.
     log('no ghost text after the first Tab; Backspace and Tab again');
     await key('Backspace');
+    from = await now();
     await key('Tab');
     g = await ghostShown('ghost text after Tab');
   }
@@ -230,14 +249,20 @@ await step('Escape hides it; Alt+\\ asks for one', async () => {
   await until('ghost text hidden', async () => (await ghost()).trim() === '', 5_000);
   await sleep(1500);
   check((await ghost()).trim() === '', 'a ghost text came back without being asked for');
+  const from = await now();
   await key('\\', ['Alt']);
-  const g = await ghostShown('ghost text after Alt+\\');
+  const g = await ghostOrAnswered('ghost text after Alt+\\', from);
   if (fake) check(g.includes('e2e_fill()'), `ghost text ${JSON.stringify(g)}, want e2e_fill()`);
   await screenshot('alt-backslash');
 });
 
 await step('Tab accepts the ghost text', async () => {
   const g = (await ghost()).trim();
+  if (!fake && g === '') {
+    log('the built-in model offered nothing here to accept');
+    await noErrors('with nothing to accept');
+    return;
+  }
   await key('Tab');
   await until('ghost text gone after accepting', async () => (await ghost()).trim() === '', 5_000);
   const text = await save(mainGo);
@@ -257,7 +282,7 @@ await step('Show Denoising: the steps in the status bar, then the last one becom
   await key('Escape');
   const from = await page.evaluate(() => Date.now());
   await key('\\', ['Alt']);
-  await ghostShown('ghost text with Show Denoising');
+  await ghostOrAnswered('ghost text with Show Denoising', from);
   // Well within the old 1.5 s linger: the frame must have given way.
   await sleep(400);
   const seen = await page.evaluate(() => window.__dfim);
