@@ -37,7 +37,11 @@ type Result struct {
 	AcceptedChars float64
 	MultiLine     bool
 	Confidence    float64 // the suggestion's, as infill scored it
-	Middle        string  // the expected text
+	// ShowFeatures are the show/hide filter's features of the suggestion
+	// (infill.ShowFeatureNames), what showfilter/train.py fits; nil when
+	// empty or not scored.
+	ShowFeatures []float64
+	Middle       string // the expected text
 	// Passed is HumanEval's verdict under --exec; nil when not run.
 	Passed     *bool
 	ExecDetail string // why a run failed (python's last lines, a timeout)
@@ -131,6 +135,9 @@ func (r *Runner) runOne(ctx context.Context, t *Task) Result {
 		res.Suggestion = insertedText(doc.Text, len(t.Prefix), sugs[0])
 		res.edit = &sugs[0]
 		res.Confidence = sugs[0].Confidence
+		if v := sugs[0].Show; v != nil {
+			res.ShowFeatures = v.Features
+		}
 		res.ContextBytes = sugs[0].ContextBytes
 	}
 	if res.EngineTime == 0 && len(sugs) > 0 {

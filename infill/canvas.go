@@ -47,16 +47,21 @@ func (c canvas) segments() []engine.Segment {
 // sizer counts tokens the way the engine will.
 type sizer struct {
 	count   func(string) int
-	context int // the most tokens a canvas may hold
+	context int          // the most tokens a canvas may hold
+	budget  canvasBudget // the most each of its parts may take (budget.go)
 }
 
-func newSizer(d engine.Denoiser, capTokens int) sizer {
-	s := sizer{context: defaultContextTokens, count: func(t string) int { return int(float64(len(t))/bytesPerToken) + 1 }}
+// newSizer sizes the canvases of a request with opts: to the engine's
+// context (or opts.ContextTokens, when positive), and within that to the
+// request kind's budget (budgetFor).
+func newSizer(d engine.Denoiser, opts Options) sizer {
+	s := sizer{context: defaultContextTokens, count: func(t string) int { return int(float64(len(t))/bytesPerToken) + 1 },
+		budget: budgetFor(opts)}
 	if cs, ok := d.(engine.ContextSizer); ok && cs.ContextLength() > 0 {
 		s.context = cs.ContextLength()
 	}
-	if capTokens > 0 {
-		s.context = min(s.context, capTokens)
+	if opts.ContextTokens > 0 {
+		s.context = min(s.context, opts.ContextTokens)
 	}
 	if tc, ok := d.(engine.TokenCounter); ok {
 		s.count = tc.CountTokens
@@ -111,14 +116,14 @@ func suffixWindow(text string, end, budget int, count func(string) int) (stop, u
 // hole of maxTok tokens: a quarter of what is left for the suffix, the rest
 // (and what the suffix did not use) for the prefix, with cross-file
 // context taking at most a third of the prefix's share, its last lines
-// kept.
+// kept; each part also within sz.budget.
 func buildCanvas(text string, start, end, maxTok int, extra string, sz sizer) canvas {
 	fullExtra := extra
 	avail := max(sz.context-maxTok-8, 16)
-	sufEnd, sufUsed := suffixWindow(text, end, avail/4, sz.count)
+	sufEnd, sufUsed := suffixWindow(text, end, capped(avail/4, sz.budget.suffix), sz.count)
 	preBudget := avail - sufUsed
 	if extra != "" {
-		eb := preBudget / 3
+		eb := capped(preBudget/3, sz.budget.extra)
 		if sz.count(extra) > eb {
 			es, _ := prefixWindow(extra, len(extra), eb, sz.count)
 			extra = extra[es:]
@@ -128,7 +133,7 @@ func buildCanvas(text string, start, end, maxTok int, extra string, sz sizer) ca
 		}
 		preBudget -= sz.count(extra)
 	}
-	preStart, _ := prefixWindow(text, start, preBudget, sz.count)
+	preStart, _ := prefixWindow(text, start, capped(preBudget, sz.budget.prefix), sz.count)
 	before := text[max(0, preStart-maxSourceBytes):preStart]
 	if i := strings.IndexByte(before, '\n'); i >= 0 && preStart > maxSourceBytes {
 		before = before[i+1:] // whole lines only

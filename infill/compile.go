@@ -61,8 +61,9 @@ type nameSource interface {
 // compileCheck judges replacing [start, end) of doc (the file at path, in
 // language lang) with text. extra is the cross-file context the canvas
 // carried; siblings, when non-nil, gives the other files of a Go
-// package; names, when non-nil, knows names defined elsewhere.
-func compileCheck(lang, path, doc string, start, end int, text, extra string, siblings siblingSource, names nameSource) compileVerdict {
+// package; names, when non-nil, knows names defined elsewhere; words,
+// when non-nil, remembers the scope check's names of doc (wordMemo).
+func compileCheck(lang, path, doc string, start, end int, text, extra string, siblings siblingSource, names nameSource, words *wordMemo) compileVerdict {
 	switch lang {
 	case "go":
 		if v, ok := goTypeCheck(path, doc, start, end, text, identWords(extra), siblings, names); ok {
@@ -71,9 +72,9 @@ func compileCheck(lang, path, doc string, start, end int, text, extra string, si
 		if siblings != nil {
 			names = withPackageNames(names, path, doc, siblings)
 		}
-		return scopeCheck(lang, path, doc, start, end, text, extra, names)
+		return scopeCheck(lang, path, doc, start, end, text, extra, names, words)
 	case "python":
-		return scopeCheck(lang, path, doc, start, end, text, extra, names)
+		return scopeCheck(lang, path, doc, start, end, text, extra, names, words)
 	}
 	return compileVerdict{method: notChecked, ok: true}
 }
@@ -117,25 +118,30 @@ func goTypeCheck(path, doc string, start, end int, text string, extraWords map[s
 }
 
 // goErrorsCache keeps the type errors of the last document checked: every
-// candidate of a completion is compared with the same document.
+// candidate of a completion is compared with the same document. Whether
+// the package's other files were read is part of the key: a process that
+// serves both an editor (no sibling files) and a fill that reads them
+// must not compare one mode's candidates with the other's errors.
 var goErrorsCache struct {
 	sync.Mutex
-	path, doc string
-	errs      []string
-	err       error
+	path, doc    string
+	withSiblings bool
+	errs         []string
+	err          error
 }
 
 func goErrorsCached(path, doc string, siblings siblingSource) ([]string, error) {
 	goErrorsCache.Lock()
 	defer goErrorsCache.Unlock()
-	if goErrorsCache.path == path && goErrorsCache.doc == doc && goErrorsCache.errs != nil {
-		return goErrorsCache.errs, goErrorsCache.err
+	c := &goErrorsCache
+	if c.path == path && c.doc == doc && c.withSiblings == (siblings != nil) && c.errs != nil {
+		return c.errs, c.err
 	}
 	errs, err := goErrors(path, doc, siblings)
 	if errs == nil {
 		errs = []string{}
 	}
-	goErrorsCache.path, goErrorsCache.doc, goErrorsCache.errs, goErrorsCache.err = path, doc, errs, err
+	c.path, c.doc, c.withSiblings, c.errs, c.err = path, doc, siblings != nil, errs, err
 	return errs, err
 }
 

@@ -52,7 +52,7 @@ func TestCompileCheckGoTypes(t *testing.T) {
 		{"fmt.Println(v)", true},                   // imports are not loaded: not held against the fill
 		{"s.items = append(s.items, v, w)", false}, // undefined w
 	} {
-		v := compileCheck("go", "stack.go", doc, pos, pos, tc.fill, "", nil, nil)
+		v := compileCheck("go", "stack.go", doc, pos, pos, tc.fill, "", nil, nil, nil)
 		if v.method != checkedTypes || v.ok != tc.ok {
 			t.Errorf("%q: verdict %+v, want go/types and ok=%v", tc.fill, v, tc.ok)
 		}
@@ -67,27 +67,27 @@ func TestCompileCheckSiblingsAndIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill := "if len(s.items) >= maxItems {\n\t\treturn\n\t}"
-	if v := compileCheck("go", path, doc, pos, pos, fill, "", nil, nil); v.ok {
+	if v := compileCheck("go", path, doc, pos, pos, fill, "", nil, nil, nil); v.ok {
 		t.Errorf("without the package's other files, maxItems is undefined; verdict %+v", v)
 	}
-	if v := compileCheck("go", path, doc, pos, pos, fill, "", diskSiblings, nil); !v.ok || v.method != checkedTypes {
+	if v := compileCheck("go", path, doc, pos, pos, fill, "", diskSiblings, nil, nil); !v.ok || v.method != checkedTypes {
 		t.Errorf("with limit.go read, the fill compiles; verdict %+v", v)
 	}
 	names := indexNames{fakeLookup{"maxItems": filepath.Join(dir, "limit.go")}}
-	if v := compileCheck("go", path, doc, pos, pos, fill, "", nil, names); !v.ok {
+	if v := compileCheck("go", path, doc, pos, pos, fill, "", nil, names, nil); !v.ok {
 		t.Errorf("the index knows maxItems in the package; verdict %+v", v)
 	}
 	// A document that does not parse without the fill: the scope check,
 	// with the package's names.
 	broken := "package examples\n\nvar limit = \n"
-	if v := compileCheck("go", path, broken, len(broken)-1, len(broken)-1, "maxItems * 2", "", diskSiblings, nil); !v.ok || v.method != checkedScope {
+	if v := compileCheck("go", path, broken, len(broken)-1, len(broken)-1, "maxItems * 2", "", diskSiblings, nil, nil); !v.ok || v.method != checkedScope {
 		t.Errorf("scope check with limit.go read: verdict %+v, want ok", v)
 	}
-	if v := compileCheck("go", path, broken, len(broken)-1, len(broken)-1, "minItems * 2", "", diskSiblings, nil); v.ok {
+	if v := compileCheck("go", path, broken, len(broken)-1, len(broken)-1, "minItems * 2", "", diskSiblings, nil, nil); v.ok {
 		t.Errorf("scope check: minItems is nowhere; verdict %+v", v)
 	}
 	other := indexNames{fakeLookup{"maxItems": "/elsewhere/limit.go"}}
-	if v := compileCheck("go", path, doc, pos, pos, fill, "", nil, other); v.ok {
+	if v := compileCheck("go", path, doc, pos, pos, fill, "", nil, other, nil); v.ok {
 		t.Errorf("a maxItems of another package does not count; verdict %+v", v)
 	}
 }
@@ -108,12 +108,12 @@ func TestCompileCheckScope(t *testing.T) {
 		{"p := struct{ a int }{a: n}", true},
 		{`msg := "c.port is " + strconv.Itoa(n)`, false}, // strconv nowhere near
 	} {
-		v := compileCheck("go", "x.go", doc, pos, pos, tc.fill, "", nil, nil)
+		v := compileCheck("go", "x.go", doc, pos, pos, tc.fill, "", nil, nil, nil)
 		if v.method != checkedScope || v.ok != tc.ok {
 			t.Errorf("%q: verdict %+v, want scope and ok=%v", tc.fill, v, tc.ok)
 		}
 	}
-	if v := compileCheck("go", "x.go", doc, pos, pos, "err := f.Close()", "// f is a file\nvar f *os.File\n", nil, nil); !v.ok {
+	if v := compileCheck("go", "x.go", doc, pos, pos, "err := f.Close()", "// f is a file\nvar f *os.File\n", nil, nil, nil); !v.ok {
 		t.Errorf("a name of the cross-file context counts; verdict %+v", v)
 	}
 }
@@ -135,12 +135,12 @@ func TestCompileCheckPython(t *testing.T) {
 		{"x = '''undefined_in_string'''", true},
 		{"self.cache[path] = st", true}, // self: taken as a builtin of methods
 	} {
-		v := compileCheck("python", "m.py", doc, pos, pos, tc.fill, "", nil, nil)
+		v := compileCheck("python", "m.py", doc, pos, pos, tc.fill, "", nil, nil, nil)
 		if v.method != checkedScope || v.ok != tc.ok {
 			t.Errorf("%q: verdict %+v, want scope and ok=%v", tc.fill, v, tc.ok)
 		}
 	}
-	if v := compileCheck("rust", "m.rs", "fn main() {}", 11, 11, "x", "", nil, nil); v.method != notChecked || !v.ok {
+	if v := compileCheck("rust", "m.rs", "fn main() {}", 11, 11, "x", "", nil, nil, nil); v.method != notChecked || !v.ok {
 		t.Errorf("rust: verdict %+v, want not checked", v)
 	}
 }
@@ -289,7 +289,7 @@ func BenchmarkCompileCheck(b *testing.B) {
 		goErrorsCache.Lock()
 		goErrorsCache.errs = nil // a new document each time, as while typing
 		goErrorsCache.Unlock()
-		if v := compileCheck("go", path, doc, pos, pos, "_ = pos\n", "", diskSiblings, nil); v.method != checkedTypes || !v.ok {
+		if v := compileCheck("go", path, doc, pos, pos, "_ = pos\n", "", diskSiblings, nil, nil); v.method != checkedTypes || !v.ok {
 			b.Fatalf("verdict %+v", v)
 		}
 	}

@@ -57,6 +57,7 @@ type docState struct {
 	crlf    bool
 	observe func(engine.Step)
 	checks  checkMemo // verdicts so far (large.go)
+	words   wordMemo  // the scope check's names of the document (scope.go)
 }
 
 func (d *docState) close() { d.tree.Close() }
@@ -199,7 +200,7 @@ func (c *Completer) Preview(ctx context.Context, doc Document, pos int, opts Opt
 // the text around the hole. A larger Options.MaxTokens is capped to it:
 // the engine would refuse the canvas ("the canvas needs N tokens").
 func (c *Completer) HoleTokenLimit(opts Options) int {
-	return newSizer(c.engine, opts.ContextTokens).holeLimit()
+	return newSizer(c.engine, opts).holeLimit()
 }
 
 // planAt prepares doc and plans the hole of a cursor at pos: it ends at
@@ -233,10 +234,13 @@ type request struct {
 	opts  Options
 	sz    sizer
 	extra string // cross-file context (crossFileContext)
+	// means is each candidate's mean token probability, by fillKey: the
+	// show/hide filter reads it (filter.go).
+	means map[string]float64
 }
 
 func (c *Completer) newRequest(d *docState, opts Options, extra string) *request {
-	return &request{c: c, d: d, opts: opts, sz: newSizer(c.engine, opts.ContextTokens), extra: extra}
+	return &request{c: c, d: d, opts: opts, sz: newSizer(c.engine, opts), extra: extra}
 }
 
 // fillOne fills the hole [start, end) of the request's document; when
@@ -314,6 +318,7 @@ func (r *request) fillOne(ctx context.Context, start, end int, p plan) ([]Sugges
 		}
 		s.Confidence, s.Tokens, s.ContextBytes = conf, tokens, len(cv.Extra)
 		s.Steps += res.Steps
+		r.noteMean(s, f.Confidence)
 		out = append(out, s)
 	}
 	// Best first: confident, then not repaired, then longer.
@@ -549,7 +554,7 @@ func (c *Completer) fillHoles(ctx context.Context, doc Document, holes []Hole, o
 	}
 	defer d.close()
 	plans := make([]plan, len(holes))
-	limit := newSizer(c.engine, opts.ContextTokens).holeLimit()
+	limit := newSizer(c.engine, opts).holeLimit()
 	for i, h := range holes {
 		var node syntax.Node
 		if d.tree != nil {

@@ -20,7 +20,7 @@ func (r *request) compiles(start, end int, text string) compileVerdict {
 	if l, ok := r.opts.Context.(symbolLookup); ok {
 		names = indexNames{l}
 	}
-	v := compileCheck(d.lang, d.path, d.text, start, end, text, r.extra, siblings, names)
+	v := compileCheck(d.lang, d.path, d.text, start, end, text, r.extra, siblings, names, &d.words)
 	switch v.method {
 	case checkedTypes:
 		r.c.stats.typeChecked.Add(1)
@@ -53,12 +53,9 @@ func (r *request) gate(out []Suggestion, p plan) []Suggestion {
 		}
 		v := r.compiles(s.Start, s.End, s.Text)
 		if v.ok {
-			if th := r.opts.ShowThreshold; th > 0 && !p.strict {
-				f := showFeatures(r.d.lang, r.d.text, s.Start, s.End, s.Text, s.Confidence)
-				score := showScore(f)
-				desc := describeShow(f, score, th)
-				r.c.stats.showFilter.Store(&desc)
-				if score < th {
+			if !p.strict {
+				s.Show = r.show(s, v.method)
+				if th := r.opts.ShowThreshold; th > 0 && s.Show.Score < th {
 					r.c.stats.hidden.Add(1)
 					continue
 				}
@@ -81,6 +78,31 @@ func (r *request) gate(out []Suggestion, p plan) []Suggestion {
 	r.c.stats.rankedLast.Add(int64(len(bad)))
 	return append(good, bad...)
 }
+
+// show scores s with the show/hide filter (showfilter.go) and keeps
+// what it saw for --explain.
+func (r *request) show(s Suggestion, method compileMethod) *ShowVerdict {
+	mean, ok := r.means[fillKey(s)]
+	if !ok {
+		mean = s.Confidence
+	}
+	f := showFeatures(showInput{lang: r.d.lang, doc: r.d.text, extra: r.extra, start: s.Start, end: s.End, text: s.Text,
+		conf: s.Confidence, mean: mean, tokens: s.Tokens, method: method})
+	v := &ShowVerdict{Features: f, Score: showScore(f)}
+	desc := describeShow(v, r.opts.ShowThreshold)
+	r.c.stats.showFilter.Store(&desc)
+	return v
+}
+
+// noteMean keeps a candidate's mean token probability for the filter.
+func (r *request) noteMean(s Suggestion, mean float64) {
+	if r.means == nil {
+		r.means = map[string]float64{}
+	}
+	r.means[fillKey(s)] = mean
+}
+
+func fillKey(s Suggestion) string { return fmt.Sprint(s.Start, ":", s.End, ":", s.Text) }
 
 // keepHole is the gate for one hole of a joint fill of FillHoles.
 func (r *request) keepHole(p plan, start int, text string) bool {

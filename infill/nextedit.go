@@ -36,12 +36,14 @@ type NextEdit struct {
 	// Kind says what found the place: "rename" (another use of a renamed
 	// identifier), "call" (another call of a function whose arguments
 	// changed), "context" (the same text around the changed one),
-	// "verbatim" (the old text again) or "template" (the old text again
-	// with another name in it).
+	// "verbatim" (the old text again), "template" (the old text again
+	// with another name in it) or "engine" (the engine's own next-edit
+	// model, engine.NextEditor).
 	Kind string
 	// Source is where Text came from: "copy" (the user's substitution,
 	// unchecked or not confirmed), "model+copy" (the engine's fill agreed
-	// with it) or "model" (the engine's own fill).
+	// with it), "model" (the engine's own fill) or "engine" (the engine's
+	// next-edit model).
 	Source  string
 	Elapsed time.Duration
 }
@@ -642,6 +644,9 @@ func (c *Completer) NextEdits(ctx context.Context, doc Document, history []Edit,
 	if !ok {
 		return nil, nil
 	}
+	if ne, ok := c.engine.(engine.NextEditor); ok && !opts.CopyOnly {
+		return c.engineNextEdits(ctx, ne, doc, history, ch, pos, start) // the engine's own next-edit model
+	}
 	return c.predict(ctx, doc, ch, pos, true, opts, start)
 }
 
@@ -717,7 +722,7 @@ func (c *Completer) predict(ctx context.Context, doc Document, ch change, pos in
 // lowers p's confidence; another valid, surer fill replaces it.
 func (c *Completer) denoisePlace(ctx context.Context, d *docState, ch change, p place, opts NextEditOptions) (NextEdit, error) {
 	ne := NextEdit{Start: p.start, End: p.end, Text: p.text, Confidence: p.prior, Kind: p.kind, Source: "copy"}
-	sz := newSizer(c.engine, opts.ContextTokens)
+	sz := newSizer(c.engine, opts.Options)
 	old := d.text[p.start:p.end]
 	maxTok := max(sz.count(p.text), sz.count(old)) + nextEditHoleMargin
 	cv := buildCanvas(d.text, p.start, p.end, maxTok, "", sz)

@@ -17,20 +17,17 @@ import (
 // another file into a method with no c.
 
 // scopeCheck runs the scope check for lang ("go" or "python").
-func scopeCheck(lang, path, doc string, start, end int, text, extra string, names nameSource) compileVerdict {
+// words, when non-nil, remembers the document's names across the fills
+// of one request.
+func scopeCheck(lang, path, doc string, start, end int, text, extra string, names nameSource, words *wordMemo) compileVerdict {
 	used, declared := fillNames(lang, text)
 	if len(used) == 0 {
 		return compileVerdict{method: checkedScope, ok: true}
 	}
-	known := codeWords(lang, doc[:start])
-	for w := range codeWords(lang, doc[end:]) {
-		known[w] = true
+	if words == nil {
+		words = &wordMemo{}
 	}
-	if extra != "" {
-		for w := range identWords(extra) { // comments of the document's language: every word
-			known[w] = true
-		}
-	}
+	known := words.around(lang, doc, start, end, extra)
 	builtins := goBuiltins
 	if lang == "python" {
 		builtins = pythonBuiltins
@@ -45,6 +42,35 @@ func scopeCheck(lang, path, doc string, start, end int, text, extra string, name
 		return compileVerdict{method: checkedScope, why: "undefined: " + n}
 	}
 	return compileVerdict{method: checkedScope, ok: true}
+}
+
+// A wordMemo holds the names the scope check finds around one hole of
+// one document: every candidate of a request fills the same hole, and
+// lexing a large document once per candidate cost more than the rest of
+// the completion. It is a docState's, used by one request at a time.
+type wordMemo struct {
+	lang, extra string
+	doc         string
+	start, end  int
+	known       map[string]bool
+}
+
+// around returns the identifiers of doc outside [start, end) and every
+// word of extra (comments of the document's language), computing them
+// once per hole.
+func (m *wordMemo) around(lang, doc string, start, end int, extra string) map[string]bool {
+	if m.known != nil && m.lang == lang && m.start == start && m.end == end && m.extra == extra && m.doc == doc {
+		return m.known
+	}
+	known := codeWords(lang, doc[:start])
+	for w := range codeWords(lang, doc[end:]) {
+		known[w] = true
+	}
+	for w := range identWords(extra) {
+		known[w] = true
+	}
+	*m = wordMemo{lang: lang, extra: extra, doc: doc, start: start, end: end, known: known}
+	return known
 }
 
 // A lexeme is one token of code for the scope check: an identifier

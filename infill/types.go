@@ -54,7 +54,9 @@ type Options struct {
 	// Experts is engine.Options.Experts: the decoding experts to use.
 	Experts string
 	// ContextTokens caps the canvas (prefix, hole and suffix) in tokens;
-	// 0 = the engine's context length (or 2,048 when it does not say).
+	// 0 = the request kind's latency budget (budget.go) within the
+	// engine's context length (or 2,048 when it does not say); negative =
+	// the whole context, so the whole file when it fits.
 	ContextTokens int
 	// Context gives each completion its cross-file context, placed before
 	// the prefix (nil: none); ContextBytes is its budget (0 =
@@ -146,6 +148,10 @@ type Suggestion struct {
 	// planned or asked Options.MaxTokens, capped to what the engine's
 	// context holds (Completer.HoleTokenLimit).
 	MaxTokens int
+	// Show is the show/hide filter's view of it (its features and
+	// score, showfilter.go); nil where the filter did not score it (a
+	// hole of FillHoles).
+	Show *ShowVerdict
 	// Reason says why a hole of FillHoles got no text (Text is then "");
 	// "" when it was filled.
 	Reason string

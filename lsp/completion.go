@@ -148,10 +148,9 @@ func label(text string) string {
 	return first
 }
 
-// complete is what completion and inlineCompletion share: wait out the
-// debounce, wait for the engine, ask infill, and keep only suggestions whose
-// range lies inside the snapshot.
-func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Settings, invoked bool) ([]infill.Suggestion, error) {
+// debouncedCompleter waits out the debounce (ending early when ctx is
+// cancelled, as when the user types on), then for the engine.
+func (s *Server) debouncedCompleter(ctx context.Context, set Settings, invoked bool) (infill.Filler, error) {
 	if d := set.debounce(invoked); d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -161,11 +160,18 @@ func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Sett
 			return nil, ctx.Err()
 		}
 	}
-	c, err := s.waitCompleter(ctx)
+	return s.waitCompleter(ctx)
+}
+
+// complete is what completion and inlineCompletion share: wait out the
+// debounce, wait for the engine, ask infill, and keep only suggestions whose
+// range lies inside the snapshot.
+func (s *Server) complete(ctx context.Context, snap *snapshot, pos int, set Settings, invoked bool) ([]infill.Suggestion, error) {
+	c, err := s.debouncedCompleter(ctx, set, invoked)
 	if err != nil {
 		return nil, err
 	}
-	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes}
+	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes, ContextTokens: set.CanvasTokens}
 	if !invoked {
 		opts.MinConfidence = set.MinConfidence // unasked: only what is likely right
 		opts.ShowThreshold = set.ShowThreshold

@@ -123,6 +123,10 @@ func TestRemoteEngineSettingsReloadWithoutLoggingKeys(t *testing.T) {
 		defer mu.Unlock()
 		return len(loads) == 2 && loads[1] == want
 	}, "the engine reloaded with the new endpoint, model and timeout")
+	// Load has returned, but the server takes the new engine a moment
+	// later: a change before then is refused ("already loading"), not
+	// loaded. Wait for the switch (the initial load's and the reload's).
+	waitFor(t, func() bool { return logs.FilterMessage("engine ready").Len() == 2 }, "the reloaded engine in use")
 
 	// A failing reload keeps the engine that works and says why.
 	c.notify("workspace/didChangeConfiguration", msg{"settings": msg{"remoteModel": "missing"}})

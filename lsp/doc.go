@@ -6,6 +6,9 @@
 // (workspace/executeCommand) fill the hole markers in code (infill's
 // markers, as `dfim batch` finds them) or a selection and answer
 // with a workspace/applyEdit request, versioned when the client allows.
+// textDocument/copilotInlineEdit (Copilot's request, inline_edit.go)
+// answers with the next edit the document's recent didChange edits call
+// for (infill's NextEdits), when the nextEdit setting is on.
 //
 // It owns protocol handling (one file per LSP method, unimplemented
 // methods in unimplemented.go), the document store with incremental sync,

@@ -174,7 +174,7 @@ func (s *Server) fillAndApply(ctx context.Context, cmd string, snap *snapshot, h
 	start := time.Now()
 	// Context for the first hole: the holes of one command are usually
 	// near each other, and the budget is for one canvas.
-	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes}
+	opts := infill.Options{Steps: set.Steps, MaxTokens: set.MaxTokens, Context: s.contextSource(set), ContextBytes: set.CrossFileContextBytes, ContextTokens: set.CanvasTokens}
 	sugg, err := c.FillHoles(ctx, snap.doc, holes, opts)
 	done()
 	if ctx.Err() != nil {

@@ -81,16 +81,7 @@ func (s *Server) copilotInlineEdit(r *request) {
 	// Snapshots are taken here, on the read loop, where buffers change.
 	others := s.otherSnapshots(snap, set)
 	s.goAsync(r, r.uri, snap.doc.Version, empty, func(ctx context.Context) (any, error) {
-		if d := set.debounce(false); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			}
-		}
-		c, err := s.waitCompleter(ctx)
+		c, err := s.debouncedCompleter(ctx, set, false)
 		if err != nil {
 			return nil, err
 		}

@@ -1,20 +1,13 @@
 package lsp
 
 import (
-	"encoding/json"
 	"go/ast"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/dfim/dfim/internal/dfimtest"
 )
 
 // nesSource has a field to rename (declared once, used three times) and a
@@ -49,40 +42,6 @@ func main() {
 // dfim's own plugin (editors/nvim/lua/dfim/nes.lua) draws and applies the
 // next edits of another rename.
 func TestE2ENeovimNextEdit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test skipped in -short mode")
-	}
-	nvim, err := exec.LookPath("nvim")
-	dfimtest.NeedTool(t, err != nil, "nvim not found on PATH (Debian: apt-get install neovim)")
-	bin := buildDfim(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(file, []byte(nesSource), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	outFile := filepath.Join(dir, "report.json")
-	logFile := filepath.Join(dir, "dfim.log")
-	script, _ := filepath.Abs("testdata/e2e/nes.lua")
-	plugin, _ := filepath.Abs("../editors/nvim")
-	cmd := exec.Command(nvim, "--headless", "-u", "NONE", "-i", "NONE", "--cmd", "set runtimepath^="+plugin, "-c", "luafile "+script)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DFIM_BIN="+bin, "DFIM_FILE="+file, "DFIM_OUT="+outFile,
-		"DFIM_ARGS="+strings.Join(append([]string{"--log-file", logFile, "--log-level", "debug"}, e2eEngineArgs()...), " "))
-	done := make(chan error, 1)
-	var combined []byte
-	go func() {
-		var err error
-		combined, err = cmd.CombinedOutput()
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-time.After(3 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("nvim did not finish in 3 minutes")
-	}
-	report, _ := os.ReadFile(outFile)
-	logs, _ := os.ReadFile(logFile)
 	var r struct {
 		OK      bool     `json:"ok"`
 		Error   string   `json:"error"`
@@ -94,9 +53,9 @@ func TestE2ENeovimNextEdit(t *testing.T) {
 			Text            string
 		} `json:"taken"`
 	}
-	if jerr := json.Unmarshal(report, &r); err != nil || jerr != nil || !r.OK {
-		t.Fatalf("neovim client failed: %v\nreport: %s\nnvim output: %s\nserver log:\n%s", err, report, combined, logs)
-	}
+	plugin, _ := filepath.Abs("../editors/nvim")
+	_, logs := runNeovimE2E(t, []byte(nesSource), "testdata/e2e/nes.lua",
+		[]string{"--cmd", "set runtimepath^=" + plugin}, []string{"--log-level", "debug"}, &r)
 	t.Logf("edits taken: %+v; with the plugin: %q", r.Taken, r.Plugin)
 	if r.Renamed == 0 || len(r.Taken) == r.Renamed {
 		t.Errorf("took %d edits after the rename and %d after the added argument; want the next place of each", r.Renamed, len(r.Taken)-r.Renamed)

@@ -48,6 +48,11 @@ type Settings struct {
 	// CrossFileContextBytes caps it.
 	CrossFileContext      bool `json:"crossFileContext"`
 	CrossFileContextBytes int  `json:"crossFileContextBytes"`
+	// CanvasTokens sizes the text sent around the cursor
+	// (infill.Options.ContextTokens): 0 = a latency budget per request
+	// kind, a few hundred tokens each side; -1 = the whole file, as far as
+	// the model's context holds it; N = at most N tokens.
+	CanvasTokens int `json:"canvasTokens"`
 	// MinConfidence is what a suggestion the user did not ask for needs to
 	// be shown: the probability of its least sure token (0 shows every
 	// fill). Requests the user invoked show the best fill regardless.
@@ -81,7 +86,7 @@ const DefaultCrossFileContextBytes = infill.DefaultContextBytes
 func DefaultSettings() Settings {
 	return Settings{Engine: "native", DebounceMs: 50, LogLevel: "info",
 		CrossFileContext: true, CrossFileContextBytes: DefaultCrossFileContextBytes,
-		MinConfidence: infill.DefaultMinConfidence}
+		MinConfidence: infill.DefaultMinConfidence, ShowThreshold: infill.DefaultShowThreshold}
 }
 
 // EngineSettings are the settings that choose an engine: changing any of
@@ -310,6 +315,8 @@ func (s *Settings) set(key string, v json.RawMessage, engines []string) error {
 		return boolSetting(&s.CrossFileContext, v)
 	case "crossFileContextBytes":
 		return intIn(&s.CrossFileContextBytes, 0, 65536)
+	case "canvasTokens":
+		return intIn(&s.CanvasTokens, -1, 1<<20)
 	case "minConfidence":
 		var c float64
 		if err := json.Unmarshal(v, &c); err != nil || c < 0 || c > 1 {

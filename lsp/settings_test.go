@@ -19,7 +19,7 @@ func TestSettingsApply(t *testing.T) {
 	got, err := base.Apply(json.RawMessage(`{"engine":"openai","model":`+mustJSON(model)+`,"steps":8,"maxTokens":64,
 		"debounceMs":10,"invokedDebounceMs":5,"languages":["go"],"logLevel":"debug","denoiseSteps":true,"other":1,
 		"endpoint":"http://127.0.0.1:8080/infill","remoteModel":" qwen2.5-coder:1.5b ","timeoutMs":2500,
-		"crossFileContext":false,"crossFileContextBytes":800,"minConfidence":0.25}`),
+		"crossFileContext":false,"crossFileContextBytes":800,"minConfidence":0.25,"showThreshold":0.3}`),
 		[]string{"native", "openai"})
 	if err != nil {
 		t.Fatalf("valid settings rejected: %v", err)
@@ -27,7 +27,7 @@ func TestSettingsApply(t *testing.T) {
 	want := Settings{Engine: "openai", Model: model, Steps: 8, MaxTokens: 64, DebounceMs: 10, InvokedDebounceMs: 5,
 		Languages: []string{"go"}, LogLevel: "debug", DenoiseSteps: true,
 		Endpoint: "http://127.0.0.1:8080/infill", RemoteModel: "qwen2.5-coder:1.5b", TimeoutMs: 2500,
-		CrossFileContext: false, CrossFileContextBytes: 800, MinConfidence: 0.25}
+		CrossFileContext: false, CrossFileContextBytes: 800, MinConfidence: 0.25, ShowThreshold: 0.3}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}

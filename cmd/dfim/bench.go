@@ -111,12 +111,18 @@ func runBenchModel(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 		}
 		rep.Results = append(rep.Results, r)
 	}
-	if *asJSON {
+	return printBenchReport(*asJSON, rep, writeBenchModelTable)
+}
+
+// printBenchReport prints a bench report to stdout: indented JSON with
+// --json, else the command's table.
+func printBenchReport[R any](asJSON bool, rep R, table func(io.Writer, R)) error {
+	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	writeBenchModelTable(os.Stdout, rep)
+	table(os.Stdout, rep)
 	return nil
 }
 

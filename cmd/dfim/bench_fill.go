@@ -84,7 +84,7 @@ type benchFillResult struct {
 type benchFillReport struct {
 	Model   string `json:"model"`
 	Threads int    `json:"threads"`
-	Canvas  int    `json:"canvas"` // --canvas; 0: the whole file
+	Canvas  int    `json:"canvas"` // --canvas; 0: the request's budget, -1: the whole file
 	Repeat  int    `json:"repeat"` // runs of each case; each result is the fastest
 	// LlamaCppMs is llama-bench's forward pass over 256 tokens of the
 	// same model (--llama-bench; 0: not measured).
@@ -94,7 +94,7 @@ type benchFillReport struct {
 
 func runBenchFill(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	model := fs.String("model", "", "GGUF model file (default: the built-in model)")
-	canvas := fs.Int("canvas", 0, "most tokens of canvas around the cursor (0: the whole file)")
+	canvas := fs.Int("canvas", 0, "most tokens of canvas around the cursor (0: an explicit request's budget, as dfim fill; -1: the whole file)")
 	threads := fs.Int("threads", 0, "CPU threads (0: all cores)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	llamaBench := fs.String("llama-bench", "", "a llama.cpp llama-bench binary: time its forward pass over 256 tokens of the same model, and each suggestion as a ratio of it")
@@ -105,8 +105,8 @@ func runBenchFill(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *threads < 0 || *canvas < 0 || *repeat < 1 {
-		return usagef("--threads and --canvas must not be negative, and --repeat must be at least 1")
+	if *threads < 0 || *canvas < -1 || *repeat < 1 {
+		return usagef("--threads must not be negative, --canvas must be -1 (the whole file) or more, and --repeat must be at least 1")
 	}
 	rep := benchFillReport{Canvas: *canvas, Repeat: *repeat}
 	if *llamaBench != "" {
@@ -160,17 +160,14 @@ func runBenchFill(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 			rep.Results[i].LlamaCppRatio = rep.Results[i].Ms / rep.LlamaCppMs
 		}
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	writeBenchFillTable(os.Stdout, rep)
-	return nil
+	return printBenchReport(*asJSON, rep, writeBenchFillTable)
 }
 
 func writeBenchFillTable(w io.Writer, rep benchFillReport) {
-	canvas := "whole file"
+	canvas := "an explicit request's budget"
+	if rep.Canvas < 0 {
+		canvas = "whole file"
+	}
 	if rep.Canvas > 0 {
 		canvas = fmt.Sprintf("at most %d tokens", rep.Canvas)
 	}

@@ -35,7 +35,7 @@ func TestBenchFill(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "ms/first") || !strings.Contains(out, "at most 128 tokens") {
 		t.Errorf("table: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	for _, args := range [][]string{{"bench", "fill", "--repeat", "0"}, {"bench", "fill", "--canvas", "-1"}, {"bench", "fill", "extra"}} {
+	for _, args := range [][]string{{"bench", "fill", "--repeat", "0"}, {"bench", "fill", "--canvas", "-2"}, {"bench", "fill", "extra"}} {
 		if code, _, errs := runCLI(t, args...); code != exitUsage || strings.Count(errs, "usage:") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, errs)
 		}

@@ -170,7 +170,7 @@ func TestConfigFile(t *testing.T) {
 	}
 	src := write("a.go", "package a\n\nfunc f(x int) int {\n\treturn \n}\n")
 	pos := src + ":4:9"
-	useFill := write("fill.json", `{"engine": "filltest", "steps": 4}`)
+	useFill := write("fill.json", `{"engine": "filltest", "steps": 4, "showThreshold": 0}`) // a test engine: no learned filter over its fixed fill
 	useEmpty := write("empty.json", `{"dfim": {"engine": "emptytest"}}`)
 	badJSON := write("bad.json", `{"engine": `)
 	badValue := write("value.json", `{"steps": -2}`)

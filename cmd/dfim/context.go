@@ -17,26 +17,32 @@ import (
 
 func init() {
 	register(&command{name: "context", common: true, run: runContext,
-		usage: "[--root DIR] [--context-bytes N] [--marker M] [--only-context] FILE:LINE:COL",
+		usage: "[--root DIR] [--context-bytes N] [--canvas-tokens N | --whole-file] [--marker M] [--only-context] FILE:LINE:COL",
 		summary: "print the canvas that a completion at a position sends to the engine\n" +
 			"The workspace index of --root is built first; the output is exactly what infill sends: the\n" +
 			"cross-file context, the prefix window, a hole marker and the suffix window, cut to the\n" +
-			"engine's context (the built-in model's 256 tokens by default; see --engine and --model)."})
+			"engine's context (the built-in model's 256 tokens by default; see --engine and --model) and,\n" +
+			"within it, to the latency budget of a fill the user asked for (--whole-file: no budget)."})
 }
 
-// contextFlags are the cross-file context flags of fill, batch and
-// context: the workspace to index and the budget.
+// contextFlags are the canvas flags of fill, batch and context: the
+// workspace to index for cross-file context, its budget, and the canvas
+// size (infill.Options.ContextTokens).
 type contextFlags struct {
-	root  *string
-	off   *bool
-	bytes *int
+	root   *string
+	off    *bool
+	bytes  *int
+	canvas *int
+	whole  *bool
 }
 
 func addContextFlags(fs *flag.FlagSet) *contextFlags {
 	return &contextFlags{
-		root:  fs.String("root", "", "workspace to index for cross-file context (default: the nearest folder above the file with .git or go.mod, else the file's folder)"),
-		off:   fs.Bool("no-context", false, "send no cross-file context (the workspace is not indexed)"),
-		bytes: fs.Int("context-bytes", infill.DefaultContextBytes, "most bytes of cross-file context"),
+		root:   fs.String("root", "", "workspace to index for cross-file context (default: the nearest folder above the file with .git or go.mod, else the file's folder)"),
+		off:    fs.Bool("no-context", false, "send no cross-file context (the workspace is not indexed)"),
+		bytes:  fs.Int("context-bytes", infill.DefaultContextBytes, "most bytes of cross-file context"),
+		canvas: fs.Int("canvas-tokens", 0, "most tokens of canvas around the hole (0: the request's latency budget, a few hundred tokens each side)"),
+		whole:  fs.Bool("whole-file", false, "send as much of the file as the model's context holds, not the latency budget"),
 	}
 }
 
@@ -45,14 +51,21 @@ func (cf *contextFlags) check() error {
 	if *cf.bytes < 0 {
 		return usagef("--context-bytes %d: want a number of bytes from 0", *cf.bytes)
 	}
+	if *cf.canvas < 0 || *cf.canvas > 0 && *cf.whole {
+		return usagef("--canvas-tokens %d: want a number of tokens from 0, and not with --whole-file", *cf.canvas)
+	}
 	return nil
 }
 
 // open indexes the workspace of path, a file or folder (--root, else
 // workspaceRoot), without watching it and waits for the scan; it sets
-// opts' context source and budget. It returns a nil index with --no-context or a zero budget. The
+// opts' context source and budget, and the canvas size. It returns a nil index with --no-context or a zero budget. The
 // caller closes the index.
 func (cf *contextFlags) open(ctx context.Context, path string, opts *infill.Options, verbose bool) (*index.Index, error) {
+	opts.ContextTokens = *cf.canvas
+	if *cf.whole {
+		opts.ContextTokens = -1
+	}
 	if *cf.off || *cf.bytes == 0 {
 		opts.ContextBytes = -1
 		return nil, nil

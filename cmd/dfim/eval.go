@@ -50,7 +50,7 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	experts := fs.String("experts", "", "decoding experts: copy, ident (comma-separated) or none (default: all the engine has)")
 	minConf := fs.Float64("min-confidence", infill.DefaultMinConfidence, "show only suggestions whose least sure token is at least this probable, as the editor does (0: show every fill)")
 	lineConf := fs.Float64("line-confidence", 0, "confidence the second and later lines of a block need (0: default, -1: keep all)")
-	showThreshold := fs.Float64("show-threshold", 0, fmt.Sprintf("hide suggestions the learned show/hide filter scores below this (0: off; %g: chosen on dev)", infill.DefaultShowThreshold))
+	showThreshold := fs.Float64("show-threshold", infill.DefaultShowThreshold, "hide suggestions the learned show/hide filter scores below this, as the editor does (0: off; the default was chosen on dev)")
 	oracleLength := fs.Bool("oracle-length", false, "size every hole to the expected answer (its token count, one line or a block): the upper bound of length planning")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -64,6 +64,9 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 	}
 	if !flagGiven(fs, "min-confidence") {
 		*minConf = settings.MinConfidence
+	}
+	if !flagGiven(fs, "show-threshold") {
+		*showThreshold = settings.ShowThreshold
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
@@ -195,26 +198,27 @@ func runEval(fs *flag.FlagSet, common *commonFlags, args []string) error {
 
 // resultLine is one task's outcome in --results.
 type resultLine struct {
-	ID             string  `json:"id"`
-	Lang           string  `json:"lang"`
-	Kind           string  `json:"kind"`
-	Suggestion     string  `json:"suggestion"`
-	Expected       string  `json:"expected"`
-	Confidence     float64 `json:"confidence"`
-	CommentOnly    bool    `json:"comment_only,omitempty"`
-	AcceptedChars  float64 `json:"accepted_chars"`
-	MultiLine      bool    `json:"multi_line_where_single,omitempty"`
-	Exact          bool    `json:"exact_match"`
-	EditSimilarity float64 `json:"edit_similarity"`
-	SyntaxValid    *bool   `json:"syntax_valid"`
-	SuffixDup      bool    `json:"suffix_duplication"`
-	Empty          bool    `json:"empty"`
-	LatencyMS      float64 `json:"latency_ms"`
-	Tokens         int     `json:"tokens"`
-	ContextBytes   int     `json:"context_bytes,omitempty"`
-	Passed         *bool   `json:"passed,omitempty"`
-	ExecDetail     string  `json:"exec_detail,omitempty"`
-	Error          string  `json:"error,omitempty"`
+	ID             string    `json:"id"`
+	Lang           string    `json:"lang"`
+	Kind           string    `json:"kind"`
+	Suggestion     string    `json:"suggestion"`
+	Expected       string    `json:"expected"`
+	Confidence     float64   `json:"confidence"`
+	ShowFeatures   []float64 `json:"show_features,omitempty"`
+	CommentOnly    bool      `json:"comment_only,omitempty"`
+	AcceptedChars  float64   `json:"accepted_chars"`
+	MultiLine      bool      `json:"multi_line_where_single,omitempty"`
+	Exact          bool      `json:"exact_match"`
+	EditSimilarity float64   `json:"edit_similarity"`
+	SyntaxValid    *bool     `json:"syntax_valid"`
+	SuffixDup      bool      `json:"suffix_duplication"`
+	Empty          bool      `json:"empty"`
+	LatencyMS      float64   `json:"latency_ms"`
+	Tokens         int       `json:"tokens"`
+	ContextBytes   int       `json:"context_bytes,omitempty"`
+	Passed         *bool     `json:"passed,omitempty"`
+	ExecDetail     string    `json:"exec_detail,omitempty"`
+	Error          string    `json:"error,omitempty"`
 }
 
 func writeResults(path string, results []eval.Result) error {
@@ -225,7 +229,7 @@ func writeResults(path string, results []eval.Result) error {
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	for _, r := range results {
-		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Expected: r.Middle, Confidence: r.Confidence, CommentOnly: r.CommentOnly, AcceptedChars: r.AcceptedChars, MultiLine: r.MultiLine, Exact: r.Exact,
+		l := resultLine{ID: r.ID, Lang: r.Lang, Kind: r.Kind, Suggestion: r.Suggestion, Expected: r.Middle, Confidence: r.Confidence, ShowFeatures: r.ShowFeatures, CommentOnly: r.CommentOnly, AcceptedChars: r.AcceptedChars, MultiLine: r.MultiLine, Exact: r.Exact,
 			EditSimilarity: r.EditSimilarity, SyntaxValid: r.SyntaxValid, SuffixDup: r.SuffixDup, Empty: r.Empty,
 			LatencyMS: float64(r.Latency.Microseconds()) / 1000, Tokens: r.Tokens, ContextBytes: r.ContextBytes,
 			Passed: r.Passed, ExecDetail: r.ExecDetail}
@@ -290,9 +294,21 @@ func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := writeTasks(*out, tasks); err != nil {
+		return err
+	}
+	if len(tasks) < cfg.N {
+		fmt.Fprintf(os.Stderr, "dfim eval gen: only %d distinct %s tasks under %s (asked for %d)\n", len(tasks), cfg.Kind, cfg.Root, cfg.N)
+	}
+	return nil
+}
+
+// writeTasks writes generated tasks as JSON lines to the file out, or to
+// stdout when out is empty; HTML is not escaped, so code reads as written.
+func writeTasks[T any](out string, tasks []T) error {
 	w := os.Stdout
-	if *out != "" {
-		f, err := os.Create(*out)
+	if out != "" {
+		f, err := os.Create(out)
 		if err != nil {
 			return fmt.Errorf("writing --out: %w", err)
 		}
@@ -309,9 +325,6 @@ func runEvalGen(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing tasks: %w", err)
-	}
-	if len(tasks) < cfg.N {
-		fmt.Fprintf(os.Stderr, "dfim eval gen: only %d distinct %s tasks under %s (asked for %d)\n", len(tasks), cfg.Kind, cfg.Root, cfg.N)
 	}
 	return nil
 }

@@ -178,25 +178,8 @@ func runEvalGenNES(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	w := os.Stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("writing --out: %w", err)
-		}
-		defer f.Close()
-		w = f
-	}
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, t := range tasks {
-		if err := enc.Encode(t); err != nil {
-			return fmt.Errorf("writing tasks: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing tasks: %w", err)
+	if err := writeTasks(*out, tasks); err != nil {
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "dfim eval gen --nes: %d tasks from %s\n", len(tasks), cfg.Repo)
 	return nil

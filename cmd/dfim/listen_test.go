@@ -303,6 +303,16 @@ func TestAcceptRetriesTooManyOpenFiles(t *testing.T) {
 // timeout is closed (sessions used to stay forever, holding a file
 // descriptor each).
 func TestIdleSessionClosed(t *testing.T) {
+	conn := dialServeTCP(t, lsp.Options{}, sessionLimits{Idle: 300 * time.Millisecond})
+	// Silence: the server must close the connection.
+	waitClosed(t, conn, "the idle session was still open after 30 s, with a 300 ms idle timeout")
+}
+
+// dialServeTCP serves TCP sessions with opts and limits on a loopback port
+// and dials one; the connection closes and the server stops when the test
+// ends.
+func dialServeTCP(t *testing.T, opts lsp.Options, limits sessionLimits) net.Conn {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -310,20 +320,26 @@ func TestIdleSessionClosed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveTCP(ctx, ln, lsp.Options{}, sessionLimits{Idle: 300 * time.Millisecond}, zaptest.NewLogger(t))
+		done <- serveTCP(ctx, ln, opts, limits, zaptest.NewLogger(t))
 	}()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	// Silence: the server must close the connection. The deadline is only
-	// how long the test waits, far above the timeout.
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// waitClosed reads conn until the server closes it, and fails the test with
+// stillOpen if it has not after 30 s: that deadline is only how long the
+// test waits, far above the timeouts under test.
+func waitClosed(t *testing.T, conn net.Conn, stillOpen string) {
+	t.Helper()
 	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	_, err = io.Copy(io.Discard, conn)
+	_, err := io.Copy(io.Discard, conn)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("the idle session was still open after 30 s, with a 300 ms idle timeout")
+		t.Fatal(stillOpen)
 	}
 }
 
@@ -332,27 +348,8 @@ func TestIdleSessionClosed(t *testing.T) {
 // holding its connection for the whole idle timeout; once initialized, the
 // handshake timeout no longer applies.
 func TestUninitializedSessionClosed(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serveTCP(ctx, ln, lsp.Options{Token: "s3cret"},
-			sessionLimits{Idle: time.Hour, Handshake: 300 * time.Millisecond}, zaptest.NewLogger(t))
-	}()
-	defer func() { cancel(); <-done }()
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	_, err = io.Copy(io.Discard, conn)
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("a session that never initialized was still open after 30 s, with a 300 ms handshake timeout")
-	}
+	conn := dialServeTCP(t, lsp.Options{Token: "s3cret"}, sessionLimits{Idle: time.Hour, Handshake: 300 * time.Millisecond})
+	waitClosed(t, conn, "a session that never initialized was still open after 30 s, with a 300 ms handshake timeout")
 
 	// Initialized: the handshake deadline is lifted, also from the read
 	// already waiting.

@@ -252,6 +252,9 @@ func familyLine(f *gguf.File) string {
 	if bos, ok := f.Bool("tokenizer.ggml.add_bos_token"); ok && bos {
 		format = "BOS + " + format
 	}
+	if mode == "expand-delete" {
+		format = "BOS + prefix + masks + suffix + EOS" // DreamOn's prompt, as engine/native frames it
+	}
 	line := fmt.Sprintf("%s; infilling %s, length %s", fam, format, mode)
 	if mode == "expand-delete" {
 		if e, ok := f.Uint(convert.ExpandTokenKey); ok {

@@ -120,7 +120,7 @@ func (h *httpFlags) server(loader *engineLoader, settings lsp.Settings, common *
 		},
 		APIKey: key,
 		Defaults: infill.Options{Steps: settings.Steps, Algorithm: engine.Algorithm(common.algorithm),
-			MinConfidence: settings.MinConfidence},
+			MinConfidence: settings.MinConfidence, ContextTokens: settings.CanvasTokens},
 		MaxBodyBytes: h.maxBody, MaxCanvasTokens: h.maxCanvas, MaxQueue: queueOption(h.maxQueue),
 		MaxClientQueue: h.clientQueue, Parallel: h.parallel, AllowAnyHost: h.allowRemote, CORSOrigins: h.cors,
 		Logger: log.Named("http"), Version: version,

@@ -71,6 +71,9 @@ func (d *Denoiser) buildLayout(segs []engine.Segment, maxLen int) (*layout, erro
 	if d.bos >= 0 {
 		total++
 	}
+	if d.spans != nil && d.eos >= 0 {
+		total++ // DreamOn's prompt ends with EOS
+	}
 	total += holeTok
 	lay := &layout{}
 	if excess := total - maxLen; excess > 0 {
@@ -106,6 +109,9 @@ func (d *Denoiser) buildLayout(segs []engine.Segment, maxLen int) (*layout, erro
 			lay.tokens = append(lay.tokens, d.mask)
 		}
 		lay.holes = append(lay.holes, *p.hole)
+	}
+	if d.spans != nil && d.eos >= 0 {
+		lay.tokens = append(lay.tokens, d.eos)
 	}
 	return lay, nil
 }

@@ -121,9 +121,12 @@ func (d *Denoiser) Infill(ctx context.Context, req engine.Request) (engine.Resul
 	}
 	r := &denoising{d: d, ctx: ctx, req: req, lay: lay, p: d.schedule(req.Opts, lay)}
 	var res engine.Result
-	if d.settings.Batch > 1 {
+	switch {
+	case d.spans != nil && !d.settings.CopyOnly:
+		res, err = d.variable(r) // a hole's length changes as it is denoised
+	case d.settings.Batch > 1:
 		res, err = d.batched(r)
-	} else {
+	default:
 		res, err = d.alone(r)
 	}
 	if err != nil {

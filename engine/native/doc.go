@@ -49,8 +49,13 @@
 //     llama.cpp's converter writes it), mask from config.json. DreamOn
 //     (family dreamon) adds <|expand|>/<|delete|>, written as
 //     dfim.expand_token_id/dfim.delete_token_id with dfim.length_mode
-//     "expand-delete"; the denoiser does not act on them yet: it fills
-//     holes of a fixed length, not DreamOn's variable one.
+//     "expand-delete", and the denoiser acts on them (spans.go, after
+//     DreamOn's generation code, its _sample): a committed <|expand|>
+//     becomes two masked slots, a committed <|delete|> leaves the canvas,
+//     so a hole grows (to 4× its slots, the canvas to the context) or
+//     shrinks while it is denoised; each step is an exact pass over the
+//     re-laid-out canvas (no caches across steps or requests, no experts,
+//     no batching). TestExpandDelete rigs the logits to check it.
 //   - llada (LLaDAModelLM): q/k rows permuted for normal RoPE as llama.cpp's
 //     converter does, unshifted, mask 126336, BOS first.
 //   - llada-moe (LLaDAMoEModelLM): QK-norm, 64 experts top-8 not

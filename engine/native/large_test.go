@@ -30,7 +30,7 @@ var largeConfig = tinyConfig{arch: "llada", embd: 2048, layers: 22, heads: 32, k
 func TestLargeQ4KModel(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "large-q4_k.gguf")
 	t0 := time.Now()
-	writeLargeQ4K(t, path, largeConfig)
+	writeLargeModel(t, path, "large", largeConfig)
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -131,24 +131,42 @@ func residentSet() string {
 	return "?"
 }
 
-// writeLargeQ4K writes a random llada model of cfg (q4_K matrices, every
-// input a whole number of 256-value blocks) to path, with the tiny
-// models' metadata and byte-level vocabulary padded with filler tokens.
-// Its matrices are windows, at different block offsets, of two pools of
-// random blocks (one per input width, scaled as buildTiny scales its
-// weights), so writing 591 MiB takes about 40 MiB of memory.
-func writeLargeQ4K(t *testing.T, path string, cfg tinyConfig) {
+// writeLargeModel writes a random model of cfg (matrices in q4_K or q8_0,
+// every input a whole number of blocks; QKV biases for dream unless
+// cfg.noBias) to path, with the tiny models' metadata, named name, and
+// byte-level vocabulary padded with filler tokens. Its matrices are
+// windows, at different block offsets, of two pools of random blocks (one
+// per input width, scaled as buildTiny scales its weights), so writing
+// 591 MiB takes about 40 MiB of memory.
+func writeLargeModel(t *testing.T, path, name string, cfg tinyConfig) {
 	t.Helper()
-	w := newTinyWriter(cfg, "large", cfg.vocab)
+	w := newTinyWriter(cfg, name, cfg.vocab)
 
 	r := rand.New(rand.NewPCG(cfg.seed, 99))
-	const blockLen, blockSize = 256, 144 // q4_K
+	// scale stamps a block's scales so that its weights' RMS is s; room
+	// is the blocks per layer a pool has spare to shift windows by.
+	var blockLen, blockSize, room int
+	var scale func(block []byte, s float64)
+	switch cfg.typ {
+	case gguf.TypeQ4_K:
+		blockLen, blockSize, room = 256, 144, 7
+		scale = func(b []byte, s float64) { // randomBlocks' scales for that RMS
+			put16(b, s/220)
+			put16(b[2:], 7.5*s/220)
+		}
+	case gguf.TypeQ8_0:
+		blockLen, blockSize, room = 32, 34, 8 // a float16 scale, 32 int8
+		// Uniform int8 has an RMS of about 74.
+		scale = func(b []byte, s float64) { put16(b, s/74) }
+	default:
+		t.Fatalf("writeLargeModel writes q4_K or q8_0 matrices, not %v", cfg.typ)
+	}
 	type pool struct {
 		raw  []byte
 		next int // the block the next window starts at
 	}
 	newPool := func(in, rows int) *pool {
-		extra := 4 * cfg.layers * 7 // room to shift each matrix's window
+		extra := 4 * cfg.layers * room // room to shift each matrix's window
 		raw := make([]byte, (rows*in/blockLen+extra)*blockSize)
 		for i := 0; i+8 <= len(raw); i += 8 {
 			u := r.Uint64()
@@ -156,10 +174,9 @@ func writeLargeQ4K(t *testing.T, path string, cfg tinyConfig) {
 				raw[i+j] = byte(u >> (8 * j))
 			}
 		}
-		s := 1 / math.Sqrt(float64(in)) // randomBlocks' scales for that RMS
+		s := 1 / math.Sqrt(float64(in))
 		for b := 0; b < len(raw); b += blockSize {
-			put16(raw[b:], s/220)
-			put16(raw[b+2:], 7.5*s/220)
+			scale(raw[b:], s)
 		}
 		return &pool{raw: raw}
 	}
@@ -174,17 +191,17 @@ func writeLargeQ4K(t *testing.T, path string, cfg tinyConfig) {
 		if p.next*blockSize+n > len(p.raw) {
 			p.next = 0
 		}
-		if err := w.AddTensor(name, gguf.TypeQ4_K, []uint64{uint64(in), uint64(out)}, p.raw[p.next*blockSize:][:n]); err != nil {
+		if err := w.AddTensor(name, cfg.typ, []uint64{uint64(in), uint64(out)}, p.raw[p.next*blockSize:][:n]); err != nil {
 			t.Fatal(err)
 		}
 		p.next += 3
 	}
-	norm := func(name string) {
-		v := make([]float32, cfg.embd)
+	vec := func(name string, n int, mean, sd float64) {
+		v := make([]float32, n)
 		for i := range v {
-			v[i] = float32(1 + 0.1*r.NormFloat64())
+			v[i] = float32(mean + sd*r.NormFloat64())
 		}
-		if err := w.AddF32(name, []uint64{uint64(cfg.embd)}, v); err != nil {
+		if err := w.AddF32(name, []uint64{uint64(n)}, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -192,17 +209,22 @@ func writeLargeQ4K(t *testing.T, path string, cfg tinyConfig) {
 	mat("token_embd.weight", cfg.vocab, cfg.embd)
 	for l := range cfg.layers {
 		p := "blk." + strconv.Itoa(l) + "."
-		norm(p + "attn_norm.weight")
+		vec(p+"attn_norm.weight", cfg.embd, 1, 0.1)
 		mat(p+"attn_q.weight", cfg.heads*hd, cfg.embd)
 		mat(p+"attn_k.weight", cfg.kvHeads*hd, cfg.embd)
 		mat(p+"attn_v.weight", cfg.kvHeads*hd, cfg.embd)
+		if cfg.arch == "dream" && !cfg.noBias {
+			vec(p+"attn_q.bias", cfg.heads*hd, 0, 0.1)
+			vec(p+"attn_k.bias", cfg.kvHeads*hd, 0, 0.1)
+			vec(p+"attn_v.bias", cfg.kvHeads*hd, 0, 0.1)
+		}
 		mat(p+"attn_output.weight", cfg.embd, cfg.heads*hd)
-		norm(p + "ffn_norm.weight")
+		vec(p+"ffn_norm.weight", cfg.embd, 1, 0.1)
 		mat(p+"ffn_gate.weight", cfg.ffn, cfg.embd)
 		mat(p+"ffn_up.weight", cfg.ffn, cfg.embd)
 		mat(p+"ffn_down.weight", cfg.embd, cfg.ffn)
 	}
-	norm("output_norm.weight")
+	vec("output_norm.weight", cfg.embd, 1, 0.1)
 	mat("output.weight", cfg.vocab, cfg.embd)
 
 	f, err := os.Create(path)

@@ -105,6 +105,13 @@ type Denoiser struct {
 	special             []int32 // tokens a fill may never take
 	endBias             float32 // added to the end tokens' logits
 	vocab               *vocabIndex
+	// spans are the expand and delete tokens of a model whose holes
+	// change length (DreamOn, spans.go); nil for a fixed-length one.
+	spans *spanTokens
+	// rigLogits, when set (by tests), edits an expand-delete step's
+	// logits before the sampler reads them: candidate c, step, the
+	// canvas, its masked positions and their rows.
+	rigLogits func(c, step int, tokens []int32, want []int, rows []float32)
 
 	// mu serializes forward passes and guards the fields below it.
 	mu       sync.Mutex
@@ -185,11 +192,20 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 	if add, ok := f.Bool("tokenizer.ggml.add_bos_token"); ok && add && tok.BOS() >= 0 {
 		d.bos = tok.BOS()
 	}
+	if d.spans, err = loadSpans(name, f, m.Vocab); err != nil {
+		return nil, err
+	}
+	if d.spans != nil && tok.BOS() >= 0 {
+		// DreamOn's infilling prompt: BOS, prefix, masks, suffix, EOS
+		// (process_infilling_prompt in its README and eval/generator.py).
+		d.bos = tok.BOS()
+	}
 	// Special tokens other than the ends never belong in a fill (BOS,
-	// chat markers); the mask is one of them.
+	// chat markers); the mask is one of them. The span tokens are picks
+	// the expand-delete denoiser acts on.
 	d.special = []int32{d.mask}
 	for id := range min(tok.VocabSize(), m.Vocab) {
-		if t := int32(id); tok.IsSpecial(t) && t != d.mask && !d.isEnd(t) {
+		if t := int32(id); tok.IsSpecial(t) && t != d.mask && !d.isEnd(t) && !d.isSpan(t) {
 			d.special = append(d.special, t)
 		}
 	}
@@ -237,6 +253,10 @@ func New(name string, f *gguf.File, s Settings) (*Denoiser, error) {
 		d.settings.Copy = c
 	}
 	return d, nil
+}
+
+func (d *Denoiser) isSpan(t int32) bool {
+	return d.spans != nil && (t == d.spans.expand || t == d.spans.delete)
 }
 
 // Model returns the loaded transformer (for tools such as `dfim model info`).

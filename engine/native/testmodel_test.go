@@ -41,6 +41,10 @@ type tinyConfig struct {
 	noShiftKey                   bool     // leave out diffusion.shift_logits
 	noBias                       bool     // dream without attn_q/k/v.bias
 	extra                        []string // more tensors of every layer, after "blk.N.": biases (random) or anything
+	// spans makes the last two tokens DreamOn's <|expand|> and <|delete|>
+	// (control tokens) and the length mode expand-delete; vocab must
+	// leave room past the bytes.
+	spans bool
 }
 
 // shifts reports whether the model's logits are shifted, as llama.cpp's
@@ -116,6 +120,13 @@ func newTinyWriter(cfg tinyConfig, name string, vocab int) *gguf.Writer {
 	for i := len(tokens); i < vocab; i++ {
 		tokens = append(tokens, "filler"+strconv.Itoa(i))
 		types = append(types, 1)
+	}
+	if cfg.spans {
+		tokens[vocab-2], tokens[vocab-1] = "<|expand|>", "<|delete|>"
+		types[vocab-2], types[vocab-1] = 3, 3
+		w.SetString(LengthModeKey, LengthExpandDelete)
+		w.SetUint32(ExpandTokenKey, uint32(vocab-2))
+		w.SetUint32(DeleteTokenKey, uint32(vocab-1))
 	}
 	w.SetString("tokenizer.ggml.model", "gpt2")
 	w.SetString("tokenizer.ggml.pre", "default")

@@ -17,7 +17,7 @@ const (
 func init() { engine.Register("inception", openInception) }
 
 func openInception(cfg engine.Config) (engine.Denoiser, error) {
-	return newInception(cfg, defaultTuning)
+	return newInceptionEditor(cfg, defaultTuning) // FIM, and Mercury Edit for next edits
 }
 
 // newInception opens the Mercury FIM engine. The endpoint is a base URL

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -662,15 +663,22 @@ func newID() string {
 
 // A stepRelay hands denoising steps from the engine (which must not wait
 // on a slow client: it calls Observe holding its lock) to a goroutine that
-// writes them, keeping only the newest step when the writer lags.
+// writes them. When the writer lags it keeps only the newest step, but
+// never drops the first: a client always sees where the fill started (all
+// masked) and where it ended, however loaded the machine.
 type stepRelay struct {
-	ch   chan infill.Step
-	done sync.WaitGroup
+	first  chan infill.Step // the first step, never dropped
+	ch     chan infill.Step // later steps, the newest kept
+	opened atomic.Bool      // the first step was handed on
+	done   sync.WaitGroup
 }
 
 func newStepRelay(write func(infill.Step)) *stepRelay {
-	r := &stepRelay{ch: make(chan infill.Step, 1)}
+	r := &stepRelay{first: make(chan infill.Step, 1), ch: make(chan infill.Step, 1)}
 	r.done.Go(func() {
+		if st, ok := <-r.first; ok {
+			write(st)
+		}
 		for st := range r.ch {
 			write(st)
 		}
@@ -681,6 +689,10 @@ func newStepRelay(write func(infill.Step)) *stepRelay {
 // observe hands st on; infill gives every step slices of its own, so it
 // may cross to the writer's goroutine as it is.
 func (r *stepRelay) observe(st infill.Step) {
+	if r.opened.CompareAndSwap(false, true) {
+		r.first <- st // room for one: never blocks
+		return
+	}
 	for {
 		select {
 		case r.ch <- st:
@@ -698,6 +710,9 @@ func (r *stepRelay) observe(st infill.Step) {
 func (r *stepRelay) close() {
 	if r == nil {
 		return
+	}
+	if !r.opened.Load() {
+		close(r.first)
 	}
 	close(r.ch)
 	r.done.Wait()

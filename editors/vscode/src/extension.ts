@@ -1,16 +1,19 @@
 // The VS Code side of dfim: starts `dfim serve` through
 // vscode-languageclient, which provides inline completions (LSP 3.18
 // textDocument/inlineCompletion) and applies the server's
-// workspace/applyEdit; this file adds the status bar item, the commands and
-// the Show Denoising decoration. Everything that can be decided without
-// VS Code lives in settings.ts, status.ts, denoise.ts and protocol.ts.
+// workspace/applyEdit; this file adds the status bar item, the commands,
+// the Show Denoising decoration and next-edit suggestions. Everything that
+// can be decided without VS Code lives in settings.ts, status.ts,
+// denoise.ts, nextedit.ts and protocol.ts.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
+  ErrorCodes,
   LanguageClient,
+  ResponseError,
   State,
   type LanguageClientOptions,
   type ServerOptions,
@@ -20,6 +23,18 @@ import { DenoiseTracker, decorationText, stepSummary, type DenoiseFrame } from '
 import { discoverServer } from './discover';
 import { listAvailable, pickItems, pullModel } from './pull';
 import { dropNoOps } from './noop';
+import {
+  InlineEditRequest,
+  cursorAtEdit,
+  ghostable,
+  nextEditDebounceMs,
+  nextEditHint,
+  nextEditPending,
+  nextEditPreview,
+  pickEdit,
+  wantsNextEdits,
+  type InlineEdit,
+} from './nextedit';
 import { DenoiseStepNotification, FillHolesCommand, FillSelectionCommand, fillHolesArgs, fillSelectionArgs, isCancellation, runDfimCommand } from './protocol';
 import { documentSelector, engineName, needsRestart, readSettings, serverCommand, serverSettings, type ExtensionSettings } from './settings';
 import { statusView, type Status } from './status';
@@ -65,6 +80,13 @@ class Dfim {
   private showDenoising = false;
   private denoiseTimer: NodeJS.Timeout | undefined;
   private drawnUri: string | undefined;
+  /** The next edit shown, if any; it holds for its document's version only. */
+  private nextEdit: InlineEdit | undefined;
+  private nextEditTimer: NodeJS.Timeout | undefined;
+  private nextEditRequest: vscode.CancellationTokenSource | undefined;
+  private readonly nextEditMark: vscode.TextEditorDecorationType;
+  /** A server that does not answer copilotInlineEdit is not asked again. */
+  private nextEditUnsupported = false;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('dfim', { log: true });
@@ -77,10 +99,22 @@ class Dfim {
       after: { color: new vscode.ThemeColor('editorGhostText.foreground'), fontStyle: 'italic' },
       rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
     });
+    // The old text struck through, the new one after it as ghost text.
+    this.nextEditMark = vscode.window.createTextEditorDecorationType({
+      textDecoration: 'line-through',
+      backgroundColor: new vscode.ThemeColor('diffEditor.removedTextBackground'),
+      after: { color: new vscode.ThemeColor('editorGhostText.foreground'), fontStyle: 'italic' },
+      rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+    });
     context.subscriptions.push(
       this.output,
       this.item,
       this.ghost,
+      this.nextEditMark,
+      vscode.commands.registerCommand('dfim.editor.acceptNextEdit', () => this.acceptNextEdit()),
+      vscode.commands.registerCommand('dfim.editor.dismissNextEdit', () => this.clearNextEdit()),
+      vscode.workspace.onDidChangeTextDocument((e) => this.documentChanged(e)),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.drawNextEdit()),
       vscode.commands.registerCommand('dfim.editor.togglePause', () => this.togglePause()),
       vscode.commands.registerCommand('dfim.editor.fillSelection', () => this.fillSelection()),
       vscode.commands.registerCommand('dfim.editor.fillHoles', () => this.fillHoles()),
@@ -195,6 +229,17 @@ class Dfim {
           if (this.status.paused) return null;
           const start = performance.now();
           let result = await next(document, position, context, token);
+          // A next edit that starts at the cursor and that ghost text can
+          // show goes first: Tab then accepts it the way it accepts any
+          // suggestion.
+          const ne = this.nextEdit;
+          if (ne && ne.textDocument.uri === document.uri.toString() && ne.textDocument.version === document.version && cursorAtEdit(ne, position)) {
+            const range = new vscode.Range(ne.range.start.line, ne.range.start.character, ne.range.end.line, ne.range.end.character);
+            if (ghostable(document.getText(range), ne.text)) {
+              const items = Array.isArray(result) ? result : (result?.items ?? []);
+              result = [new vscode.InlineCompletionItem(ne.text, range), ...items];
+            }
+          }
           // A suggestion that changes nothing is no suggestion (the ")"
           // over the ")" after the cursor), whatever the server sent.
           if (Array.isArray(result)) {
@@ -261,6 +306,7 @@ class Dfim {
     const client = this.client;
     this.client = undefined;
     this.clearDenoise();
+    this.clearNextEdit();
     if (client?.isRunning()) await client.stop();
   }
 
@@ -280,6 +326,7 @@ class Dfim {
       return;
     }
     this.settings = next;
+    if (!wantsNextEdits(next.nextEdit, this.status.paused)) this.clearNextEdit();
     this.status.engine = engineName(next);
     this.status.model = next.model;
     this.render();
@@ -295,7 +342,139 @@ class Dfim {
 
   private togglePause(): void {
     this.status.paused = !this.status.paused;
+    if (this.status.paused) this.clearNextEdit();
     this.render();
+  }
+
+  /**
+   * An edit to a document the server completes: whatever next edit was
+   * shown is stale now; a new one is asked for once typing stops.
+   */
+  private documentChanged(e: vscode.TextDocumentChangeEvent): void {
+    if (e.contentChanges.length === 0) return;
+    const uri = e.document.uri.toString();
+    if (this.nextEdit && this.nextEdit.textDocument.uri === uri) this.clearNextEdit();
+    if (!wantsNextEdits(this.settings.nextEdit, this.status.paused) || this.nextEditUnsupported) return;
+    if (!this.client?.isRunning() || vscode.languages.match(documentSelector(this.settings), e.document) === 0) return;
+    const last = e.contentChanges[e.contentChanges.length - 1];
+    const at = last.range.start;
+    if (this.nextEditTimer) clearTimeout(this.nextEditTimer);
+    this.nextEditRequest?.cancel();
+    this.nextEditTimer = setTimeout(() => void this.requestNextEdit(e.document, at), nextEditDebounceMs);
+  }
+
+  /** Asks the server for the next edit of doc, the cursor where the user is (or where the last change was). */
+  private async requestNextEdit(doc: vscode.TextDocument, changedAt: vscode.Position): Promise<void> {
+    this.nextEditTimer = undefined;
+    const client = this.client;
+    if (!client?.isRunning() || doc.isClosed) return;
+    const editor = vscode.window.activeTextEditor;
+    const cursor = editor && editor.document === doc ? editor.selection.active : changedAt;
+    const version = doc.version;
+    const uri = doc.uri.toString();
+    const cancel = new vscode.CancellationTokenSource();
+    this.nextEditRequest = cancel;
+    this.status.nextEdit = nextEditPending;
+    this.render();
+    let picked: InlineEdit | undefined;
+    try {
+      const res = await client.sendRequest(InlineEditRequest, { textDocument: { uri, version }, position: { line: cursor.line, character: cursor.character } }, cancel.token);
+      if (cancel.token.isCancellationRequested || doc.version !== version) return;
+      picked = pickEdit(res, uri, version, (r) => doc.getText(new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character)));
+    } catch (e) {
+      if (isCancellation(e) || cancel.token.isCancellationRequested) return;
+      if (e instanceof ResponseError && e.code === ErrorCodes.MethodNotFound) {
+        this.nextEditUnsupported = true;
+        this.output.warn('this dfim server does not predict next edits (textDocument/copilotInlineEdit); update dfim for them');
+      } else {
+        this.output.warn(`next edit: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    } finally {
+      if (this.nextEditRequest === cancel) {
+        this.nextEditRequest = undefined;
+        if (this.status.nextEdit === nextEditPending) this.status.nextEdit = undefined;
+        this.render();
+      }
+      cancel.dispose();
+    }
+    if (!picked) return;
+    this.nextEdit = picked;
+    void vscode.commands.executeCommand('setContext', 'dfim.nextEditShown', true).then(undefined, () => {});
+    this.drawNextEdit();
+    if (editor && editor.document === doc && cursorAtEdit(picked, editor.selection.active)) {
+      void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger').then(undefined, () => {});
+    }
+  }
+
+  private static range(e: InlineEdit): vscode.Range {
+    return new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character);
+  }
+
+  /** Draws the shown next edit in the editors of its document, and its hint in the status bar. */
+  private drawNextEdit(): void {
+    const ne = this.nextEdit;
+    if (!ne) return;
+    const range = Dfim.range(ne);
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.toString() !== ne.textDocument.uri) continue;
+      const old = editor.document.getText(range);
+      const hover = new vscode.MarkdownString('**dfim** next edit: Tab jumps here, Tab again applies it, Escape dismisses it.');
+      hover.appendCodeblock(ne.text, editor.document.languageId);
+      editor.setDecorations(this.nextEditMark, [{ range, hoverMessage: hover, renderOptions: { after: { contentText: nextEditPreview(old, ne.text), ...(old === '' ? {} : { margin: '0 0 0 0.5em' }) } } }]);
+    }
+    const active = vscode.window.activeTextEditor;
+    const atIt = !!active && active.document.uri.toString() === ne.textDocument.uri && cursorAtEdit(ne, active.selection.active);
+    this.status.nextEdit = nextEditHint(ne, atIt);
+    this.render();
+  }
+
+  private clearNextEdit(): void {
+    if (this.nextEditTimer) clearTimeout(this.nextEditTimer);
+    this.nextEditTimer = undefined;
+    this.nextEditRequest?.cancel();
+    const ne = this.nextEdit;
+    this.nextEdit = undefined;
+    if (!ne) return;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.uri.toString() === ne.textDocument.uri) editor.setDecorations(this.nextEditMark, []);
+    }
+    void vscode.commands.executeCommand('setContext', 'dfim.nextEditShown', false).then(undefined, () => {});
+    this.status.nextEdit = undefined;
+    this.render();
+  }
+
+  /**
+   * Tab while a next edit is shown: away from it, jump to it (opening its
+   * document if it is another); at it, apply it. The applied edit is an
+   * edit like any other: the next prediction follows it.
+   */
+  private async acceptNextEdit(): Promise<void> {
+    const ne = this.nextEdit;
+    if (!ne) return;
+    const range = Dfim.range(ne);
+    let editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.uri.toString() !== ne.textDocument.uri) {
+      editor = await vscode.window.showTextDocument(vscode.Uri.parse(ne.textDocument.uri), { selection: new vscode.Range(range.start, range.start) });
+      this.drawNextEdit();
+      return;
+    }
+    if (editor.document.version !== ne.textDocument.version) {
+      this.clearNextEdit();
+      return;
+    }
+    if (!cursorAtEdit(ne, editor.selection.active)) {
+      editor.selection = new vscode.Selection(range.start, range.start);
+      editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+      this.drawNextEdit();
+      if (ghostable(editor.document.getText(range), ne.text)) {
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger').then(undefined, () => {});
+      }
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(editor.document.uri, range, ne.text);
+    this.clearNextEdit();
+    if (!(await vscode.workspace.applyEdit(edit))) this.output.warn(`next edit at line ${range.start.line + 1} could not be applied`);
   }
 
   private async toggleDenoising(): Promise<void> {

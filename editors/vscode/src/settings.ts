@@ -24,6 +24,9 @@ export interface ExtensionSettings {
   crossFileContext: boolean;
   crossFileContextBytes: number;
   minConfidence: number;
+  showThreshold: number;
+  /** Next-edit suggestions: on, off, or null for the server's default (on with a remote engine or a pulled model). */
+  nextEdit: boolean | null;
 }
 
 /** The settings the server reads (lsp/settings.go); JSON names are the keys it expects. */
@@ -55,6 +58,19 @@ export interface ServerSettings {
    * Invoked requests are not gated.
    */
   minConfidence: number;
+  /**
+   * What the learned show/hide filter must score a suggestion the user did
+   * not ask for (its probability of being right, 0 to 1; 0: filter off)
+   * before it is shown; minConfidence still applies. Invoked requests are
+   * not filtered.
+   */
+  showThreshold: number;
+  /**
+   * textDocument/copilotInlineEdit answers with predictions: true, false,
+   * or null for the server's default (off with the built-in model, on with
+   * a remote engine or a pulled model). Always sent: null resets it.
+   */
+  nextEdit: boolean | null;
 }
 
 export const defaults: ExtensionSettings = {
@@ -75,6 +91,8 @@ export const defaults: ExtensionSettings = {
   crossFileContext: true,
   crossFileContextBytes: 1500,
   minConfidence: 0.6,
+  showThreshold: 0.15,
+  nextEdit: null,
 };
 
 const intRanges: Record<string, [number, number]> = {
@@ -89,6 +107,7 @@ const intRanges: Record<string, [number, number]> = {
 /** Settings that take any number (fractions too) within the range. */
 const numberRanges: Record<string, [number, number]> = {
   minConfidence: [0, 1],
+  showThreshold: [0, 1],
 };
 
 const logLevels = ['debug', 'info', 'warn', 'error'];
@@ -123,7 +142,7 @@ export function readSettings(get: (key: string) => unknown): ReadResult {
     if (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi) s[key] = v;
     else bad(key, `a whole number from ${lo} to ${hi}`, v);
   }
-  for (const key of ['minConfidence'] as const) {
+  for (const key of ['minConfidence', 'showThreshold'] as const) {
     const v = get(key);
     if (v === undefined || v === null) continue;
     const [lo, hi] = numberRanges[key];
@@ -146,6 +165,11 @@ export function readSettings(get: (key: string) => unknown): ReadResult {
     if (v === undefined || v === null) continue;
     if (typeof v === 'boolean') s[key] = v;
     else bad(key, 'true or false', v);
+  }
+  const nextEdit = get('nextEdit');
+  if (nextEdit !== undefined && nextEdit !== null) {
+    if (typeof nextEdit === 'boolean') s.nextEdit = nextEdit;
+    else bad('nextEdit', 'true, false or null', nextEdit);
   }
   const endpoint = get('endpoint');
   if (endpoint !== undefined && endpoint !== null) {
@@ -209,6 +233,8 @@ export function serverSettings(s: ExtensionSettings, showDenoising = false): Ser
     crossFileContext: s.crossFileContext,
     crossFileContextBytes: s.crossFileContextBytes,
     minConfidence: s.minConfidence,
+    showThreshold: s.showThreshold,
+    nextEdit: s.nextEdit,
   };
 }
 

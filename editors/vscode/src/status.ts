@@ -19,6 +19,8 @@ export interface Status {
   error?: string;
   /** While Show Denoising draws a completion, e.g. "step 3 · 12/40 masked". */
   denoising?: string;
+  /** A next-edit prediction: pending ("next edit…") or shown ("next edit: line 12 (Tab)"). */
+  nextEdit?: string;
 }
 
 export interface StatusView {
@@ -65,8 +67,10 @@ export function statusView(s: Status): StatusView {
   }
   let text = `$(sparkle) dfim ${what}`;
   if (s.denoising) text += ` · ${s.denoising}`;
+  else if (s.nextEdit) text += ` · ${s.nextEdit}`;
   else if (s.lastLatencyMs !== undefined) text += ` · ${formatLatency(s.lastLatencyMs)}`;
   const tip = [...lines, 'Click to pause completions.'];
+  if (s.nextEdit) tip.push('Next edit: Tab jumps to it, Tab again applies it, Escape dismisses it.');
   if (s.model === '' && s.engine === 'native') {
     // The built-in model is small; say once, in the tooltip, how to get a real one.
     tip.push('The built-in model is small: "dfim: Download a Model…" fetches a stronger one (open-dcoder-0.5b, about 1.0 GB).');

@@ -53,7 +53,7 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
     'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\tfmt.Println()\n}\n');
 
   before(async () => {
-    Object.assign(fake.recorded.config, { path: server.bin, invokedDebounceMs: 0, ...(server.fake ? { engine: 'e2efake' } : {}) });
+    Object.assign(fake.recorded.config, { path: server.bin, invokedDebounceMs: 0, nextEdit: true, ...(server.fake ? { engine: 'e2efake' } : {}) });
     ext = loadExtension();
     await ext.activate(ctx);
   });
@@ -121,7 +121,7 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
 
   test('Fill Holes in File: the server’s workspace/applyEdit rewrites the markers', async (t) => {
     const holes = new fake.FakeDocument(fake.Uri.file('/tmp/dfim-ext-test/holes.go'), 'go',
-      'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\t<<fill>>\n\tfmt.Println(name)\n}\n');
+      'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\t<<fill>>\n\tfmt.Println(name)\n}\n\nfunc e2e_fill() {}\n'); // e2efake's fill compiles
     fake.openDocument(holes);
     (fake.window as { activeTextEditor: unknown }).activeTextEditor = fake.fakeEditor(holes);
     const shown = fake.recorded.messages.length;
@@ -129,7 +129,7 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
     const said = fake.recorded.messages.slice(shown).join('\n');
     if (/does not run/.test(said)) return t.skip(said);
     if (server.fake) {
-      assert.equal(holes.getText(), 'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\te2e_fill()\n\tfmt.Println(name)\n}\n', said);
+      assert.equal(holes.getText(), 'package main\n\nimport "fmt"\n\nfunc main() {\n\tname := "dfim"\n\te2e_fill()\n\tfmt.Println(name)\n}\n\nfunc e2e_fill() {}\n', said);
     } else if (holes.getText().includes('<<fill>>')) {
       t.diagnostic('the built-in model left the hole unfilled (the server says so with window/showMessage)');
     }
@@ -139,6 +139,63 @@ describe('the extension in a stand-in VS Code', { timeout: 10 * answerMs }, () =
       await fake.commands.executeCommand('dfim.editor.fillHoles');
       await until('"no markers" message', () => fake.recorded.messages.some((m) => /no <<fill>> markers/.test(m)), 10_000);
     }
+  });
+
+  test('next edit: after a rename at the declaration, the other use is drawn; Tab jumps there, Tab applies it', async (t) => {
+    const doc = new fake.FakeDocument(fake.Uri.file('/tmp/dfim-ext-test/nes.go'), 'go',
+      'package main\n\nfunc add(a, b int) int { return a + b }\n\nfunc main() {\n\tx := add(1, 2)\n\ty := add(3, 4)\n\tprintln(x, y)\n}\n');
+    fake.openDocument(doc);
+    const editor = fake.fakeEditor(doc, new fake.Selection(new fake.Position(5, 4), new fake.Position(5, 4)));
+    (fake.window as { visibleTextEditors: unknown[] }).visibleTextEditors = [editor];
+    (fake.window as { activeTextEditor: unknown }).activeTextEditor = editor;
+    // The user's edit: x becomes sum where it is declared.
+    const rename = new fake.WorkspaceEdit();
+    rename.replace(doc.uri, new fake.Range(5, 1, 5, 2), 'sum');
+    assert.ok(await fake.workspace.applyEdit(rename));
+    const drawn = fake.recorded.decorations.length;
+    const shown = await until('next edit in the status bar', () => /next edit: line \d+/.test(status()) && status(), server.fake ? answerMs : 30_000).catch(() => '');
+    if (!shown) {
+      if (server.fake) assert.fail(`no next edit shown; status: ${status()}`);
+      return t.skip('the built-in model predicted no next edit here');
+    }
+    assert.match(shown, /next edit: line 8 \(Tab\)$/);
+    const marks = fake.recorded.decorations.slice(drawn).filter((d) => d.uri === doc.uri.toString() && d.options.length > 0);
+    const mark = marks[marks.length - 1].options[0] as { range: fake.Range; renderOptions: { after: { contentText: string } } };
+    assert.deepEqual([mark.range.start.line, mark.range.start.character, mark.range.end.character], [7, 9, 10]);
+    assert.equal(mark.renderOptions.after.contentText, '→ sum');
+
+    await fake.commands.executeCommand('dfim.editor.acceptNextEdit');
+    assert.deepEqual([editor.selection.active.line, editor.selection.active.character], [7, 9], 'Tab jumps to the place');
+    assert.match(status(), /next edit: line 8 \(Tab to apply\)$/);
+    assert.equal(doc.getText().includes('println(x, y)'), true, 'not applied yet');
+
+    await fake.commands.executeCommand('dfim.editor.acceptNextEdit');
+    assert.match(doc.getText(), /\tprintln\(sum, y\)\n/, 'Tab again applies it');
+    assert.doesNotMatch(status(), /next edit: line/);
+    assert.deepEqual(fake.recorded.decorations[fake.recorded.decorations.length - 1].options, [], 'the mark is gone');
+  });
+
+  test('next edit: Escape dismisses it, and an edit makes it stale', async (t) => {
+    const doc = new fake.FakeDocument(fake.Uri.file('/tmp/dfim-ext-test/nes2.go'), 'go',
+      'package main\n\nfunc main() {\n\tn := 1\n\tprintln(n)\n\tprintln(n + 1)\n}\n');
+    fake.openDocument(doc);
+    const editor = fake.fakeEditor(doc, new fake.Selection(new fake.Position(3, 5), new fake.Position(3, 5)));
+    (fake.window as { visibleTextEditors: unknown[] }).visibleTextEditors = [editor];
+    (fake.window as { activeTextEditor: unknown }).activeTextEditor = editor;
+    const rename = new fake.WorkspaceEdit();
+    rename.replace(doc.uri, new fake.Range(3, 1, 3, 2), 'count');
+    assert.ok(await fake.workspace.applyEdit(rename));
+    const shown = await until('next edit in the status bar', () => /next edit: line \d+/.test(status()), server.fake ? answerMs : 30_000).catch(() => false);
+    if (!shown) {
+      if (server.fake) assert.fail(`no next edit shown; status: ${status()}`);
+      return t.skip('the built-in model predicted no next edit here');
+    }
+    await fake.commands.executeCommand('dfim.editor.dismissNextEdit');
+    assert.doesNotMatch(status(), /next edit/);
+    assert.deepEqual(fake.recorded.decorations[fake.recorded.decorations.length - 1].options, []);
+    const before = doc.getText();
+    await fake.commands.executeCommand('dfim.editor.acceptNextEdit');
+    assert.equal(doc.getText(), before, 'Tab after Escape changes nothing');
   });
 });
 

@@ -77,7 +77,14 @@ export class Range {
   }
 }
 
-export class Selection extends Range {}
+export class Selection extends Range {
+  get anchor(): Position {
+    return this.start;
+  }
+  get active(): Position {
+    return this.end;
+  }
+}
 
 export class TextEdit {
   constructor(
@@ -181,6 +188,7 @@ export class TabInputNotebook {}
 export class TabInputCustom {}
 
 export const StatusBarAlignment = { Left: 1, Right: 2 };
+export const TextEditorRevealType = { Default: 0, InCenter: 1, InCenterIfOutsideViewport: 2, AtTop: 3 };
 export const DecorationRangeBehavior = { OpenOpen: 0, ClosedClosed: 1, OpenClosed: 2, ClosedOpen: 3 };
 export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
 export const InlineCompletionTriggerKind = { Invoke: 0, Automatic: 1 };
@@ -208,8 +216,9 @@ export class FakeDocument {
   get lineCount(): number {
     return this.text.split('\n').length;
   }
-  getText(): string {
-    return this.text;
+  /** The whole text, or the text a range covers. */
+  getText(r?: Range): string {
+    return r ? this.text.slice(this.offsetAt(r.start), this.offsetAt(r.end)) : this.text;
   }
   offsetAt(p: Position): number {
     const lines = this.text.split('\n');
@@ -356,6 +365,10 @@ export function fakeEditor(doc: FakeDocument, selection = new Selection(new Posi
   return {
     document: doc,
     selection,
+    revealed: [] as Range[],
+    revealRange(r: Range) {
+      this.revealed.push(r);
+    },
     setDecorations: (_type: unknown, options: unknown[]) => recorded.decorations.push({ uri: doc.uri.toString(), options }),
   };
 }

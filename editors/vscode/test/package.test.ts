@@ -25,3 +25,18 @@ test('the languages dfim validates get inline-suggestion-friendly defaults', () 
     assert.deepEqual(defaults[`[${lang}]`], { 'editor.inlineSuggest.suppressSuggestions': true, 'editor.wordBasedSuggestions': 'off' }, lang);
   }
 });
+
+test('Tab and Escape reach the next edit only while one is shown, and never over VS Code’s own suggestions', () => {
+  const kb = pkg.contributes.keybindings as { command: string; key: string; when: string }[];
+  const tab = kb.find((k) => k.command === 'dfim.editor.acceptNextEdit');
+  const esc = kb.find((k) => k.command === 'dfim.editor.dismissNextEdit');
+  assert.equal(tab?.key, 'tab');
+  assert.equal(esc?.key, 'escape');
+  for (const k of [tab!, esc!]) {
+    assert.match(k.when, /dfim\.nextEditShown/);
+    assert.match(k.when, /!inlineSuggestionVisible/);
+    assert.match(k.when, /!suggestWidgetVisible/);
+  }
+  const setting = pkg.contributes.configuration.properties['dfim.nextEdit'];
+  assert.equal(setting.default, null, 'the server decides by engine and model');
+});

@@ -19,7 +19,7 @@ test('every server setting reaches initializationOptions under the server’s JS
       engine: 'openai', model: '/m/dream.gguf', steps: 8, maxTokens: 64, debounceMs: 10, invokedDebounceMs: 5,
       languages: ['go', 'python'], logLevel: 'debug', denoiseSteps: true, path: '/opt/dfim', serverArgs: ['--threads', '2'],
       endpoint: 'http://127.0.0.1:8080', remoteModel: 'qwen2.5-coder:1.5b', timeoutMs: 30000,
-      crossFileContext: false, crossFileContextBytes: 4096, minConfidence: 0.25,
+      crossFileContext: false, crossFileContextBytes: 4096, minConfidence: 0.25, showThreshold: 0.3, nextEdit: true,
     }),
   );
   assert.deepEqual(problems, []);
@@ -28,7 +28,7 @@ test('every server setting reaches initializationOptions under the server’s JS
     engine: 'openai', model: '/m/dream.gguf', steps: 8, maxTokens: 64, debounceMs: 10, invokedDebounceMs: 5,
     languages: ['go', 'python'], logLevel: 'debug', denoiseSteps: true,
     endpoint: 'http://127.0.0.1:8080', remoteModel: 'qwen2.5-coder:1.5b', timeoutMs: 30000,
-    crossFileContext: false, crossFileContextBytes: 4096, minConfidence: 0.25,
+    crossFileContext: false, crossFileContextBytes: 4096, minConfidence: 0.25, showThreshold: 0.3, nextEdit: true,
   });
 });
 
@@ -181,4 +181,12 @@ test('setting a remote option travels in didChangeConfiguration; clearing one re
   assert.equal(needsRestart(remote, { ...remote, timeoutMs: 0 }), true);
   assert.equal(needsRestart({ ...defaults, engine: 'openai' }, defaults), true);
   assert.equal(needsRestart(defaults, { ...defaults, crossFileContext: false, crossFileContextBytes: 0, minConfidence: 0 }), false);
+});
+
+test('nextEdit is sent as set, or null for the server’s default (which depends on the engine and model)', () => {
+  assert.equal(serverSettings(readSettings(from({})).settings).nextEdit, null);
+  assert.equal(serverSettings(readSettings(from({ nextEdit: false })).settings).nextEdit, false);
+  const { settings, problems } = readSettings(from({ nextEdit: 'yes' }));
+  assert.equal(settings.nextEdit, null);
+  assert.match(problems[0], /^dfim\.nextEdit = "yes" ignored: want true, false or null; using null$/);
 });

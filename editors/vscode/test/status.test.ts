@@ -53,3 +53,12 @@ test('with the built-in model the tooltip says how to download a stronger one', 
   assert.doesNotMatch(pulled.tooltip, /Download a Model/);
   assert.equal(pulled.text, '$(sparkle) dfim native · open-dcoder-0.5b');
 });
+
+test('a pending or shown next edit takes the latency’s place, and the tooltip says what Tab and Escape do', () => {
+  const pending = statusView({ ...ready, lastLatencyMs: 84, nextEdit: 'next edit…' });
+  assert.equal(pending.text, '$(sparkle) dfim native · built-in · next edit…');
+  const shown = statusView({ ...ready, nextEdit: 'next edit: line 12 (Tab)' });
+  assert.equal(shown.text, '$(sparkle) dfim native · built-in · next edit: line 12 (Tab)');
+  assert.match(shown.tooltip, /Tab jumps to it, Tab again applies it, Escape dismisses it/);
+  assert.doesNotMatch(statusView(ready).tooltip, /Next edit/);
+});

@@ -15,217 +15,42 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfim/dfim/engine/models/convert/convtest"
 	"github.com/dfim/dfim/engine/native"
 	"github.com/dfim/dfim/engine/native/gguf"
 )
 
-// A tiny checkpoint: every family's shape at test size, its tensors named
-// and laid out as the family publishes them.
-type tinyCkpt struct {
-	family string
-	dtype  string // of the checkpoint's tensors: F32, F16 or BF16
-	shards int    // >1 writes model.safetensors.index.json
-	qkNorm bool   // per-head RMSNorm of q and k (Qwen3, LLaDA-MoE)
-	wide   bool   // a head_dim wider than hidden/heads (Qwen3 0.6B, CoDA)
-	bias   bool   // q/k/v biases (Qwen2)
-	tied   bool   // no lm_head: the embeddings are the output
-	moe    bool
-	// dreamon: the tokenizer adds <|expand|> and <|delete|>.
-	dreamon bool
-}
+// The tiny checkpoints (engine/models/convert/convtest): every family's
+// shape at test size, its tensors named and laid out as the family
+// publishes them.
+type tinyCkpt = convtest.Checkpoint
 
 const (
-	tEmbd, tHeads, tKV, tFFN, tLayers, tCtx = 64, 4, 2, 96, 2, 128
-	tVocab                                  = 272 // rows of the embedding table, past the tokenizer's 261 tokens
-	tExperts, tUsed, tExpertFFN             = 4, 2, 32
+	tVocab, tLayers = convtest.Vocab, convtest.Layers
+	idEOS           = convtest.EOS
+	idMask          = convtest.Mask
+	idBOS           = convtest.BOS
+	// DreamOn's span tokens, in its checkpoints 151667 and 151668.
+	idExpand, idDelete = convtest.Expand, convtest.Delete
 )
 
-type stWrite struct {
-	name  string
-	shape []int
-	vals  []float32
-}
+// tinyFamilies are the six families; DreamOn is dream with DreamOn set.
+var tinyFamilies = convtest.Families[:6]
 
-func (c tinyCkpt) headDim() int {
-	if c.wide {
-		return 32
-	}
-	return tEmbd / tHeads
-}
-
-// tensors makes random weights under the family's published names.
-func (c tinyCkpt) tensors(seed uint64) []stWrite {
-	r := rand.New(rand.NewPCG(seed, 7))
-	var out []stWrite
-	add := func(name string, scale float64, offset float32, shape ...int) {
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = offset + float32(r.NormFloat64()*scale)
-		}
-		out = append(out, stWrite{name, shape, v})
-	}
-	hd := c.headDim()
-	mat := func(name string, rows, cols int) { add(name, 1/math.Sqrt(float64(cols)), 0, rows, cols) }
-	norm := func(name string, n int) { add(name, 0.1, 1, n) }
-	if c.family == "llada" {
-		p := "model.transformer."
-		add(p+"wte.weight", 1, 0, tVocab, tEmbd)
-		for i := range tLayers {
-			b := fmt.Sprintf("%sblocks.%d.", p, i)
-			norm(b+"attn_norm.weight", tEmbd)
-			mat(b+"q_proj.weight", tHeads*hd, tEmbd)
-			mat(b+"k_proj.weight", tKV*hd, tEmbd)
-			mat(b+"v_proj.weight", tKV*hd, tEmbd)
-			mat(b+"attn_out.weight", tEmbd, tHeads*hd)
-			norm(b+"ff_norm.weight", tEmbd)
-			mat(b+"ff_proj.weight", tFFN, tEmbd)
-			mat(b+"up_proj.weight", tFFN, tEmbd)
-			mat(b+"ff_out.weight", tEmbd, tFFN)
-		}
-		norm(p+"ln_f.weight", tEmbd)
-		add(p+"ff_out.weight", 0.5, 0, tVocab, tEmbd)
-		return out
-	}
-	add("model.embed_tokens.weight", 1, 0, tVocab, tEmbd)
-	for i := range tLayers {
-		b := fmt.Sprintf("model.layers.%d.", i)
-		norm(b+"input_layernorm.weight", tEmbd)
-		mat(b+"self_attn.q_proj.weight", tHeads*hd, tEmbd)
-		mat(b+"self_attn.k_proj.weight", tKV*hd, tEmbd)
-		mat(b+"self_attn.v_proj.weight", tKV*hd, tEmbd)
-		if c.bias {
-			add(b+"self_attn.q_proj.bias", 0.2, 0, tHeads*hd)
-			add(b+"self_attn.k_proj.bias", 0.2, 0, tKV*hd)
-			add(b+"self_attn.v_proj.bias", 0.2, 0, tKV*hd)
-		}
-		if c.qkNorm {
-			norm(b+"self_attn.q_norm.weight", hd)
-			norm(b+"self_attn.k_norm.weight", hd)
-		}
-		mat(b+"self_attn.o_proj.weight", tEmbd, tHeads*hd)
-		norm(b+"post_attention_layernorm.weight", tEmbd)
-		if c.moe {
-			mat(b+"mlp.gate.weight", tExperts, tEmbd)
-			for x := range tExperts {
-				e := fmt.Sprintf("%smlp.experts.%d.", b, x)
-				mat(e+"gate_proj.weight", tExpertFFN, tEmbd)
-				mat(e+"up_proj.weight", tExpertFFN, tEmbd)
-				mat(e+"down_proj.weight", tEmbd, tExpertFFN)
-			}
-		} else {
-			mat(b+"mlp.gate_proj.weight", tFFN, tEmbd)
-			mat(b+"mlp.up_proj.weight", tFFN, tEmbd)
-			mat(b+"mlp.down_proj.weight", tEmbd, tFFN)
-		}
-	}
-	norm("model.norm.weight", tEmbd)
-	if !c.tied {
-		add("lm_head.weight", 0.5, 0, tVocab, tEmbd)
-	}
-	return out
-}
-
-// writeSafetensors writes tensors in dtype as one safetensors file.
-func writeSafetensors(t *testing.T, path, dtype string, ts []stWrite) {
+// writeCkpt makes c's checkpoint folder.
+func writeCkpt(t *testing.T, c tinyCkpt, dir string) {
 	t.Helper()
-	header := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
-	var body []byte
-	for _, x := range ts {
-		start := len(body)
-		for _, v := range x.vals {
-			switch dtype {
-			case "F32":
-				body = binary.LittleEndian.AppendUint32(body, math.Float32bits(v))
-			case "F16":
-				body = binary.LittleEndian.AppendUint16(body, gguf.Float32ToFloat16(v))
-			case "BF16":
-				body = binary.LittleEndian.AppendUint16(body, gguf.Float32ToBFloat16(v))
-			}
-		}
-		header[x.name] = map[string]any{"dtype": dtype, "shape": x.shape, "data_offsets": []int{start, len(body)}}
-	}
-	h, _ := json.Marshal(header)
-	for len(h)%8 != 0 {
-		h = append(h, ' ')
-	}
-	out := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
-	out = append(append(out, h...), body...)
-	if err := os.WriteFile(path, out, 0o644); err != nil {
+	if err := c.Write(dir); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// gpt2Bytes is GPT-2's byte-to-unicode table.
-func gpt2Bytes() [256]string {
-	var t [256]string
-	n := 0
-	for b := range 256 {
-		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
-			t[b] = string(rune(b))
-		} else {
-			t[b] = string(rune(256 + n))
-			n++
-		}
-	}
-	return t
-}
-
-const (
-	idEOS  = 258 // <|endoftext|>
-	idMask = 259 // <|mask|>
-	idBOS  = 260 // <|beginoftext|>
-	// DreamOn's span tokens, in its checkpoints 151667 and 151668.
-	idExpand, idDelete = 261, 262
-)
-
-// writeTokenizer writes a byte-level BPE tokenizer.json of 261 tokens: the
-// bytes, two merges, then the special tokens; with LLaMA 3's split for
-// LLaDA, BailingMoE's for LLaDA-MoE and Qwen2's for the rest, merges as
-// [left, right] pairs for one.
-func writeTokenizer(t *testing.T, dir, family string, dreamon bool) {
+// writeSafetensors writes tensors in dtype as one safetensors file.
+func writeSafetensors(t *testing.T, path, dtype string, ts []convtest.Tensor) {
 	t.Helper()
-	voc := map[string]int{}
-	for i, s := range gpt2Bytes() {
-		voc[s] = i
+	if err := os.WriteFile(path, convtest.Safetensors(dtype, ts), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	sp := gpt2Bytes()[' ']
-	voc[sp+"t"] = 256
-	voc["he"] = 257
-	var merges any = []string{sp + " t", "h e"}
-	pattern := qwen2Pattern
-	switch family {
-	case "llada":
-		pattern = llama3Pattern
-		merges = [][]string{{sp, "t"}, {"h", "e"}}
-	case "llada-moe":
-		pattern = bailingPattern
-	}
-	added := []map[string]any{
-		{"id": idEOS, "content": "<|endoftext|>", "special": true},
-		{"id": idMask, "content": "<|mask|>", "special": true},
-		{"id": idBOS, "content": "<|beginoftext|>", "special": true},
-	}
-	if dreamon {
-		added = append(added, map[string]any{"id": idExpand, "content": "<|expand|>", "special": true},
-			map[string]any{"id": idDelete, "content": "<|delete|>", "special": true})
-	}
-	tj := map[string]any{
-		"added_tokens": added,
-		"pre_tokenizer": map[string]any{"type": "Sequence", "pretokenizers": []any{
-			map[string]any{"type": "Split", "pattern": map[string]string{"Regex": pattern}, "behavior": "Isolated", "invert": false},
-			map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false},
-		}},
-		"model": map[string]any{"type": "BPE", "vocab": voc, "merges": merges},
-	}
-	writeJSON(t, filepath.Join(dir, "tokenizer.json"), tj)
-	writeJSON(t, filepath.Join(dir, "tokenizer_config.json"), map[string]any{
-		"bos_token": "<|beginoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
-		"mask_token": map[string]any{"content": "<|mask|>"}, "add_bos_token": false,
-	})
 }
 
 func writeJSON(t *testing.T, path string, v any) {
@@ -237,64 +62,6 @@ func writeJSON(t *testing.T, path string, v any) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func (c tinyCkpt) config() map[string]any {
-	if c.family == "llada" {
-		return map[string]any{"architectures": []string{"LLaDAModelLM"}, "d_model": tEmbd, "n_heads": tHeads, "n_kv_heads": tKV,
-			"n_layers": tLayers, "mlp_hidden_size": tFFN, "max_sequence_length": tCtx, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
-			"vocab_size": tVocab, "embedding_size": tVocab, "mask_token_id": idMask, "eos_token_id": idEOS, "pad_token_id": idEOS, "weight_tying": false}
-	}
-	arch := map[string]string{"dream": "DreamModel", "llada-moe": "LLaDAMoEModelLM", "open-dcoder": "Qwen2ForCausalLM",
-		"coda": "CoDALanguageModel", "tiny-a2d": "Qwen3ForCausalLM"}[c.family]
-	cfg := map[string]any{"architectures": []string{arch}, "hidden_size": tEmbd, "num_attention_heads": tHeads,
-		"num_key_value_heads": tKV, "num_hidden_layers": tLayers, "intermediate_size": tFFN, "max_position_embeddings": tCtx,
-		"rope_theta": 1000000.0, "rms_norm_eps": 1e-6, "vocab_size": tVocab, "tie_word_embeddings": c.tied,
-		"eos_token_id": idEOS, "pad_token_id": idEOS}
-	if c.wide {
-		cfg["head_dim"] = c.headDim()
-	}
-	switch c.family {
-	case "dream", "coda", "llada-moe":
-		cfg["mask_token_id"] = idMask
-	}
-	if c.moe {
-		cfg["num_experts"], cfg["num_experts_per_tok"], cfg["expert_intermediate_size"] = tExperts, tUsed, tExpertFFN
-		cfg["rope_theta"] = 50000.0
-	}
-	return cfg
-}
-
-// write makes the checkpoint folder.
-func (c tinyCkpt) write(t *testing.T, dir string) {
-	t.Helper()
-	ts := c.tensors(uint64(len(c.family)) * 31)
-	writeJSON(t, filepath.Join(dir, "config.json"), c.config())
-	writeTokenizer(t, dir, c.family, c.dreamon)
-	if c.shards <= 1 {
-		writeSafetensors(t, filepath.Join(dir, "model.safetensors"), c.dtype, ts)
-		return
-	}
-	weightMap := map[string]string{}
-	per := (len(ts) + c.shards - 1) / c.shards
-	for s := range c.shards {
-		name := fmt.Sprintf("model-%05d-of-%05d.safetensors", s+1, c.shards)
-		part := ts[s*per : min(len(ts), (s+1)*per)]
-		for _, x := range part {
-			weightMap[x.name] = name
-		}
-		writeSafetensors(t, filepath.Join(dir, name), c.dtype, part)
-	}
-	writeJSON(t, filepath.Join(dir, "model.safetensors.index.json"), map[string]any{"metadata": map[string]any{}, "weight_map": weightMap})
-}
-
-var tinyFamilies = []tinyCkpt{
-	{family: "dream", dtype: "BF16", shards: 2, bias: true},
-	{family: "llada", dtype: "F32"},
-	{family: "llada-moe", dtype: "BF16", qkNorm: true, moe: true},
-	{family: "open-dcoder", dtype: "BF16", bias: true, tied: true},
-	{family: "coda", dtype: "BF16", qkNorm: true, wide: true},
-	{family: "tiny-a2d", dtype: "F16", qkNorm: true, wide: true, tied: true},
 }
 
 // python returns the interpreter for the reference, or skips (fails under
@@ -328,10 +95,10 @@ var testTokens = []int32{idBOS, 72, 101, 256, 257, idMask, idMask, idMask, 40, 4
 func TestLogitsParity(t *testing.T) {
 	py := python(t)
 	for _, c := range tinyFamilies {
-		t.Run(c.family, func(t *testing.T) {
+		t.Run(c.Family, func(t *testing.T) {
 			dir := t.TempDir()
-			c.write(t, dir)
-			want := referenceLogits(t, py, dir, c.family)
+			writeCkpt(t, c, dir)
+			want := referenceLogits(t, py, dir, c.Family)
 			for _, q := range []struct {
 				quant    string
 				maxDelta float64
@@ -342,13 +109,13 @@ func TestLogitsParity(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if rep.Family != c.family {
-					t.Errorf("family %q, want %q", rep.Family, c.family)
+				if rep.Family != c.Family {
+					t.Errorf("family %q, want %q", rep.Family, c.Family)
 				}
 				got := dfimLogits(t, dst, rep)
 				maxD, agree := compare(t, got, want)
 				t.Logf("%s from %s as %s (%s, shift %v, mask %s): max |Δ| %.2g (logits' max |x| %.3g), top-1 agrees on %d/%d positions",
-					c.family, c.dtype, rep.Type, rep.Arch, rep.Shift, rep.Mask, maxD, maxAbs(want), agree, len(testTokens))
+					c.Family, c.DType, rep.Type, rep.Arch, rep.Shift, rep.Mask, maxD, maxAbs(want), agree, len(testTokens))
 				if agree < q.minAgree || maxD > q.maxDelta {
 					t.Errorf("%s: logits differ from the reference: max |Δ| %.3g (want ≤ %g), top-1 agrees on %d of %d positions (want ≥ %d)",
 						rep.Type, maxD, q.maxDelta, agree, len(testTokens), q.minAgree)
@@ -452,9 +219,9 @@ func argmax(v []float32) int {
 // types, and the metadata keys its loader and diffusion CLI read.
 func TestLlamaCppLayout(t *testing.T) {
 	for _, c := range tinyFamilies[:3] {
-		t.Run(c.family, func(t *testing.T) {
+		t.Run(c.Family, func(t *testing.T) {
 			dir := t.TempDir()
-			c.write(t, dir)
+			writeCkpt(t, c, dir)
 			dst := filepath.Join(t.TempDir(), "m.gguf")
 			if _, err := Checkpoint(dir, dst, Options{}); err != nil {
 				t.Fatal(err)
@@ -464,7 +231,7 @@ func TestLlamaCppLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			a := c.family
+			a := c.Family
 			wantKeys := []string{"general.architecture", a + ".block_count", a + ".context_length", a + ".embedding_length",
 				a + ".attention.head_count", a + ".attention.head_count_kv", a + ".rope.freq_base",
 				a + ".attention.layer_norm_rms_epsilon", a + ".attention.causal", "general.file_type",
@@ -498,7 +265,7 @@ func TestLlamaCppLayout(t *testing.T) {
 			for _, ti := range f.Tensors {
 				names = append(names, ti.Name)
 				want := gguf.TypeBF16
-				if c.dtype != "BF16" {
+				if c.DType != "BF16" {
 					want = gguf.TypeF16
 				}
 				if len(ti.Dims) == 1 || strings.HasSuffix(ti.Name, "_norm.weight") || strings.HasSuffix(ti.Name, "gate_inp.weight") {
@@ -533,9 +300,9 @@ func TestLlamaCppLayout(t *testing.T) {
 // and special tokens come through to dfim's tokenizer.
 func TestConvertedTokenizer(t *testing.T) {
 	for _, c := range []tinyCkpt{tinyFamilies[0], tinyFamilies[1]} {
-		t.Run(c.family, func(t *testing.T) {
+		t.Run(c.Family, func(t *testing.T) {
 			dir := t.TempDir()
-			c.write(t, dir)
+			writeCkpt(t, c, dir)
 			dst := filepath.Join(t.TempDir(), "m.gguf")
 			rep, err := Checkpoint(dir, dst, Options{})
 			if err != nil {
@@ -557,7 +324,7 @@ func TestConvertedTokenizer(t *testing.T) {
 			if got := d.CanvasTokens("a<|mask|>"); got[len(got)-1] != idMask {
 				t.Errorf("CanvasTokens ends %v, want the mask %d", got, idMask)
 			}
-			wantBOS := c.family == "llada" // llama.cpp's LLaDA converter sets add_bos_token
+			wantBOS := c.Family == "llada" // llama.cpp's LLaDA converter sets add_bos_token
 			if rep.AddBOS != wantBOS || rep.EOS != "<|endoftext|> (258)" || rep.BOS != "<|beginoftext|> (260)" {
 				t.Errorf("report: add BOS %v, EOS %s, BOS %s", rep.AddBOS, rep.EOS, rep.BOS)
 			}
@@ -577,7 +344,7 @@ func TestConvertErrors(t *testing.T) {
 			writeJSON(t, filepath.Join(dir, "config.json"), map[string]any{"architectures": []string{"GPT2LMHeadModel"}})
 		}, Options{}, "none a diffusion coder dfim converts"},
 		"stray tensor": {func(dir string) {
-			writeSafetensors(t, filepath.Join(dir, "model.safetensors"), "F32", append(tinyFamilies[3].tensors(1), stWrite{"vision.proj.weight", []int{2}, []float32{1, 2}}))
+			writeSafetensors(t, filepath.Join(dir, "model.safetensors"), "F32", append(tinyFamilies[3].Tensors(1), convtest.Tensor{Name: "vision.proj.weight", Shape: []int{2}, Vals: []float32{1, 2}}))
 		}, Options{}, "tensor vision.proj.weight"},
 		"truncated": {func(dir string) {
 			p := filepath.Join(dir, "model.safetensors")
@@ -590,7 +357,7 @@ func TestConvertErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			tinyFamilies[3].write(t, dir) // open-dcoder: mask from the tokenizer
+			writeCkpt(t, tinyFamilies[3], dir) // open-dcoder: mask from the tokenizer
 			if tc.edit != nil {
 				tc.edit(dir)
 			}
@@ -659,7 +426,7 @@ func TestKQuants(t *testing.T) {
 func TestQ4KM(t *testing.T) {
 	dir := t.TempDir()
 	c := tinyFamilies[0]
-	c.write(t, dir)
+	writeCkpt(t, c, dir)
 	dst := filepath.Join(t.TempDir(), "m.gguf")
 	rep, err := Checkpoint(dir, dst, Options{Quant: "q4_K_M"})
 	if err != nil {
@@ -700,8 +467,8 @@ func TestQ4KM(t *testing.T) {
 func TestDreamOn(t *testing.T) {
 	dir := t.TempDir()
 	c := tinyFamilies[0]
-	c.dreamon = true
-	c.write(t, dir)
+	c.DreamOn = true
+	writeCkpt(t, c, dir)
 	dst := filepath.Join(t.TempDir(), "m.gguf")
 	rep, err := Checkpoint(dir, dst, Options{})
 	if err != nil {
@@ -715,6 +482,11 @@ func TestDreamOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	// The engine reads the length mode under the same keys.
+	if LengthModeKey != native.LengthModeKey || ExpandTokenKey != native.ExpandTokenKey || DeleteTokenKey != native.DeleteTokenKey || rep.LengthMode != native.LengthExpandDelete {
+		t.Errorf("keys %s %s %s (mode %s); engine/native reads %s %s %s (mode %s)", LengthModeKey, ExpandTokenKey, DeleteTokenKey, rep.LengthMode,
+			native.LengthModeKey, native.ExpandTokenKey, native.DeleteTokenKey, native.LengthExpandDelete)
+	}
 	fam, _ := f.String(FamilyKey)
 	mode, _ := f.String(LengthModeKey)
 	e, _ := f.Uint(ExpandTokenKey)
@@ -745,10 +517,10 @@ func TestRunsInLlamaCpp(t *testing.T) {
 		ids = append(ids, strconv.Itoa(int(id)))
 	}
 	for _, c := range tinyFamilies[:3] {
-		t.Run(c.family, func(t *testing.T) {
+		t.Run(c.Family, func(t *testing.T) {
 			dir := t.TempDir()
-			c.write(t, dir)
-			want := referenceLogits(t, py, dir, c.family)
+			writeCkpt(t, c, dir)
+			want := referenceLogits(t, py, dir, c.Family)
 			for _, quant := range []string{"f32", ""} {
 				dst := filepath.Join(t.TempDir(), "m.gguf")
 				rep, err := Checkpoint(dir, dst, Options{Quant: quant})
@@ -783,7 +555,7 @@ func TestRunsInLlamaCpp(t *testing.T) {
 					got = append(got, rows[r]...)
 				}
 				maxD, agree := compare(t, got, want)
-				t.Logf("llama.cpp, %s from %s as %s: max |Δ| %.2g, top-1 agrees on %d/%d positions", c.family, c.dtype, rep.Type, maxD, agree, len(testTokens))
+				t.Logf("llama.cpp, %s from %s as %s: max |Δ| %.2g, top-1 agrees on %d/%d positions", c.Family, c.DType, rep.Type, maxD, agree, len(testTokens))
 				limit, minAgree := 1e-3, len(testTokens)
 				if quant == "" {
 					limit, minAgree = 0.15, len(testTokens)-1

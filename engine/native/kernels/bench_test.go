@@ -308,3 +308,69 @@ func BenchmarkQ8Levels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLinearFewRows measures the products of a cached denoising step
+// (a few rows against every weight matrix) and a full pass, at the FFN
+// shapes of Qwen2.5 0.5B and 1.5B, on one thread: q8_0 against the block
+// types of Q4_K_M and Q4_0 files, each block type with the panel decoders
+// of this CPU's level ("new") and the portable ones ("old"), in the same
+// run so their ratio survives a loaded machine. As in a model's step,
+// each op goes through copies of the matrix that together outgrow the
+// caches (≥ 64 MiB of q8_0), so every weight comes from memory; ms is per
+// matrix.
+func BenchmarkLinearFewRows(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 7))
+	defer SetThreads(0)
+	SetThreads(1)
+	defer func(v bool) { fastPanels = v }(fastPanels)
+	for _, s := range []struct{ k, n int }{{896, 4864}, {1536, 8960}} {
+		w := randSlice(r, s.n*s.k)
+		copies := (64<<20)/(s.n*s.k) + 1
+		type benchCase struct {
+			name string
+			lins []Linear
+			fast bool
+		}
+		q8raw := quantizeQ8(w, s.n, s.k)
+		c8 := benchCase{name: "q8_0", fast: true}
+		for range copies {
+			q8, err := NewLinearQ8_0(q8raw, s.n, s.k)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c8.lins = append(c8.lins, q8)
+		}
+		cases := []benchCase{c8}
+		for _, f := range []blockFormat{formatQ4_0, formatQ4_K, formatQ5_0, formatQ6_K} {
+			if s.k%f.values != 0 {
+				continue
+			}
+			raw := quantizeBlocks(f, w)
+			var lins []Linear
+			for range copies {
+				lin, err := newLinearBlocks(f, append([]byte(nil), raw...), s.n, s.k)
+				if err != nil {
+					b.Fatal(err)
+				}
+				lins = append(lins, lin)
+			}
+			cases = append(cases, benchCase{f.name + "-old", lins, false}, benchCase{f.name + "-new", lins, true})
+		}
+		for _, m := range []int{1, 4, 8, 16, 64, 256} {
+			x := randSlice(r, m*s.k)
+			dst := make([]float32, m*s.n)
+			for _, c := range cases {
+				b.Run(fmt.Sprintf("%s/rows=%d/%dx%d", c.name, m, s.k, s.n), func(b *testing.B) {
+					fastPanels = c.fast
+					for b.Loop() {
+						for _, lin := range c.lins {
+							lin.Forward(dst, x, m)
+						}
+					}
+					reportGFLOPS(b, m*len(c.lins), s.k, s.n)
+					b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N*len(c.lins)), "ms")
+				})
+			}
+		}
+	}
+}

@@ -26,7 +26,10 @@
 // activations quantized as llama.cpp quantizes them for each type (q8_0,
 // q8_1 or q8_K; q8kquants.go). q2_K, whose minimums per 16 values the
 // tiles do not take, is decoded to float32 for the float tile kernel, its
-// activations rounded through q8_K. Every decoder computes what ggml's
+// activations rounded through q8_K. With few rows (a cached denoising
+// step) the decoding is most of the work: with AVX-512, q4_0, q4_K, q5_0
+// and q6_K panels are decoded 16 columns at a time, transposed in
+// registers (fastpanels_simd.go), into the same bytes. Every decoder computes what ggml's
 // dequantize_row_* does, float operation for float operation.
 //
 // Fast paths use Go's experimental simd/archsimd package and are built only

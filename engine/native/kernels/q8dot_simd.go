@@ -12,8 +12,10 @@ func hasVNNI() bool { return archsimd.X86.AVX512VNNI() }
 
 // q8ArchUse picks the int8 kernels of level l (called by archUse).
 func q8ArchUse(l level) {
+	decodePanelFast = nil
 	switch l {
 	case levelAVX512:
+		decodePanelFast = decodePanelAVX512
 		quantizeRowQ8 = quantizeRowQ8AVX512
 		quantizeRowQ8K = quantizeRowQ8KAVX512
 		q8Tile = q8TileAVX2

@@ -72,6 +72,9 @@ func (l *linearBlocks) panelRows(dst *kq8Panel, p int) (o0, nc int) {
 
 // decodePanelQ8 decodes panel p of l's matrix into dst.
 func (l *linearBlocks) decodePanelQ8(dst *kq8Panel, p int) {
+	if fastPanels && decodePanelFast != nil && decodePanelFast(l, dst, p) {
+		return
+	}
 	switch l.f.kind {
 	case kindQ6_K:
 		l.decodePanelQ6(dst, p)

@@ -9,36 +9,9 @@
 -- from the cursor, applying, asking again), then adds the third argument
 -- to the first call and does the same. It writes a JSON report (the
 -- buffer's final text, the edits taken) to DFIM_OUT.
-local out = os.getenv('DFIM_OUT')
+local harness = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/harness.lua')
 
-local function finish(report)
-  local f = assert(io.open(out, 'w'))
-  f:write(vim.fn.json_encode(report))
-  f:close()
-  vim.cmd(report.ok and 'qall!' or 'cquit! 1')
-end
-
-local ok, err = pcall(function()
-  local cmd = { os.getenv('DFIM_BIN'), 'serve' }
-  for a in string.gmatch(os.getenv('DFIM_ARGS') or '', '%S+') do
-    table.insert(cmd, a)
-  end
-  vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('DFIM_FILE')))
-  vim.bo.filetype = 'go'
-  local buf = vim.api.nvim_get_current_buf()
-  local ready, exit_code = false, nil
-  local id = vim.lsp.start_client({
-    name = 'dfim',
-    cmd = cmd,
-    root_dir = vim.fn.getcwd(),
-    flags = { debounce_text_changes = 0 },
-    init_options = { debounceMs = 0, nextEdit = true },
-    on_init = function() ready = true end,
-    on_exit = function(code) exit_code = code end,
-  })
-  assert(id, 'start_client failed')
-  assert(vim.lsp.buf_attach_client(buf, id), 'buf_attach_client failed')
-  assert(vim.wait(60000, function() return ready end, 20), 'server did not initialize in 60s')
+harness.run({ debounceMs = 0, nextEdit = true }, function(buf, id)
   local client = vim.lsp.get_client_by_id(id)
   local uri = vim.uri_from_bufnr(buf)
   client.notify('textDocument/didFocus', { textDocument = { uri = uri } })
@@ -103,12 +76,5 @@ local ok, err = pcall(function()
   assert(#plugin > 0, 'the plugin took no next edit after the rename of age')
 
   local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n'
-  vim.lsp.stop_client(id)
-  assert(vim.wait(10000, function() return exit_code ~= nil end, 20), 'server did not exit after shutdown')
-  return { ok = exit_code == 0, renamed = renamed, taken = taken, plugin = plugin, text = text }
+  return { renamed = renamed, taken = taken, plugin = plugin, text = text }
 end)
-if ok then
-  finish(err)
-else
-  finish({ ok = false, error = tostring(err) })
-end

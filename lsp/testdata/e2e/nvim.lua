@@ -3,37 +3,9 @@
 --   DFIM_BIN=... DFIM_ARGS="--engine x" DFIM_FILE=main.go DFIM_OUT=out.json \
 --     nvim --headless -u NONE -i NONE -c "luafile nvim.lua"
 -- Writes a JSON report to DFIM_OUT and exits 0 on success, 1 on failure.
-local out = os.getenv('DFIM_OUT')
+local harness = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/harness.lua')
 
-local function finish(report)
-  local f = assert(io.open(out, 'w'))
-  f:write(vim.fn.json_encode(report))
-  f:close()
-  vim.cmd(report.ok and 'qall!' or 'cquit! 1')
-end
-
-local ok, err = pcall(function()
-  local cmd = { os.getenv('DFIM_BIN'), 'serve' }
-  for a in string.gmatch(os.getenv('DFIM_ARGS') or '', '%S+') do
-    table.insert(cmd, a)
-  end
-  vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('DFIM_FILE')))
-  vim.bo.filetype = 'go'
-  local buf = vim.api.nvim_get_current_buf()
-  local ready, exit_code = false, nil
-  local id = vim.lsp.start_client({
-    name = 'dfim',
-    cmd = cmd,
-    root_dir = vim.fn.getcwd(),
-    flags = { debounce_text_changes = 0 }, -- send each edit at once
-    init_options = { debounceMs = 0 },
-    on_init = function() ready = true end,
-    on_exit = function(code) exit_code = code end,
-  })
-  assert(id, 'start_client failed')
-  assert(vim.lsp.buf_attach_client(buf, id), 'buf_attach_client failed')
-  assert(vim.wait(60000, function() return ready end, 20), 'server did not initialize in 60s')
-
+harness.run({ debounceMs = 0 }, function(buf, id)
   -- Type a new line in the body (incremental didChange), then ask for
   -- completions after its dot: the file calls fmt.Println further down,
   -- which the built-in model's copy expert finds.
@@ -85,12 +57,5 @@ local ok, err = pcall(function()
   storm.failed = st[id].result.failed
   assert(storm.failed == 0, storm.failed .. ' requests failed inside the server; last: ' .. tostring(st[id].result.lastFailure))
 
-  vim.lsp.stop_client(id)
-  assert(vim.wait(10000, function() return exit_code ~= nil end, 20), 'server did not exit after shutdown')
-  return { ok = exit_code == 0, items = #items, first = items[1].textEdit.newText, exit_code = exit_code, storm = storm }
+  return { items = #items, first = items[1].textEdit.newText, storm = storm }
 end)
-if ok then
-  finish(err)
-else
-  finish({ ok = false, error = tostring(err) })
-end

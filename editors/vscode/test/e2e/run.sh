@@ -74,7 +74,9 @@ engine=${DFIM_ENGINE:-}
 engine_setting=
 # The built-in model: show every suggestion, however unsure.
 engine_setting='"dfim.minConfidence": 0,'
-[ -z "$engine" ] || engine_setting="\"dfim.engine\": \"$engine\","
+# A test engine's fixed fills are no model's guesses: the learned show/hide
+# filter, which scores a model's, is off for them.
+[ -z "$engine" ] || engine_setting="\"dfim.engine\": \"$engine\", \"dfim.showThreshold\": 0,"
 # The user's settings: none of dfim's but the engine (or, for the
 # built-in model, minConfidence 0); no telemetry,
 # welcome page or tips in the way.
