@@ -111,21 +111,34 @@ func collapseSpace(s string) string {
 // user takes words while what they took is still a start of the middle.
 // 0 for an empty suggestion or middle.
 func AcceptedChars(suggestion, middle string) float64 {
-	s := strings.TrimLeftFunc(suggestion, unicode.IsSpace)
-	m := strings.TrimLeftFunc(middle, unicode.IsSpace)
-	total := utf8.RuneCountInString(strings.TrimRightFunc(m, unicode.IsSpace))
-	if total == 0 || s == "" {
+	taken, total := AcceptedCharCount(suggestion, middle)
+	if total == 0 {
 		return 0
 	}
-	taken := 0 // bytes of s accepted
-	for taken < len(s) {
-		next := nextWord(s, taken)
+	return min(float64(taken)/float64(total), 1)
+}
+
+// AcceptedCharCount is AcceptedChars as counts: the characters (runes) of
+// the suggestion a user accepting it word by word would take, and the
+// characters of the middle (its white space around aside). The LSP
+// benchmark counts them per keystroke, with what the user goes on to type
+// as the middle.
+func AcceptedCharCount(suggestion, middle string) (taken, total int) {
+	s := strings.TrimLeftFunc(suggestion, unicode.IsSpace)
+	m := strings.TrimLeftFunc(middle, unicode.IsSpace)
+	total = utf8.RuneCountInString(strings.TrimRightFunc(m, unicode.IsSpace))
+	if total == 0 || s == "" {
+		return 0, total
+	}
+	end := 0 // bytes of s accepted
+	for end < len(s) {
+		next := nextWord(s, end)
 		if !strings.HasPrefix(m, s[:next]) {
 			break
 		}
-		taken = next
+		end = next
 	}
-	return min(float64(utf8.RuneCountInString(strings.TrimRightFunc(s[:taken], unicode.IsSpace)))/float64(total), 1)
+	return utf8.RuneCountInString(strings.TrimRightFunc(s[:end], unicode.IsSpace)), total
 }
 
 // nextWord is the end of the word of s that starts at i: its leading white

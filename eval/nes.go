@@ -75,17 +75,30 @@ func runNESTask(ctx context.Context, c *infill.Completer, t NESTask, opts infill
 	}
 	e := edits[0]
 	r.Shown, r.Kind, r.Source, r.Start, r.End, r.Text = true, e.Kind, e.Source, e.Start, e.End, e.Text
-	predicted := text[:e.Start] + e.Text + text[e.End:]
+	r.Location, r.Exact = t.Judge(e.Start, e.End, e.Text)
+	return r
+}
+
+// Judge scores a predicted edit of the text after the user's edit (bytes
+// [start, end) of t.Text() become text): location when it overlaps an
+// expected hunk, exact when applying it gives the text that hunk gives.
+// The LSP benchmark's next-edit pass scores the server's edits with it.
+func (t NESTask) Judge(start, end int, text string) (location, exact bool) {
+	doc := t.Text()
+	if start < 0 || end > len(doc) || start > end {
+		return false, false
+	}
+	predicted := doc[:start] + text + doc[end:]
 	for _, h := range t.Expected {
-		if !overlaps(e.Start, e.End, h.Start, h.End) {
+		if !overlaps(start, end, h.Start, h.End) {
 			continue
 		}
-		r.Location = true
-		if predicted == text[:h.Start]+h.Text+text[h.End:] {
-			r.Exact = true
+		location = true
+		if h.Start >= 0 && h.End <= len(doc) && h.Start <= h.End && predicted == doc[:h.Start]+h.Text+doc[h.End:] {
+			exact = true
 		}
 	}
-	return r
+	return location, exact
 }
 
 // overlaps reports whether [s, e) and [hs, he) overlap; an empty range

@@ -24,8 +24,11 @@ func init() {
 	register(&command{
 		name: "bench lsp",
 		summary: "type a file into `dfim serve` with human pauses and report keystroke-to-suggestion latency\n" +
+			"Also suggestions shown, accepted if typed and accepted characters per 100 keystrokes. With\n" +
+			"--nes-tasks, a next-edit pass follows: those edits (from dfim eval gen --nes) replayed one by one,\n" +
+			"each followed by textDocument/copilotInlineEdit, whose first edit is scored as dfim eval nes does.\n" +
 			"Arguments after -- go to `dfim serve` (e.g. -- --model FILE.gguf).",
-		usage: "[--file F] [--seed S] [--chars N] [--pace X] [--quiet N] [-- SERVE FLAGS]",
+		usage: "[--file F] [--seed S] [--chars N] [--pace X] [--quiet N] [--nes-tasks FILE.jsonl [--nes-wait D]] [-- SERVE FLAGS]",
 		run:   runBenchLSP,
 	})
 	register(&command{
@@ -141,11 +144,29 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	pace := fs.Float64("pace", 1, "multiplies every pause: 1 types like a person (30–200 ms a key), 0.1 is a fast CI run")
 	finalWait := fs.Duration("final-wait", 5*time.Second, "how long to wait for the answer to the last keystroke, and to each quiet request")
 	quiet := fs.Int("quiet", 5, "requests sent after the typing, one at a time and each awaited; any that fails makes the exit status 1")
+	nesTasks := fs.String("nes-tasks", "", "after the typing, replay these next-edit tasks (JSONL from dfim eval gen --nes) in a second server, nextEdit on")
+	nesWait := fs.Duration("nes-wait", 30*time.Second, "how long to wait for each next-edit answer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *chars < 0 || *pace < 0 || *quiet < 0 {
-		return usagef("--chars, --pace and --quiet must not be negative")
+	if *chars < 0 || *pace < 0 || *quiet < 0 || *nesWait < 0 {
+		return usagef("--chars, --pace, --quiet and --nes-wait must not be negative")
+	}
+	var tasks []eval.NESTask
+	if *nesTasks != "" {
+		if err := regularFileArg("--nes-tasks", *nesTasks, "a JSONL file of next-edit tasks (dfim eval gen --nes)"); err != nil {
+			return err
+		}
+		if _, err := os.Stat(*nesTasks); err != nil {
+			return usagef("--nes-tasks %s: %v; make one with dfim eval gen --nes --repo DIR --out FILE", *nesTasks, err)
+		}
+		var err error
+		if tasks, err = loadNESTasks(*nesTasks); err != nil {
+			return fmt.Errorf("--nes-tasks: %w", err)
+		}
+		if len(tasks) == 0 {
+			return usagef("--nes-tasks %s has no task; make some with dfim eval gen --nes --repo DIR", *nesTasks)
+		}
 	}
 	serveArgs := append([]string{"serve"}, fs.Args()...)
 
@@ -199,6 +220,13 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if path != *file {
 		rep.File = lspbench.SampleName + " (built in)"
 	}
+	if runErr == nil && len(tasks) > 0 {
+		nes, err := benchNextEdits(ctx, exe, serveArgs, tasks, *nesWait)
+		if err != nil {
+			return err
+		}
+		rep.NextEdit = &nes
+	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(rep); err != nil {
@@ -216,7 +244,41 @@ func runBenchLSP(fs *flag.FlagSet, _ *commonFlags, args []string) error {
 	if rep.QuietFailed > 0 {
 		return fmt.Errorf("%d of %d quiet requests after the typing failed (first error: %s)", rep.QuietFailed, rep.QuietSent, rep.FirstError)
 	}
+	if n := rep.NextEdit; n != nil && n.Errors == n.Tasks {
+		return fmt.Errorf("every next-edit request failed (first: %s)", n.FirstError)
+	}
 	return nil
+}
+
+// benchNextEdits is the next-edit pass: tasks replayed into a server of
+// their own (started with serveArgs), whose workspace is a temporary
+// folder holding each task's file.
+func benchNextEdits(ctx context.Context, exe string, serveArgs []string, tasks []eval.NESTask, wait time.Duration) (lspbench.NESReport, error) {
+	dir, err := os.MkdirTemp("", "dfim-bench-nes-")
+	if err != nil {
+		return lspbench.NESReport{}, fmt.Errorf("making a workspace for the next-edit tasks: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	srv, err := lspbench.StartServer(context.WithoutCancel(ctx), exe, serveArgs...)
+	if err != nil {
+		return lspbench.NESReport{}, err
+	}
+	cfg := lspbench.NESConfig{Dir: dir, Tasks: tasks, Wait: wait}
+	if isTerminal(os.Stderr) {
+		cfg.Progress = eval.ProgressBar(os.Stderr)
+	}
+	rep, runErr := lspbench.RunNES(ctx, srv.Client, cfg)
+	closeErr := srv.Close(context.WithoutCancel(ctx))
+	if runErr != nil {
+		if tail := srv.Stderr(); tail != "" {
+			return rep, fmt.Errorf("next-edit pass: %w\nthe server's last words on stderr:\n%s", runErr, tail)
+		}
+		return rep, fmt.Errorf("next-edit pass: %w", runErr)
+	}
+	if closeErr != nil {
+		fmt.Fprintf(os.Stderr, "dfim bench lsp: next-edit pass: %v\n", closeErr)
+	}
+	return rep, nil
 }
 
 // writeBenchTable is lspbench.WriteTable with "n/a" for a latency row that
@@ -228,6 +290,10 @@ func writeBenchTable(w io.Writer, rep lspbench.Report) {
 	empty := map[string]bool{
 		"keystroke to answer":           rep.Latency == eval.Latency{},
 		"keystroke to shown suggestion": rep.SuggestionsShown == 0 || rep.SuggestionLatency == eval.Latency{},
+	}
+	if n := rep.NextEdit; n != nil {
+		empty["edit to answer"] = n.Latency == eval.Latency{}
+		empty["edit to shown next edit"] = n.Shown == 0 || n.ShownLatency == eval.Latency{}
 	}
 	lines := strings.SplitAfter(buf.String(), "\n")
 	for i, l := range lines {

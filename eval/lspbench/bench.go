@@ -87,6 +87,48 @@ type Report struct {
 	// (the rest of the real file) starts with: a user would have taken them.
 	AcceptedIfTyped int     `json:"accepted_if_typed"`
 	AcceptRate      float64 `json:"accept_rate"` // accepted / shown
+	// AcceptedChars sums, over the suggestions shown, the characters a
+	// user accepting each word by word would take before its first wrong
+	// one, what they go on to type (the rest of the typed region) being
+	// the truth: eval's accepted_chars rule (eval.AcceptedCharCount). A
+	// stretch of text that several suggestions offered counts once for
+	// each, so per 100 keystrokes it can pass 100.
+	AcceptedChars int `json:"accepted_chars"`
+	// Per100Keys are shown, accepted-if-typed and accepted characters
+	// per 100 keystrokes: what a user feels while typing.
+	Per100Keys PerKeystrokes `json:"per_100_keystrokes"`
+	// NextEdit is the next-edit pass (RunNES), when one ran.
+	NextEdit *NESReport `json:"next_edit,omitempty"`
+}
+
+// PerKeystrokes are counts per 100 keystrokes.
+type PerKeystrokes struct {
+	Shown           float64 `json:"shown"`
+	AcceptedIfTyped float64 `json:"accepted_if_typed"`
+	AcceptedChars   float64 `json:"accepted_chars"`
+}
+
+// countShown counts a suggestion shown while typing: text is what it adds
+// at the cursor, next what the user goes on to type (the rest of the
+// region), rest the rest of the real file.
+func (rep *Report) countShown(text, next, rest string) {
+	rep.SuggestionsShown++
+	if strings.HasPrefix(rest, strings.TrimRight(text, " \t\n")) {
+		rep.AcceptedIfTyped++
+	}
+	taken, _ := eval.AcceptedCharCount(text, next)
+	rep.AcceptedChars += taken
+}
+
+// rates fills in the shares and the per-keystroke counts.
+func (rep *Report) rates() {
+	if rep.SuggestionsShown > 0 {
+		rep.AcceptRate = float64(rep.AcceptedIfTyped) / float64(rep.SuggestionsShown)
+	}
+	if rep.Keystrokes > 0 {
+		per := func(n int) float64 { return 100 * float64(n) / float64(rep.Keystrokes) }
+		rep.Per100Keys = PerKeystrokes{Shown: per(rep.SuggestionsShown), AcceptedIfTyped: per(rep.AcceptedIfTyped), AcceptedChars: per(rep.AcceptedChars)}
+	}
 }
 
 // Region picks where typing starts: a line start, drawn by seed, with
@@ -187,26 +229,12 @@ func Run(ctx context.Context, c *Client, cfg Config) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("file %s: %w", cfg.Path, err)
 	}
-	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-	root := (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Dir(abs))}).String()
+	uri, root := fileURI(abs), fileURI(filepath.Dir(abs))
 	langID := cfg.LanguageID
 	if langID == "" {
 		langID = languageID(cfg.Path)
 	}
-	initCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := c.Call(initCtx, "initialize", map[string]any{
-		"processId":  os.Getpid(),
-		"clientInfo": map[string]any{"name": "dfim bench lsp"},
-		"rootUri":    root,
-		"capabilities": map[string]any{
-			"general":      map[string]any{"positionEncodings": []string{"utf-16"}},
-			"textDocument": map[string]any{"inlineCompletion": map[string]any{}, "synchronization": map[string]any{"didSave": false}},
-		},
-	}); err != nil {
-		return rep, fmt.Errorf("initializing the server: %w", err)
-	}
-	if err := c.Notify("initialized", map[string]any{}); err != nil {
+	if err := initialize(ctx, c, root, nil); err != nil {
 		return rep, err
 	}
 	doc := cfg.Text[:start] + cfg.Text[end:]
@@ -239,12 +267,8 @@ func Run(ctx context.Context, c *Client, cfg Config) (Report, error) {
 		if !ok {
 			return
 		}
-		rep.SuggestionsShown++
 		shownLat = append(shownLat, ms)
-		// The text typed next is the rest of the real file from this point.
-		if next := cfg.Text[start+p.typed:]; strings.HasPrefix(next, strings.TrimRight(text, " \t\n")) {
-			rep.AcceptedIfTyped++
-		}
+		rep.countShown(text, cfg.Text[start+p.typed:end], cfg.Text[start+p.typed:])
 	}
 	for i, k := range keys {
 		keyTime := time.Now()
@@ -328,12 +352,37 @@ func Run(ctx context.Context, c *Client, cfg Config) (Report, error) {
 			rep.FirstError = "failed inside the server: " + after.LastFailure
 		}
 	}
-	rep.Latency = eval.Latency{P50: eval.Percentile(lat, 50), P95: eval.Percentile(lat, 95), Max: eval.Percentile(lat, 100)}
-	rep.SuggestionLatency = eval.Latency{P50: eval.Percentile(shownLat, 50), P95: eval.Percentile(shownLat, 95), Max: eval.Percentile(shownLat, 100)}
-	if rep.SuggestionsShown > 0 {
-		rep.AcceptRate = float64(rep.AcceptedIfTyped) / float64(rep.SuggestionsShown)
-	}
+	rep.Latency, rep.SuggestionLatency = latency(lat), latency(shownLat)
+	rep.rates()
 	return rep, nil
+}
+
+// initialize opens the session as an editor does, with the workspace
+// root and the settings opts as initializationOptions (nil: none).
+func initialize(ctx context.Context, c *Client, root string, opts map[string]any) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	params := map[string]any{
+		"processId":  os.Getpid(),
+		"clientInfo": map[string]any{"name": "dfim bench lsp"},
+		"rootUri":    root,
+		"capabilities": map[string]any{
+			"general":      map[string]any{"positionEncodings": []string{"utf-16"}},
+			"textDocument": map[string]any{"inlineCompletion": map[string]any{}, "synchronization": map[string]any{"didSave": false}},
+		},
+	}
+	if opts != nil {
+		params["initializationOptions"] = opts
+	}
+	if _, err := c.Call(ctx, "initialize", params); err != nil {
+		return fmt.Errorf("initializing the server: %w", err)
+	}
+	return c.Notify("initialized", map[string]any{})
+}
+
+// fileURI is the file: URI of the absolute path abs.
+func fileURI(abs string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 }
 
 // quiet sends cfg.Quiet inline completions at the cursor one after
@@ -564,8 +613,15 @@ func WriteTable(w io.Writer, rep Report) {
 	if rep.QuietSent > 0 {
 		fmt.Fprintf(w, "quiet requests after typing %d, failed %d, showed a suggestion %d\n", rep.QuietSent, rep.QuietFailed, rep.QuietShown)
 	}
-	fmt.Fprintf(w, "suggestions shown %d, accepted if typed %d (%.1f%%)\n", rep.SuggestionsShown, rep.AcceptedIfTyped, 100*rep.AcceptRate)
+	fmt.Fprintf(w, "suggestions shown %d, accepted if typed %d (%.1f%%), characters accepted word by word %d\n",
+		rep.SuggestionsShown, rep.AcceptedIfTyped, 100*rep.AcceptRate, rep.AcceptedChars)
+	fmt.Fprintf(w, "per 100 keystrokes: shown %.1f, accepted if typed %.1f, accepted characters %.1f\n",
+		rep.Per100Keys.Shown, rep.Per100Keys.AcceptedIfTyped, rep.Per100Keys.AcceptedChars)
 	if rep.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", rep.FirstError)
+	}
+	if rep.NextEdit != nil {
+		fmt.Fprintln(w)
+		WriteNESTable(w, *rep.NextEdit)
 	}
 }

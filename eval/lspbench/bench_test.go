@@ -203,6 +203,14 @@ func TestRunAgainstFakeServer(t *testing.T) {
 	if rep.AcceptedIfTyped != rep.SuggestionsShown {
 		t.Errorf("accepted %d of %d suggestions, all of which were the text typed next", rep.AcceptedIfTyped, rep.SuggestionsShown)
 	}
+	// Each suggestion is the next 6 characters of the file, of which those
+	// past the typed region are not typed: 0 to 6 characters taken.
+	if rep.AcceptedChars == 0 || rep.AcceptedChars > 6*rep.SuggestionsShown {
+		t.Errorf("%d characters accepted from %d suggestions of 6 characters each", rep.AcceptedChars, rep.SuggestionsShown)
+	}
+	if want := 100 * float64(rep.AcceptedChars) / float64(rep.Keystrokes); rep.Per100Keys.AcceptedChars != want {
+		t.Errorf("accepted characters per 100 keystrokes %v, want %v", rep.Per100Keys.AcceptedChars, want)
+	}
 	if rep.Latency.P50 < 1 || rep.Latency.P95 < rep.Latency.P50 || rep.Latency.Max < rep.Latency.P95 {
 		t.Errorf("latency %+v: want ≥ 1 ms (the server's delay) and ordered", rep.Latency)
 	}
@@ -335,5 +343,50 @@ func TestSuggestion(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("suggestion(%s) = %q, %v; want %q, %v", c.result, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestCountShownScriptedSession counts a scripted session's suggestions:
+// shown, accepted if typed (the rest of the file starts with them), and
+// the characters a user accepting word by word takes of what they go on
+// to type, which stops at the end of the typed region.
+func TestCountShownScriptedSession(t *testing.T) {
+	file := "sum := a + b\nreturn sum\n}\n"
+	end := len("sum := a + b\nreturn sum\n") // the region typed; "}\n" is already there
+	rep := Report{Keystrokes: len(Keystrokes(file[:end], Pacing{}, 1))}
+	for _, c := range []struct {
+		typed      string // what the user has typed when the suggestion shows
+		suggestion string
+		accepted   bool
+		chars      int
+	}{
+		{"sum := ", "a + b", true, 5},
+		{"sum := a", " - b", false, 0},                  // wrong from its first word
+		{"sum := a + b\n", "return sum + 1", false, 10}, // "return sum" taken, " +" is wrong
+		{"sum := a + b\nret", "urn sum - 1", false, 7},
+		{"sum := a + b\nreturn ", "sum\n}", true, 3}, // "}" is the file's, not typed: not taken
+	} {
+		if !strings.HasPrefix(file, c.typed) {
+			t.Fatalf("bad script: %q is not typed", c.typed)
+		}
+		shown, accepted, chars := rep.SuggestionsShown, rep.AcceptedIfTyped, rep.AcceptedChars
+		rep.countShown(c.suggestion, file[len(c.typed):end], file[len(c.typed):])
+		if rep.SuggestionsShown != shown+1 || (rep.AcceptedIfTyped == accepted+1) != c.accepted || rep.AcceptedChars-chars != c.chars {
+			t.Errorf("after %q, suggestion %q: accepted %v, %d characters; want %v, %d",
+				c.typed, c.suggestion, rep.AcceptedIfTyped > accepted, rep.AcceptedChars-chars, c.accepted, c.chars)
+		}
+	}
+	rep.rates()
+	if rep.Keystrokes != 24 || rep.SuggestionsShown != 5 || rep.AcceptedIfTyped != 2 || rep.AcceptedChars != 25 {
+		t.Fatalf("%d keystrokes, %d shown, %d accepted, %d characters; want 24, 5, 2, 25", rep.Keystrokes, rep.SuggestionsShown, rep.AcceptedIfTyped, rep.AcceptedChars)
+	}
+	want := PerKeystrokes{Shown: 500.0 / 24, AcceptedIfTyped: 200.0 / 24, AcceptedChars: 2500.0 / 24}
+	if rep.Per100Keys != want || rep.AcceptRate != 0.4 {
+		t.Errorf("per 100 keystrokes %+v, accept rate %v; want %+v, 0.4", rep.Per100Keys, rep.AcceptRate, want)
+	}
+	var b strings.Builder
+	WriteTable(&b, rep)
+	if !strings.Contains(b.String(), "per 100 keystrokes: shown 20.8, accepted if typed 8.3, accepted characters 104.2") {
+		t.Errorf("the table does not give the rates per 100 keystrokes:\n%s", b.String())
 	}
 }

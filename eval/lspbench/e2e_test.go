@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dfim/dfim/eval"
 	"github.com/dfim/dfim/internal/dfimtest"
 )
 
@@ -67,5 +68,72 @@ func TestBenchLSPEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "keystroke to answer") || !strings.Contains(stderr, "failed inside the server") {
 		t.Errorf("no table on stderr:\n%s", stderr)
+	}
+}
+
+// lineEdit is the task of a rename made on one line of before (the
+// user's edit) and expected on the lines after it, whole lines each, as
+// dfim eval gen --nes makes them.
+func lineEdit(id, file, lang, before, old, new string, editLine int) eval.NESTask {
+	lines := strings.SplitAfter(before, "\n")
+	t := eval.NESTask{ID: id, Commit: "0000000", Path: file, Lang: lang, Before: before}
+	off := 0
+	for i, l := range lines {
+		if i == editLine {
+			t.Edit = eval.NESEdit{Start: off, Old: l, New: strings.ReplaceAll(l, old, new)}
+		} else if i > editLine && strings.Contains(l, old) {
+			shift := len(t.Edit.New) - len(t.Edit.Old)
+			t.Expected = append(t.Expected, eval.NESHunk{Start: off + shift, End: off + shift + len(l), Text: strings.ReplaceAll(l, old, new)})
+		}
+		off += len(l)
+	}
+	return t
+}
+
+// TestBenchLSPNextEdits replays two renames (a Go field, a Python
+// function) into dfim serve with the test engine: each must get an
+// answer, the server must not fail, and each rename's next use, which the
+// copy of the user's edit finds (the test engine's fills do not deny it),
+// must be proposed exactly and scored so.
+func TestBenchLSPNextEdits(t *testing.T) {
+	exe := buildDFIM(t)
+	goSrc := "package p\n\ntype person struct {\n\tnmae string\n}\n\nfunc a(p person) string {\n\treturn p.nmae\n}\n\nfunc b(p person) string {\n\treturn \"<\" + p.nmae\n}\n"
+	pySrc := "def area(w, h):\n    return w * h\n\n\ndef main():\n    print(area(2, 3))\n    print(area(4, 5))\n"
+	tasks := []eval.NESTask{
+		lineEdit("go-rename", "p/person.go", "go", goSrc, "nmae", "name", 3),
+		lineEdit("py-rename", "shapes.py", "python", pySrc, "area", "surface", 0),
+	}
+	var jsonl bytes.Buffer
+	for _, task := range tasks {
+		if len(task.Expected) != 2 {
+			t.Fatalf("bad task %s: %d expected hunks", task.ID, len(task.Expected))
+		}
+		b, _ := json.Marshal(task)
+		jsonl.Write(append(b, '\n'))
+	}
+	file := filepath.Join(t.TempDir(), "nes.jsonl")
+	if err := os.WriteFile(file, jsonl.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, stderr := benchLSP(t, exe, "--chars", "10", "--pace", "0", "--quiet", "0", "--nes-tasks", file, "--", "--engine", "e2efake")
+	n := rep.NextEdit
+	if n == nil {
+		t.Fatalf("no next_edit in the report\n%s", stderr)
+	}
+	t.Logf("next edits: %+v", *n)
+	if n.Tasks != 2 || n.Errors != 0 || n.ServerFailures != 0 || n.TimedOut != 0 {
+		t.Errorf("%d tasks, %d errors (%d timed out, %d failed inside the server; first: %s); want 2 tasks, no error",
+			n.Tasks, n.Errors, n.TimedOut, n.ServerFailures, n.FirstError)
+	}
+	if n.Shown != 2 || n.LocationHits != 2 || n.ExactMatches != 2 {
+		t.Errorf("shown %d, at an expected place %d, exact %d; want each rename's next use, exactly", n.Shown, n.LocationHits, n.ExactMatches)
+	}
+	if n.Latency.P50 <= 0 || n.Latency.P95 < n.Latency.P50 {
+		t.Errorf("latency %+v: want positive and ordered", n.Latency)
+	}
+	for _, want := range []string{"next edits: 2 edits replayed", "edit to answer", "equals an expected hunk", "per 100 keystrokes"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the table lacks %q:\n%s", want, stderr)
+		}
 	}
 }
