@@ -63,7 +63,7 @@
 
 (dfim-test "M-x dfim-fill-holes rewrites the <<fill>> markers"
   (let ((messages-before (with-current-buffer "*Messages*" (buffer-size))))
-    (dfim-test-open "holes.py" "def add(a, b):\n    <<fill>>\n\n\nprint(add(1, 2))\n")
+    (dfim-test-open "holes.py" "def add(a, b):\n    <<fill>>\n\n\nprint(add(1, 2))\n\n\ndef e2e_fill():\n    pass\n") ; e2efake's fill compiles
     (condition-case err
         (dfim-fill-holes)
       (jsonrpc-error
@@ -75,7 +75,7 @@
                   (buffer-substring-no-properties (1+ messages-before) (point-max)))))
       (princ (format "# buffer now: %S\n" text))
       (cond (dfim-test-fake
-             (cl-assert (equal text "def add(a, b):\n    e2e_fill()\n\n\nprint(add(1, 2))\n") nil "got %S" text))
+             (cl-assert (equal text "def add(a, b):\n    e2e_fill()\n\n\nprint(add(1, 2))\n\n\ndef e2e_fill():\n    pass\n") nil "got %S" text))
             ((string-match-p "<<fill>>" text)
              (cl-assert (string-match-p "not filled" said) nil "markers left and no message why: %S" said))))))
 

@@ -15,7 +15,8 @@ const text = 'package main\n\nimport "fmt"\n\n// 𝄞 clef\nfunc main() {\n\tnam
 // dfim.fillHoles fills the marker; "𝄞" before it on its line checks UTF-16.
 const holesUri = 'file:///tmp/dfim-e2e/holes.go';
 const marker = '<<fill>>';
-const holesText = 'package main\n\nfunc f() int {\n\treturn len("𝄞") + ' + marker + '\n}\n';
+// e2efake fills with e2e_fill(): the file defines it, so its fill compiles.
+const holesText = 'package main\n\nfunc f() int {\n\treturn len("𝄞") + ' + marker + '\n}\n\nfunc e2e_fill() int { return 0 }\n';
 
 function fail(msg) {
   console.error('e2e: ' + msg);
