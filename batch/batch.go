@@ -357,13 +357,13 @@ func findHoles(ctx context.Context, cfg Config, markers *infill.MarkerSyntax, j 
 			holes = append(holes, h)
 		}
 	case cfg.Query != "":
-		ranges, err := cfg.RunQuery(j.path, cfg.Lang, cfg.Query, []byte(crAsLF(text)))
+		ranges, err := cfg.RunQuery(j.path, cfg.Lang, cfg.Query, []byte(infill.LoneCRAsLF(text)))
 		if err != nil {
 			res.Problems = append(res.Problems, fmt.Sprintf("query: %v", err))
 			return f
 		}
 		for _, r := range ranges {
-			holes = append(holes, infill.Hole{Start: r[0], End: r[1], MaxLines: strings.Count(crAsLF(text[r[0]:r[1]]), "\n") + 1})
+			holes = append(holes, infill.Hole{Start: r[0], End: r[1], MaxLines: strings.Count(infill.LoneCRAsLF(text[r[0]:r[1]]), "\n") + 1})
 		}
 	default:
 		holes = markers.Holes(text)

@@ -58,7 +58,7 @@ func ReadPlan(name string, r io.Reader) ([]PlanEntry, error) {
 // so the model sees where the code sits) to the end of the last line's
 // content (its line break stays).
 func LineRangeHole(text string, start, end int) (infill.Hole, error) {
-	text = crAsLF(text) // a lone "\r" ends a line too; offsets stay the same
+	text = infill.LoneCRAsLF(text) // a lone "\r" ends a line too; offsets stay the same
 	lineStarts := []int{0}
 	for i := 0; i < len(text); i++ {
 		if text[i] == '\n' && i+1 < len(text) {
@@ -82,23 +82,4 @@ func LineRangeHole(text string, start, end int) (infill.Hole, error) {
 		from++
 	}
 	return infill.Hole{Start: from, End: to, MaxLines: end - start + 1}, nil
-}
-
-// crAsLF returns text with each lone "\r" (an old-Mac line break) made
-// "\n", and "\r\n" left as it is: the same length, so an offset in it is
-// the same offset in text. The grammars end a line comment only at "\n",
-// so in a CR-only file every marker after a "//" looked commented out, and
-// line numbers counted only "\n".
-func crAsLF(text string) string {
-	i := strings.IndexByte(text, '\r')
-	if i < 0 {
-		return text
-	}
-	b := []byte(text)
-	for ; i < len(b); i++ {
-		if b[i] == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
-			b[i] = '\n'
-		}
-	}
-	return string(b)
 }

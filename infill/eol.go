@@ -108,3 +108,23 @@ func (m *eolMap) observe(f func(Step)) func(Step) {
 		f(st)
 	}
 }
+
+// LoneCRAsLF returns text with each lone "\r" (an old-Mac line break)
+// made "\n", and "\r\n" left as it is: the same length, so an offset in
+// it is the same offset in text. For code that finds lines or parses in
+// place of the model's view (marker search, batch's queries and plan
+// lines): the grammars end a line comment only at "\n", and line numbers
+// count "\n".
+func LoneCRAsLF(text string) string {
+	i := strings.IndexByte(text, '\r')
+	if i < 0 {
+		return text
+	}
+	b := []byte(text)
+	for ; i < len(b); i++ {
+		if b[i] == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			b[i] = '\n'
+		}
+	}
+	return string(b)
+}

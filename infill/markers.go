@@ -100,12 +100,7 @@ func CodeHoles(ctx context.Context, lang, text string, holes []Hole) ([]Hole, in
 	if g == nil || len(holes) == 0 {
 		return holes, 0, nil
 	}
-	b := []byte(text)
-	for i, c := range b {
-		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
-			b[i] = '\n' // the same length: offsets stay the same
-		}
-	}
+	b := []byte(LoneCRAsLF(text))
 	for _, h := range holes {
 		b[h.Start] = '_'
 		for i := h.Start + 1; i < h.End; i++ {
