@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dfim/dfim/engine"
+	"github.com/dfim/dfim/engine/remote"
 	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/lsp"
 )
@@ -219,7 +220,7 @@ func listenFlag(flagName, addr string, allowRemote bool, secretFlag string) (ln 
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	public = !loopback(host)
+	public = !remote.IsLoopback(host)
 	if public && !allowRemote {
 		return nil, false, usagef("%s %s would accept connections from other machines; "+
 			"use 127.0.0.1:%s, or add --allow-remote (and %s) if you mean it", flagName, addr, port, secretFlag)
@@ -330,12 +331,12 @@ const keyHostsEnv = "DFIM_KEY_HOSTS"
 // machine. The remote engines read the key themselves, so refusing is the
 // one way to keep it from going there.
 func (l *engineLoader) keyGuard(s lsp.EngineSettings) error {
-	env, remote := keyEnv[s.Engine]
+	env, isRemote := keyEnv[s.Engine]
 	getenv := l.getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	if !remote || s.Endpoint == "" {
+	if !isRemote || s.Endpoint == "" {
 		return nil // not a remote engine, or the backend's default host
 	}
 	u, err := url.Parse(strings.TrimSpace(s.Endpoint))
@@ -345,7 +346,7 @@ func (l *engineLoader) keyGuard(s lsp.EngineSettings) error {
 	shown := u.Redacted()
 	byClient := s.Endpoint != l.userEndpoint && !hostListed(u, getenv(keyHostsEnv))
 	if getenv(env) == "" {
-		if byClient && !loopback(u.Hostname()) {
+		if byClient && !remote.IsLoopback(u.Hostname()) {
 			return fmt.Errorf("the endpoint %s was set by the editor's settings, and dfim sends your code only to an endpoint "+
 				"given with --endpoint or --config, to this machine, or to a host listed in %s; set it there, or list its host",
 				shown, keyHostsEnv)
@@ -357,7 +358,7 @@ func (l *engineLoader) keyGuard(s lsp.EngineSettings) error {
 			"given with --endpoint or --config, or to a host listed in %s; set it there, list its host, or unset %s to use it without a key",
 			shown, env, keyHostsEnv, env)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !remote.IsLoopback(u.Hostname()) {
 		return fmt.Errorf("the endpoint %s is plain http to another machine, and dfim sends %s over http only to loopback; "+
 			"use https, or unset %s to use it without a key", shown, env, env)
 	}
@@ -374,15 +375,6 @@ func hostListed(u *url.URL, list string) bool {
 		}
 	}
 	return false
-}
-
-// loopback reports whether host names this machine.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func (l *engineLoader) close() {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dfim/dfim/engine"
 	"github.com/dfim/dfim/engine/native"
+	"github.com/dfim/dfim/engine/remote"
 	"github.com/dfim/dfim/infill"
 	"github.com/dfim/dfim/lsp"
 	"github.com/dfim/dfim/lsp/httpapi"
@@ -90,7 +91,7 @@ func (h *httpFlags) check(fs *flag.FlagSet) (key string, err error) {
 // binding: a refused address must not be bound, even for a moment.
 func (h *httpFlags) listen(allowRemote bool, key string) (net.Listener, error) {
 	h.allowRemote = allowRemote
-	if host, _, err := net.SplitHostPort(h.addr); err == nil && host != "" && !loopback(host) && allowRemote && key == "" {
+	if host, _, err := net.SplitHostPort(h.addr); err == nil && host != "" && !remote.IsLoopback(host) && allowRemote && key == "" {
 		return nil, h.needKey()
 	}
 	ln, public, err := listenFlag("--http", h.addr, allowRemote, "--api-key-file")

@@ -15,7 +15,7 @@ import (
 // key came from the environment variable keyEnv (else from Config.APIKey).
 // It returns nil when the key may go.
 func keyTransportError(backend string, u *url.URL, keyEnv string, fromEnv bool) error {
-	if !strings.EqualFold(u.Scheme, "http") || isLoopback(u.Hostname()) {
+	if !strings.EqualFold(u.Scheme, "http") || IsLoopback(u.Hostname()) {
 		return nil
 	}
 	source, unset := "the configured API key", "remove the key from the configuration"
@@ -28,9 +28,10 @@ func keyTransportError(backend string, u *url.URL, keyEnv string, fromEnv bool) 
 		backend, u.Redacted(), source, unset)
 }
 
-// isLoopback reports whether host (a URL's Hostname) names this machine:
-// localhost, or an address in 127.0.0.0/8 or ::1.
-func isLoopback(host string) bool {
+// IsLoopback reports whether host (a URL's Hostname) names this machine:
+// localhost, or an address in 127.0.0.0/8 or ::1. The command line asks it
+// too, for the addresses it listens on and the endpoints clients name.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -49,7 +50,7 @@ func keyRedirects(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
-	if strings.EqualFold(req.URL.Scheme, "http") && !isLoopback(req.URL.Hostname()) {
+	if strings.EqualFold(req.URL.Scheme, "http") && !IsLoopback(req.URL.Hostname()) {
 		return fmt.Errorf("%w (%s)", errKeyRedirect, req.URL.Redacted())
 	}
 	return nil
